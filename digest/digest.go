@@ -1,0 +1,89 @@
+package digest
+
+import (
+	"livechat-digest/livechat"
+)
+
+// Digest is the result of one job run: the numbers of a period, compared with
+// another, the thresholds they breach and the reports that failed. Its JSON
+// form is the contract's digest JSON.
+type Digest struct {
+	Job      string     `json:"job"`
+	Timezone string     `json:"timezone"`
+	Period   DateRange  `json:"period"`
+	Compare  *DateRange `json:"compare"` // nil when the job compares with nothing
+	// Metrics maps a metric key of the catalogue to its values. Only keys of
+	// the reports that were asked for and answered are present.
+	Metrics  map[string]Value `json:"metrics"`
+	Rankings Rankings         `json:"rankings"`
+	Breaches []Breach         `json:"breaches"`
+	Errors   []ReportError    `json:"errors"`
+
+	// Daily holds per-day series for charts (daily chats in the period and
+	// in the compare period, aligned by position). Not part of the JSON.
+	Daily map[string]DailySeries `json:"-"`
+	// Filters are the filters the digest was computed for, for headings.
+	Filters Filters `json:"-"`
+}
+
+// DateRange is an inclusive range of calendar days in the digest's time zone.
+type DateRange struct {
+	From livechat.Date `json:"from"`
+	To   livechat.Date `json:"to"`
+}
+
+// Value is one metric over the period and the compare period. A nil pointer
+// is JSON null: the value does not exist (no chats answered, a division by
+// zero, or a previous value of 0 for ChangePct).
+type Value struct {
+	Current   *float64 `json:"current"`
+	Previous  *float64 `json:"previous"`
+	Change    *float64 `json:"change"`
+	ChangePct *float64 `json:"change_pct"`
+}
+
+// Rankings are the per-agent rating rankings for chats and tickets, as the
+// API returned them for the period.
+type Rankings struct {
+	Chats   []RankEntry `json:"chats"`
+	Tickets []RankEntry `json:"tickets"`
+}
+
+// RankEntry is one agent's line in a ranking.
+type RankEntry struct {
+	Agent string  `json:"agent"`
+	Good  int64   `json:"good"`
+	Bad   int64   `json:"bad"`
+	Total int64   `json:"total"`
+	Score float64 `json:"score"`
+}
+
+// Breach is a threshold that the digest's numbers cross.
+type Breach struct {
+	Metric    string  `json:"metric"`
+	Rule      string  `json:"rule"` // e.g. "above 60", "change_pct_below -20"
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+}
+
+// ReportError is a report that could not be fetched or decoded; the rest of
+// the digest is still valid.
+type ReportError struct {
+	Report string `json:"report"`
+	Error  string `json:"error"`
+}
+
+// DailySeries is one value per calendar day of the period (Current) and of
+// the compare period (Previous); nil entries are days without a value.
+type DailySeries struct {
+	Days     []livechat.Date
+	Current  []*float64
+	Previous []*float64
+}
+
+// Filters narrow a digest to a group, an agent or tags.
+type Filters struct {
+	Group string
+	Agent string
+	Tags  []string
+}

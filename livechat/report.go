@@ -1,0 +1,117 @@
+package livechat
+
+// Report names one of the 20 reports of the LiveChat Reports API v2 by its
+// metric prefix, the name used in config files, metric keys and the slash
+// command grammar.
+type Report string
+
+// The 20 reports of the Reports API v2.
+const (
+	TotalChats               Report = "total_chats"
+	Engagement               Report = "engagement"
+	ChatRatings              Report = "chat_ratings"
+	ChatRanking              Report = "chat_ranking"
+	QueuedVisitors           Report = "queued_visitors"
+	QueueWaitingTimes        Report = "queue_waiting_times"
+	Availability             Report = "availability"
+	ChattingTime             Report = "chatting_time"
+	ChatsFirstResponseTime   Report = "chats_first_response_time"
+	ChatsResponseTime        Report = "chats_response_time"
+	AgentsOccupancy          Report = "agents_occupancy"
+	Goals                    Report = "goals"
+	Greetings                Report = "greetings"
+	TicketsNew               Report = "tickets_new"
+	TicketsFirstResponseTime Report = "tickets_first_response_time"
+	TicketsSolved            Report = "tickets_solved"
+	TicketsResolutionTime    Report = "tickets_resolution_time"
+	TicketSources            Report = "ticket_sources"
+	TicketRatings            Report = "ticket_ratings"
+	TicketRanking            Report = "ticket_ranking"
+)
+
+// Param is a query argument a report endpoint accepts.
+type Param uint16
+
+// The query arguments of the Reports API. DateFrom and DateTo are accepted by
+// every report except agents_occupancy.
+const (
+	ParamDateFrom Param = 1 << iota
+	ParamDateTo
+	ParamTimezone
+	ParamGroup
+	ParamAgent
+	ParamTag
+	ParamGroupBy
+	ParamGoal
+	ParamGreeting
+	ParamWeekday
+)
+
+// Shape says how a report's answer is laid out.
+type Shape int
+
+// The answer shapes of the Reports API.
+const (
+	ShapeBuckets   Shape = iota // an object keyed by hour, day or month
+	ShapeRanking                // {"ranking": [...]}
+	ShapeOccupancy              // an object keyed "YYYY-MM-DD HH:MM" with plain numbers
+)
+
+// ReportInfo describes one report endpoint.
+type ReportInfo struct {
+	Report Report
+	// Endpoint is the path below "reports/", the name used in errors,
+	// metrics and logs, e.g. "chats/ratings".
+	Endpoint string
+	// Params are the query arguments the endpoint accepts; others are not sent.
+	Params Param
+	Shape  Shape
+	// MinutesPerHour is set for the reports that answer a single day in
+	// minutes per hour instead of hours (availability, chatting_time).
+	MinutesPerHour bool
+}
+
+// Accepts reports whether the endpoint takes the query argument p.
+func (i ReportInfo) Accepts(p Param) bool { return i.Params&p != 0 }
+
+const (
+	dates = ParamDateFrom | ParamDateTo
+	full  = dates | ParamTimezone | ParamGroup | ParamAgent | ParamGroupBy | ParamTag
+)
+
+// Reports lists every report in the order digests show them. Read-only.
+var Reports = []ReportInfo{
+	{Report: TotalChats, Endpoint: "chats/total_chats", Params: full},
+	{Report: Engagement, Endpoint: "chats/engagement", Params: full},
+	{Report: ChatRatings, Endpoint: "chats/ratings", Params: full},
+	{Report: ChatRanking, Endpoint: "chats/ratings/ranking", Params: dates | ParamGroup | ParamTag, Shape: ShapeRanking},
+	{Report: QueuedVisitors, Endpoint: "chats/queued_visitors", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy},
+	{Report: QueueWaitingTimes, Endpoint: "chats/queued_visitors/waiting_times", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy},
+	{Report: Availability, Endpoint: "availability", Params: dates | ParamTimezone | ParamGroup | ParamAgent, MinutesPerHour: true},
+	{Report: ChattingTime, Endpoint: "chats/chatting_time", Params: dates | ParamGroup | ParamAgent | ParamTag, MinutesPerHour: true},
+	{Report: ChatsFirstResponseTime, Endpoint: "chats/first_response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
+	{Report: ChatsResponseTime, Endpoint: "chats/response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
+	{Report: AgentsOccupancy, Endpoint: "chats/agents_occupancy", Params: ParamWeekday, Shape: ShapeOccupancy},
+	{Report: Goals, Endpoint: "chats/goals", Params: full | ParamGoal},
+	{Report: Greetings, Endpoint: "chats/greetings", Params: dates | ParamTimezone | ParamGroup | ParamGoal | ParamGreeting | ParamGroupBy | ParamTag},
+	{Report: TicketsNew, Endpoint: "tickets/new_tickets", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
+	{Report: TicketsFirstResponseTime, Endpoint: "tickets/first_response_time", Params: full},
+	{Report: TicketsSolved, Endpoint: "tickets/solved_tickets", Params: full},
+	{Report: TicketsResolutionTime, Endpoint: "tickets/resolution_time", Params: full},
+	{Report: TicketSources, Endpoint: "tickets/ticket_sources", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
+	{Report: TicketRatings, Endpoint: "tickets/ratings", Params: full},
+	{Report: TicketRanking, Endpoint: "tickets/ratings/ranking", Params: dates | ParamGroup | ParamTag, Shape: ShapeRanking},
+}
+
+// Path is the endpoint's path below the API base URL, e.g. "reports/chats/ratings".
+func (i ReportInfo) Path() string { return "reports/" + i.Endpoint }
+
+// Lookup returns the description of report r.
+func Lookup(r Report) (ReportInfo, bool) {
+	for _, i := range Reports {
+		if i.Report == r {
+			return i, true
+		}
+	}
+	return ReportInfo{}, false
+}

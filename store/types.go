@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Delivery states.
+const (
+	DeliveryQueued  = "queued"  // waiting for its first or next attempt
+	DeliverySending = "sending" // claimed by a worker until ClaimedUntil
+	DeliverySent    = "sent"    // done; never sent again
+	DeliveryFailed  = "failed"  // gave up within the retry window; requeued at the next start
+)
+
+// Delivery is one message to one target, rendered before it was queued.
+type Delivery struct {
+	ID int64
+	// Key is unique: job, firing instant (UTC) and target. Enqueueing the
+	// same key twice stores it once, which is what makes a re-run of the same
+	// firing send nothing new.
+	Key      string
+	Job      string
+	FiringAt time.Time
+	Kind     string // "digest" or "alert"
+	Channel  string // "email", "slack" or "outbox"
+	Target   string // a recipient list or channel, for people reading `jobs`
+	Payload  []byte // the rendered message, encoded by notify
+	Status   string
+	Attempts int
+	// LastError never holds a secret: senders sanitize their errors.
+	LastError     string
+	NextAttemptAt time.Time
+	ClaimedBy     string
+	ClaimedUntil  time.Time
+	CreatedAt     time.Time
+	SentAt        time.Time // zero until sent
+}
+
+// Run states.
+const (
+	RunRunning = "running" // claimed by Owner until LeaseUntil
+	RunOK      = "ok"
+	RunPartial = "partial" // sent, but some reports failed upstream
+	RunFailed  = "failed"  // nothing was sent; Error says why
+)
+
+// Run is one firing of a job: the unit that exactly one replica executes.
+type Run struct {
+	ID         int64
+	Job        string
+	FiringAt   time.Time // the scheduled instant, UTC, rounded to the minute
+	Owner      string
+	LeaseUntil time.Time
+	Status     string
+	Error      string
+	CaughtUp   bool // run at start-up for a firing missed while down
+	Attempt    int  // 1 for the first owner, more after takeovers
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Digest     []byte // the digest JSON, once built
+}
+
+// AlertState is what the store remembers of one threshold of one job.
+type AlertState struct {
+	Job string
+	// Key names the threshold and filter, e.g.
+	// "chats_first_response_time.seconds above 60|group=2".
+	Key     string
+	Firing  bool
+	Since   time.Time // when it started firing (zero when not firing)
+	Streak  int       // consecutive breaching runs, for `for: N`
+	Value   *float64  // the last evaluated value
+	Updated time.Time
+}
