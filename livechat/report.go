@@ -91,7 +91,7 @@ var Reports = []ReportInfo{
 	{Report: ChattingTime, Endpoint: "chats/chatting_time", Params: dates | ParamGroup | ParamAgent | ParamTag, MinutesPerHour: true},
 	{Report: ChatsFirstResponseTime, Endpoint: "chats/first_response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
 	{Report: ChatsResponseTime, Endpoint: "chats/response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
-	{Report: AgentsOccupancy, Endpoint: "chats/agents_occupancy", Params: ParamWeekday, Shape: ShapeOccupancy},
+	{Report: AgentsOccupancy, Endpoint: "chats/agents_occupancy", Params: ParamWeekday | dates, Shape: ShapeOccupancy},
 	{Report: Goals, Endpoint: "chats/goals", Params: full | ParamGoal},
 	{Report: Greetings, Endpoint: "chats/greetings", Params: dates | ParamTimezone | ParamGroup | ParamGoal | ParamGreeting | ParamGroupBy | ParamTag},
 	{Report: TicketsNew, Endpoint: "tickets/new_tickets", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
