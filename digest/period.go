@@ -3,6 +3,7 @@ package digest
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"livechat-digest/livechat"
 )
@@ -75,4 +76,136 @@ func ParseCompare(s string) (CompareMode, error) {
 		return m, nil
 	}
 	return "", fmt.Errorf("digest: unknown compare %q (want previous_period, same_weekday_last_week or none)", s)
+}
+
+// Range resolves p to the calendar days it covers, for a digest built at the
+// instant at in the time zone loc. Only the calendar day of at in loc
+// matters: at is converted to loc first, so just after local midnight the
+// period is already the new day's even while UTC is still on the previous
+// one. Days are counted with calendar arithmetic, never as 24-hour steps, so
+// DST changes cannot shift a boundary.
+//
+// The kinds resolve as follows (d is the day of at in loc):
+//   - today: d..d (a partial day: the digest shows the day so far)
+//   - yesterday: d-1..d-1
+//   - last_7_days: d-7..d-1, the seven complete days ending yesterday. A
+//     digest is usually sent in the morning; counting today would put a
+//     few hours next to six full days and make the week look like a dip.
+//     It also keeps last_7_days consistent with yesterday and last_week,
+//     which also end with a complete day.
+//   - last_week: the Monday..Sunday week before the week of d
+//   - month_to_date: the 1st of d's month..d
+//   - last_month: the whole calendar month before d's month
+//   - explicit: p.From..p.To, whatever at is
+//
+// A Period that did not come from ParsePeriod and has an unknown kind
+// resolves to d..d; Validate reports it.
+func (p Period) Range(at time.Time, loc *time.Location) DateRange {
+	if loc == nil {
+		loc = time.UTC
+	}
+	d := livechat.DateOf(at.In(loc))
+	switch p.Kind {
+	case Yesterday:
+		y := d.AddDays(-1)
+		return DateRange{From: y, To: y}
+	case Last7Days:
+		return DateRange{From: d.AddDays(-7), To: d.AddDays(-1)}
+	case LastWeek:
+		monday := d.AddDays(-daysSinceMonday(d))
+		return DateRange{From: monday.AddDays(-7), To: monday.AddDays(-1)}
+	case MonthToDate:
+		return DateRange{From: livechat.Date{Year: d.Year, Month: d.Month, Day: 1}, To: d}
+	case LastMonth:
+		first := livechat.Date{Year: d.Year, Month: d.Month, Day: 1}
+		return monthsBefore(first, 1)
+	case Explicit:
+		return DateRange{From: p.From, To: p.To}
+	}
+	return DateRange{From: d, To: d}
+}
+
+// Validate reports whether p is a period Range can resolve: a known kind,
+// and for Explicit a range that does not end before it starts.
+func (p Period) Validate() error {
+	switch p.Kind {
+	case Today, Yesterday, Last7Days, LastWeek, MonthToDate, LastMonth:
+		return nil
+	case Explicit:
+		if p.From.IsZero() || p.To.IsZero() || p.To.Before(p.From) {
+			return fmt.Errorf("digest: period %s is not a range of days", p)
+		}
+		return nil
+	}
+	return fmt.Errorf("digest: unknown period kind %q", p.Kind)
+}
+
+// Validate reports whether m is one of the compare modes.
+func (m CompareMode) Validate() error {
+	_, err := ParseCompare(string(m))
+	return err
+}
+
+// CompareRange returns the days a digest of cur is compared with, or nil for
+// NoCompare (and for an unknown mode).
+//
+//   - same_weekday_last_week: every day of cur shifted 7 days back, so each
+//     day meets the same weekday (a week meets the week before).
+//   - previous_period: the equally long period just before cur. When cur is
+//     one or more whole calendar months (a last_month digest, or a
+//     month_to_date digest on the last day of the month), "equally long"
+//     means the same number of calendar months, so October is compared with
+//     all of September, not with its last 30 days. Any other range is
+//     compared with the same number of days ending the day before it starts
+//     (month_to_date on the 10th compares with the last 10 days of the
+//     previous month: the period just before, as the contract says).
+func CompareRange(m CompareMode, cur DateRange) *DateRange {
+	switch m {
+	case SameWeekdayLastWeek:
+		return &DateRange{From: cur.From.AddDays(-7), To: cur.To.AddDays(-7)}
+	case PreviousPeriod:
+		if n, ok := wholeMonths(cur); ok {
+			r := monthsBefore(cur.From, n)
+			return &r
+		}
+		n := cur.Days()
+		return &DateRange{From: cur.From.AddDays(-n), To: cur.From.AddDays(-1)}
+	}
+	return nil
+}
+
+// Days returns the number of calendar days in r, counting both ends.
+func (r DateRange) Days() int { return r.From.DaysUntil(r.To) + 1 }
+
+// Contains reports whether day d lies in r.
+func (r DateRange) Contains(d livechat.Date) bool {
+	return !d.Before(r.From) && !d.After(r.To)
+}
+
+// String formats r as "YYYY-MM-DD..YYYY-MM-DD", or one date for a single day.
+func (r DateRange) String() string {
+	if r.From == r.To {
+		return r.From.String()
+	}
+	return r.From.String() + ".." + r.To.String()
+}
+
+// daysSinceMonday is 0 for a Monday and 6 for a Sunday.
+func daysSinceMonday(d livechat.Date) int { return (int(d.Weekday()) + 6) % 7 }
+
+// monthsBefore returns the n whole calendar months ending the day before
+// first, which must be the 1st of a month.
+func monthsBefore(first livechat.Date, n int) DateRange {
+	from := livechat.DateOf(time.Date(first.Year, first.Month-time.Month(n), 1, 12, 0, 0, 0, time.UTC))
+	return DateRange{From: from, To: first.AddDays(-1)}
+}
+
+// wholeMonths reports whether r runs from the 1st of a month to the last day
+// of a month, and how many months it covers.
+func wholeMonths(r DateRange) (int, bool) {
+	if r.From.Day != 1 || r.To.AddDays(1).Day != 1 || r.To.Before(r.From) {
+		return 0, false
+	}
+	n := (r.To.Year-r.From.Year)*12 + int(r.To.Month-r.From.Month) + 1
+	return n, true
 }

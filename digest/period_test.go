@@ -1,0 +1,241 @@
+package digest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/livechat"
+)
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	require.NoError(t, err)
+	return loc
+}
+
+func mustRange(t *testing.T, s string) DateRange {
+	t.Helper()
+	p, err := ParsePeriod(s)
+	require.NoError(t, err)
+	return DateRange{From: p.From, To: p.To}
+}
+
+func date(t *testing.T, s string) livechat.Date {
+	t.Helper()
+	d, err := livechat.ParseDate(s)
+	require.NoError(t, err)
+	return d
+}
+
+// TestPeriodRange pins every period kind at instants around the 2026 DST
+// changes (US: Mar 8, Nov 1; EU: Mar 29, Oct 25) and around local midnight,
+// where the day in the job's zone differs from the UTC day.
+func TestPeriodRange(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, zone, at string
+		// want is keyed by period kind; values are "FROM..TO".
+		today, yesterday, last7, lastWeek, mtd, lastMonth string
+	}{
+		{
+			name: "utc sunday of US spring forward", zone: "UTC", at: "2026-03-08T04:30:00Z",
+			today: "2026-03-08..2026-03-08", yesterday: "2026-03-07..2026-03-07",
+			last7: "2026-03-01..2026-03-07", lastWeek: "2026-02-23..2026-03-01",
+			mtd: "2026-03-01..2026-03-08", lastMonth: "2026-02-01..2026-02-28",
+		},
+		{
+			// 23:30 EST on Saturday: UTC is already on Sunday.
+			name: "new york late evening before spring forward", zone: "America/New_York", at: "2026-03-08T04:30:00Z",
+			today: "2026-03-07..2026-03-07", yesterday: "2026-03-06..2026-03-06",
+			last7: "2026-02-28..2026-03-06", lastWeek: "2026-02-23..2026-03-01",
+			mtd: "2026-03-01..2026-03-07", lastMonth: "2026-02-01..2026-02-28",
+		},
+		{
+			name: "new york just after midnight on spring forward day", zone: "America/New_York", at: "2026-03-08T05:30:00Z",
+			today: "2026-03-08..2026-03-08", yesterday: "2026-03-07..2026-03-07",
+			last7: "2026-03-01..2026-03-07", lastWeek: "2026-02-23..2026-03-01",
+			mtd: "2026-03-01..2026-03-08", lastMonth: "2026-02-01..2026-02-28",
+		},
+		{
+			// 00:30 EDT Monday: the week that just ended holds the 23-hour day.
+			name: "new york monday after spring forward", zone: "America/New_York", at: "2026-03-09T04:30:00Z",
+			today: "2026-03-09..2026-03-09", yesterday: "2026-03-08..2026-03-08",
+			last7: "2026-03-02..2026-03-08", lastWeek: "2026-03-02..2026-03-08",
+			mtd: "2026-03-01..2026-03-09", lastMonth: "2026-02-01..2026-02-28",
+		},
+		{
+			// 00:30 CET on Sunday Mar 29; UTC is still on Saturday.
+			name: "warsaw just after midnight on spring forward day", zone: "Europe/Warsaw", at: "2026-03-28T23:30:00Z",
+			today: "2026-03-29..2026-03-29", yesterday: "2026-03-28..2026-03-28",
+			last7: "2026-03-22..2026-03-28", lastWeek: "2026-03-16..2026-03-22",
+			mtd: "2026-03-01..2026-03-29", lastMonth: "2026-02-01..2026-02-28",
+		},
+		{
+			// 00:30 CEST Monday; UTC is still on Sunday.
+			name: "warsaw monday after spring forward", zone: "Europe/Warsaw", at: "2026-03-29T22:30:00Z",
+			today: "2026-03-30..2026-03-30", yesterday: "2026-03-29..2026-03-29",
+			last7: "2026-03-23..2026-03-29", lastWeek: "2026-03-23..2026-03-29",
+			mtd: "2026-03-01..2026-03-30", lastMonth: "2026-02-01..2026-02-28",
+		},
+		{
+			name: "warsaw just after midnight on fall back day", zone: "Europe/Warsaw", at: "2026-10-24T22:30:00Z",
+			today: "2026-10-25..2026-10-25", yesterday: "2026-10-24..2026-10-24",
+			last7: "2026-10-18..2026-10-24", lastWeek: "2026-10-12..2026-10-18",
+			mtd: "2026-10-01..2026-10-25", lastMonth: "2026-09-01..2026-09-30",
+		},
+		{
+			// 23:30 CET, the end of the 25-hour day.
+			name: "warsaw late on fall back day", zone: "Europe/Warsaw", at: "2026-10-25T22:30:00Z",
+			today: "2026-10-25..2026-10-25", yesterday: "2026-10-24..2026-10-24",
+			last7: "2026-10-18..2026-10-24", lastWeek: "2026-10-12..2026-10-18",
+			mtd: "2026-10-01..2026-10-25", lastMonth: "2026-09-01..2026-09-30",
+		},
+		{
+			name: "new york just after midnight on fall back day", zone: "America/New_York", at: "2026-11-01T04:30:00Z",
+			today: "2026-11-01..2026-11-01", yesterday: "2026-10-31..2026-10-31",
+			last7: "2026-10-25..2026-10-31", lastWeek: "2026-10-19..2026-10-25",
+			mtd: "2026-11-01..2026-11-01", lastMonth: "2026-10-01..2026-10-31",
+		},
+		{
+			// 23:30 EST on Sunday; UTC is already on Monday.
+			name: "new york late on fall back day", zone: "America/New_York", at: "2026-11-02T04:30:00Z",
+			today: "2026-11-01..2026-11-01", yesterday: "2026-10-31..2026-10-31",
+			last7: "2026-10-25..2026-10-31", lastWeek: "2026-10-19..2026-10-25",
+			mtd: "2026-11-01..2026-11-01", lastMonth: "2026-10-01..2026-10-31",
+		},
+		{
+			name: "utc midnight first of month", zone: "UTC", at: "2026-11-01T00:00:00Z",
+			today: "2026-11-01..2026-11-01", yesterday: "2026-10-31..2026-10-31",
+			last7: "2026-10-25..2026-10-31", lastWeek: "2026-10-19..2026-10-25",
+			mtd: "2026-11-01..2026-11-01", lastMonth: "2026-10-01..2026-10-31",
+		},
+		{
+			// 00:30 CET Nov 1; UTC is still in October.
+			name: "warsaw new month while utc is in the old one", zone: "Europe/Warsaw", at: "2026-10-31T23:30:00Z",
+			today: "2026-11-01..2026-11-01", yesterday: "2026-10-31..2026-10-31",
+			last7: "2026-10-25..2026-10-31", lastWeek: "2026-10-19..2026-10-25",
+			mtd: "2026-11-01..2026-11-01", lastMonth: "2026-10-01..2026-10-31",
+		},
+		{
+			// 22:00 EST Feb 28; UTC is already in March.
+			name: "new york old month while utc is in the new one", zone: "America/New_York", at: "2026-03-01T03:00:00Z",
+			today: "2026-02-28..2026-02-28", yesterday: "2026-02-27..2026-02-27",
+			last7: "2026-02-21..2026-02-27", lastWeek: "2026-02-16..2026-02-22",
+			mtd: "2026-02-01..2026-02-28", lastMonth: "2026-01-01..2026-01-31",
+		},
+		{
+			name: "warsaw new year while utc is in the old one", zone: "Europe/Warsaw", at: "2025-12-31T23:30:00Z",
+			today: "2026-01-01..2026-01-01", yesterday: "2025-12-31..2025-12-31",
+			last7: "2025-12-25..2025-12-31", lastWeek: "2025-12-22..2025-12-28",
+			mtd: "2026-01-01..2026-01-01", lastMonth: "2025-12-01..2025-12-31",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			loc := mustLoc(t, tt.zone)
+			at, err := time.Parse(time.RFC3339, tt.at)
+			require.NoError(t, err)
+			for kind, want := range map[PeriodKind]string{
+				Today: tt.today, Yesterday: tt.yesterday, Last7Days: tt.last7,
+				LastWeek: tt.lastWeek, MonthToDate: tt.mtd, LastMonth: tt.lastMonth,
+			} {
+				got := Period{Kind: kind}.Range(at, loc)
+				assert.Equal(t, mustRange(t, want), got, "%s", kind)
+			}
+			// An explicit period ignores the instant.
+			ex, err := ParsePeriod("2026-02-10..2026-02-12")
+			require.NoError(t, err)
+			assert.Equal(t, mustRange(t, "2026-02-10..2026-02-12"), ex.Range(at, loc))
+		})
+	}
+}
+
+func TestCompareRange(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		mode CompareMode
+		cur  string
+		want string // "" is nil
+	}{
+		{"none", NoCompare, "2026-11-16..2026-11-22", ""},
+		{"unknown mode", CompareMode("bogus"), "2026-11-16..2026-11-22", ""},
+		{"previous week", PreviousPeriod, "2026-11-16..2026-11-22", "2026-11-09..2026-11-15"},
+		{"previous day", PreviousPeriod, "2026-03-08..2026-03-08", "2026-03-07..2026-03-07"},
+		{"previous 7 days across EU spring forward", PreviousPeriod, "2026-03-30..2026-04-05", "2026-03-23..2026-03-29"},
+		{"previous of a whole month is the whole month before", PreviousPeriod, "2026-10-01..2026-10-31", "2026-09-01..2026-09-30"},
+		{"march compares with february", PreviousPeriod, "2026-03-01..2026-03-31", "2026-02-01..2026-02-28"},
+		{"january compares with december", PreviousPeriod, "2026-01-01..2026-01-31", "2025-12-01..2025-12-31"},
+		{"two whole months", PreviousPeriod, "2026-03-01..2026-04-30", "2026-01-01..2026-02-28"},
+		{"month to date compares with the days just before", PreviousPeriod, "2026-11-01..2026-11-10", "2026-10-22..2026-10-31"},
+		{"month to date on the last day is a whole month", PreviousPeriod, "2026-02-01..2026-02-28", "2026-01-01..2026-01-31"},
+		{"mid month range", PreviousPeriod, "2026-02-15..2026-03-14", "2026-01-18..2026-02-14"},
+		{"same weekday one day", SameWeekdayLastWeek, "2026-11-04..2026-11-04", "2026-10-28..2026-10-28"},
+		{"same weekday a week", SameWeekdayLastWeek, "2026-11-16..2026-11-22", "2026-11-09..2026-11-15"},
+		{"same weekday across US fall back", SameWeekdayLastWeek, "2026-11-01..2026-11-03", "2026-10-25..2026-10-27"},
+		{"same weekday month to date overlaps", SameWeekdayLastWeek, "2026-11-01..2026-11-10", "2026-10-25..2026-11-03"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := CompareRange(tt.mode, mustRange(t, tt.cur))
+			if tt.want == "" {
+				assert.Nil(t, got)
+				return
+			}
+			require.NotNil(t, got)
+			assert.Equal(t, mustRange(t, tt.want), *got)
+		})
+	}
+}
+
+func TestPeriodValidate(t *testing.T) {
+	t.Parallel()
+	assert.NoError(t, Period{Kind: LastWeek}.Validate())
+	assert.Error(t, Period{Kind: "fortnight"}.Validate())
+	assert.Error(t, Period{Kind: Explicit}.Validate())
+	assert.Error(t, Period{Kind: Explicit, From: date(t, "2026-02-02"), To: date(t, "2026-02-01")}.Validate())
+	assert.NoError(t, Period{Kind: Explicit, From: date(t, "2026-02-01"), To: date(t, "2026-02-01")}.Validate())
+	assert.NoError(t, PreviousPeriod.Validate())
+	assert.Error(t, CompareMode("").Validate())
+}
+
+func TestDateRange(t *testing.T) {
+	t.Parallel()
+	r := mustRange(t, "2026-10-25..2026-11-01")
+	assert.Equal(t, 8, r.Days())
+	assert.True(t, r.Contains(date(t, "2026-10-25")))
+	assert.True(t, r.Contains(date(t, "2026-11-01")))
+	assert.False(t, r.Contains(date(t, "2026-10-24")))
+	assert.False(t, r.Contains(date(t, "2026-11-02")))
+	assert.Equal(t, "2026-10-25..2026-11-01", r.String())
+	assert.Equal(t, "2026-10-25", DateRange{From: r.From, To: r.From}.String())
+}
+
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"last_week", "2026-01-01..2026-01-31", "2026-02-30..2026-03-01", "..", "today"} {
+		f.Add(s)
+	}
+	at := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePeriod(s)
+		if err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("parsed %q but invalid: %v", s, err)
+		}
+		r := p.Range(at, time.UTC)
+		if r.To.Before(r.From) {
+			t.Fatalf("%q: range %v ends before it starts", s, r)
+		}
+		if c := CompareRange(PreviousPeriod, r); c == nil || !c.To.Before(r.From) || c.Days() < 28 && c.Days() != r.Days() {
+			t.Fatalf("%q: previous of %v is %v", s, r, c)
+		}
+	})
+}
