@@ -1,0 +1,117 @@
+package livechat
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrUnauthorized reports that the API refused the login and API key (HTTP
+// 401 or 403). Retrying cannot help, so callers branch on it with errors.Is.
+var ErrUnauthorized = errors.New("livechat: unauthorized")
+
+// APIError is a request the API did not answer with 200, or could not be
+// reached for, after all tries.
+type APIError struct {
+	// Endpoint is the report path below "reports/", e.g. "chats/ratings".
+	Endpoint string
+	// Status is the HTTP status of the last attempt, 0 when the last
+	// attempt got no answer (timeout, connection refused).
+	Status int
+	// RetryAfter is the wait the API asked for with a 429, if any.
+	RetryAfter time.Duration
+	// Excerpt is the start of the last answer's body, secrets removed.
+	Excerpt string
+	// Tries is the number of attempts sent.
+	Tries int
+	// Err is the transport error of the last attempt when Status is 0.
+	Err error
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "livechat: %s: ", e.Endpoint)
+	if e.Status == 0 {
+		b.WriteString("upstream unreachable")
+	} else {
+		fmt.Fprintf(&b, "upstream %d", e.Status)
+	}
+	if e.Tries == 1 {
+		b.WriteString(" after 1 try")
+	} else {
+		fmt.Fprintf(&b, " after %d tries", e.Tries)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the transport error of the last attempt, if any.
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnauthorized) true for 401 and 403 answers.
+func (e *APIError) Is(target error) bool {
+	return target == ErrUnauthorized && (e.Status == 401 || e.Status == 403)
+}
+
+// Temporary reports whether a later run may succeed where this one failed:
+// server errors, rate limits and unreachable upstreams, but not other 4xx.
+func (e *APIError) Temporary() bool {
+	return e.Status == 0 || e.Status == 408 || e.Status == 429 || e.Status >= 500
+}
+
+// DecodeError is an answer the client could not read as the report's shape.
+type DecodeError struct {
+	Endpoint string
+	// Offset is the byte offset in the body near which the problem is.
+	Offset int64
+	// Excerpt is a short, printable piece of the body around Offset.
+	Excerpt string
+	// Reason says what was wrong, e.g. `"good": want a number`.
+	Reason string
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("livechat: %s: bad answer at byte %d: %s (near %q)", e.Endpoint, e.Offset, e.Reason, e.Excerpt)
+}
+
+// excerptLen bounds the body text copied into errors.
+const excerptLen = 64
+
+// excerpt returns a printable piece of body around off, at most excerptLen
+// runes, so an error never carries a whole (possibly huge) answer.
+func excerpt(body []byte, off int64) string {
+	if off < 0 {
+		off = 0
+	}
+	if off > int64(len(body)) {
+		off = int64(len(body))
+	}
+	start := max(off-excerptLen/2, 0)
+	end := min(start+excerptLen, int64(len(body)))
+	return printable(body[start:end])
+}
+
+// printable turns arbitrary bytes into a one-line, valid UTF-8 string.
+func printable(b []byte) string {
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			sb.WriteByte('?')
+		case r < 0x20 || r == 0x7f:
+			sb.WriteByte(' ')
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}

@@ -1,0 +1,343 @@
+package livechat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxBody bounds an answer; a month of hourly occupancy is far below it.
+const maxBody = 8 << 20
+
+// maxRetryAfter is what we make of a Retry-After we cannot read or that is
+// absurdly long, so one bad header cannot stall a client for hours.
+const maxRetryAfter = time.Hour
+
+// flight is one coalesced fetch and the callers waiting for it. When the
+// last caller gives up, the fetch is cancelled: nobody wants its answer.
+type flight struct {
+	ctx     context.Context // the fetch's own context, see get
+	cancel  context.CancelFunc
+	waiters int
+}
+
+// buildURL returns the request URL for report info and query q, sending only
+// the arguments the endpoint accepts.
+func (c *Client) buildURL(info ReportInfo, q Query) (string, error) {
+	if err := checkQuery(info, q); err != nil {
+		return "", err
+	}
+	v := url.Values{}
+	set := func(p Param, name, val string) {
+		if val != "" && info.Accepts(p) {
+			v.Set(name, val)
+		}
+	}
+	if !q.From.IsZero() {
+		set(ParamDateFrom, "date_from", q.From.String())
+	}
+	if !q.To.IsZero() {
+		set(ParamDateTo, "date_to", q.To.String())
+	}
+	set(ParamTimezone, "timezone", q.Timezone)
+	set(ParamGroup, "group", q.Group)
+	set(ParamAgent, "agent", q.Agent)
+	set(ParamGroupBy, "group_by", string(q.GroupBy))
+	set(ParamGoal, "goal", q.Goal)
+	set(ParamGreeting, "greeting", q.Greeting)
+	set(ParamWeekday, "weekday", q.Weekday)
+	if info.Accepts(ParamTag) {
+		for _, t := range q.Tags {
+			if t != "" {
+				v.Add("tag[]", t)
+			}
+		}
+	}
+	u := *c.base
+	u.Path += info.Path()
+	u.RawQuery = v.Encode()
+	return u.String(), nil
+}
+
+// checkQuery rejects arguments the API would reject or misread, before any
+// request is spent on them.
+func checkQuery(info ReportInfo, q Query) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("livechat: %s: %s", info.Endpoint, fmt.Sprintf(format, args...))
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
+		return bad("date_to %s is before date_from %s", q.To, q.From)
+	}
+	switch q.GroupBy {
+	case "", ByHour, ByDay, ByMonth:
+	default:
+		return bad("group_by %q: want hour, day or month", clip(string(q.GroupBy)))
+	}
+	if q.Weekday != "" && info.Accepts(ParamWeekday) {
+		switch q.Weekday {
+		case "mon", "tue", "wed", "thu", "fri", "sat", "sun":
+		default:
+			return bad("weekday %q: want mon..sun", clip(q.Weekday))
+		}
+	}
+	return nil
+}
+
+// get returns the body of a 200 answer for info and q. Identical requests in
+// flight at the same time share one fetch; each caller still waits only as
+// long as its own ctx allows.
+func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("livechat: %s: nil context", info.Endpoint)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, err)
+	}
+	u, err := c.buildURL(info, q)
+	if err != nil {
+		return nil, err
+	}
+
+	c.mu.Lock()
+	f := c.flights[u]
+	if f == nil {
+		// The fetch outlives the caller that started it (others may be
+		// waiting), so it runs on a context of its own, bounded by the most
+		// all tries can take, and cancelled when its last caller leaves.
+		budget := time.Duration(c.tries) * (c.timeout + c.backoffMax)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+		f = &flight{ctx: fctx, cancel: cancel}
+		c.flights[u] = f
+	}
+	f.waiters++
+	c.mu.Unlock()
+	defer c.leave(u, f)
+
+	// If a fetch for u is already running this joins it and fn is unused;
+	// otherwise fn runs under this caller's flight.
+	ch := c.sf.DoChan(u, func() (any, error) {
+		body, err := c.fetch(f.ctx, info, u)
+		return body, err
+	})
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+	case res := <-ch:
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+		}
+		if errors.Is(res.Err, context.Canceled) {
+			// We joined a fetch whose callers had all left just before we
+			// came: it was cancelled for them, not for us. Start afresh.
+			return c.get(ctx, info, q)
+		}
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.([]byte), nil
+	}
+}
+
+// leave drops a caller from flight f and cancels the fetch when nobody is
+// left to want it.
+func (c *Client) leave(u string, f *flight) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.waiters--
+	if f.waiters == 0 {
+		f.cancel()
+		if c.flights[u] == f {
+			delete(c.flights, u)
+		}
+	}
+}
+
+// fetch sends the request, retrying what can be retried, and returns the
+// body of a 200 answer.
+func (c *Client) fetch(ctx context.Context, info ReportInfo, u string) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		status, body, header, err := c.attempt(ctx, info, u)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+		}
+		if err == nil && status == http.StatusOK {
+			return body, nil
+		}
+		apiErr := &APIError{Endpoint: info.Endpoint, Status: status, Tries: attempt, Err: err}
+		if status != 0 {
+			apiErr.Excerpt = c.redact(printable(body[:min(len(body), 200)]))
+		}
+		wait, retry := c.backoff(attempt)
+		switch {
+		case err != nil, status == http.StatusRequestTimeout, status >= 500:
+		case status == http.StatusTooManyRequests:
+			if ra, ok := retryAfter(header.Get("Retry-After"), time.Now()); ok {
+				apiErr.RetryAfter = ra
+				c.pause(ra)
+				if ra > c.backoffMax {
+					retry = false
+				} else {
+					wait = ra
+				}
+			}
+		default:
+			retry = false
+		}
+		if !retry {
+			return nil, apiErr
+		}
+		c.log.DebugContext(ctx, "retrying", "endpoint", info.Endpoint, "attempt", attempt, "status", status, "wait", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// backoff returns the wait before the next attempt after attempt n (full
+// jitter) and whether there is a next attempt.
+func (c *Client) backoff(n int) (time.Duration, bool) {
+	if n >= c.tries {
+		return 0, false
+	}
+	ceil := c.backoffMax
+	if shift := n - 1; shift < 30 && c.backoffBase<<shift < ceil {
+		ceil = c.backoffBase << shift
+	}
+	return rand.N(ceil) + 1, true
+}
+
+// pause holds every attempt of the client back for d: a 429 is about the
+// account, not the one endpoint.
+func (c *Client) pause(d time.Duration) {
+	until := time.Now().Add(d).UnixNano()
+	for {
+		cur := c.pauseUntil.Load()
+		if cur >= until || c.pauseUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+// attempt sends one request. err is a transport error (status 0); any
+// answer, whatever its status, comes back as status and body.
+func (c *Client) attempt(ctx context.Context, info ReportInfo, u string) (int, []byte, http.Header, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, nil, nil, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	if d := time.Until(time.Unix(0, c.pauseUntil.Load())); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, nil, nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		return 0, nil, nil, c.clean(err)
+	}
+
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, nil, nil, c.clean(err)
+	}
+	req.SetBasicAuth(c.login, c.apiKey)
+	req.Header.Set("X-API-Version", "2")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "livechat-digest")
+
+	start := time.Now()
+	c.requests.Add(1)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe(info.Endpoint, 0, time.Since(start))
+		if actx.Err() != nil && ctx.Err() == nil {
+			return 0, nil, nil, fmt.Errorf("no answer within %s", c.timeout)
+		}
+		return 0, nil, nil, c.clean(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	c.observe(info.Endpoint, resp.StatusCode, time.Since(start))
+	switch {
+	case err != nil && actx.Err() != nil && ctx.Err() == nil:
+		return 0, nil, nil, fmt.Errorf("answer not read within %s", c.timeout)
+	case err != nil:
+		return 0, nil, nil, c.clean(err)
+	case len(body) > maxBody:
+		return 0, nil, nil, fmt.Errorf("answer larger than %d bytes", maxBody)
+	}
+	return resp.StatusCode, body, resp.Header, nil
+}
+
+// clean strips the URL from transport errors (net/http puts it in
+// *url.Error) and removes the credentials should they appear anyway.
+func (c *Client) clean(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := c.redact(err.Error())
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &cleanError{msg: msg, err: err}
+	}
+	return &cleanError{msg: msg}
+}
+
+// cleanError is a transport error with secrets removed from its text. It
+// keeps context errors reachable for errors.Is, and nothing else: an inner
+// error's own text might still hold a secret.
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() error { return e.err }
+
+// redact removes the API key and the basic-auth token from s.
+func (c *Client) redact(s string) string {
+	if c.apiKey != "" {
+		s = strings.ReplaceAll(s, c.apiKey, "<redacted>")
+	}
+	return s
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(h string, now time.Time) (time.Duration, bool) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		if n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(h)
+	if err != nil {
+		return 0, false
+	}
+	d := t.Sub(now)
+	return min(max(d, 0), maxRetryAfter), true
+}
