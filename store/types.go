@@ -76,3 +76,8 @@ type AlertState struct {
 	Value   *float64  // the last evaluated value
 	Updated time.Time
 }
+
+// ErrLeaseLost is returned when a worker updates a run or a delivery it no
+// longer holds: its lease ran out and another owner took it, or it was
+// already finished.
+var ErrLeaseLost = errors.New("store: lease lost")

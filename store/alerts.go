@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+const alertColumns = `job, alert_key, firing, since, streak, value, updated`
+
+func scanAlert(sc scanner) (AlertState, error) {
+	var (
+		a              AlertState
+		since, updated sql.NullInt64
+		value          sql.NullFloat64
+	)
+	if err := sc.Scan(&a.Job, &a.Key, &a.Firing, &since, &a.Streak, &value, &updated); err != nil {
+		return AlertState{}, err
+	}
+	a.Since = fromMS(since)
+	a.Updated = fromMS(updated)
+	if value.Valid {
+		v := value.Float64
+		a.Value = &v
+	}
+	return a, nil
+}
+
+// Alert returns the state of one threshold of job, or ErrNotFound when it
+// was never evaluated.
+func (s *Store) Alert(ctx context.Context, job, key string) (AlertState, error) {
+	a, err := scanAlert(s.ro.QueryRowContext(ctx,
+		`SELECT `+alertColumns+` FROM alert_states WHERE job = $1 AND alert_key = $2`, job, key))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return AlertState{}, fmt.Errorf("store: alert %s %q: %w", job, key, ErrNotFound)
+	case err != nil:
+		return AlertState{}, fmt.Errorf("store: alert %s %q: %w", job, key, err)
+	}
+	return a, nil
+}
+
+// PutAlert stores a, replacing the state stored for (a.Job, a.Key).
+func (s *Store) PutAlert(ctx context.Context, a AlertState) error {
+	if a.Job == "" || a.Key == "" {
+		return fmt.Errorf("store: put alert %q %q: job and key are required", a.Job, a.Key)
+	}
+	var value sql.NullFloat64
+	if a.Value != nil {
+		value = sql.NullFloat64{Float64: *a.Value, Valid: true}
+	}
+	_, err := s.rw.ExecContext(ctx, `INSERT INTO alert_states (`+alertColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (job, alert_key) DO UPDATE SET
+			firing = excluded.firing, since = excluded.since, streak = excluded.streak,
+			value = excluded.value, updated = excluded.updated`,
+		a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated))
+	if err != nil {
+		return fmt.Errorf("store: put alert %s %q: %w", a.Job, a.Key, err)
+	}
+	return nil
+}
+
+// Alerts lists every stored alert state, by job and key.
+func (s *Store) Alerts(ctx context.Context) ([]AlertState, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT `+alertColumns+` FROM alert_states ORDER BY job, alert_key`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []AlertState
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list alerts: %w", err)
+	}
+	return out, nil
+}

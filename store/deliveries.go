@@ -1,0 +1,286 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DeliveryFilter selects deliveries for listing; zero fields match all.
+type DeliveryFilter struct {
+	Job    string
+	Status string
+	Limit  int // <= 0: no limit
+}
+
+const deliveryColumns = `id, dedup_key, job, firing_at, kind, channel, target, payload, status, attempts,
+	last_error, next_attempt_at, claimed_by, claimed_until, created_at, sent_at`
+
+func scanDelivery(sc scanner) (Delivery, error) {
+	var (
+		d                                 Delivery
+		nextAttemptAt, createdAt          int64
+		firingAt, claimedUntil, sentAtRaw sql.NullInt64
+	)
+	err := sc.Scan(&d.ID, &d.Key, &d.Job, &firingAt, &d.Kind, &d.Channel, &d.Target, &d.Payload,
+		&d.Status, &d.Attempts, &d.LastError, &nextAttemptAt, &d.ClaimedBy, &claimedUntil, &createdAt, &sentAtRaw)
+	if err != nil {
+		return Delivery{}, err
+	}
+	d.FiringAt = fromMS(firingAt)
+	d.NextAttemptAt = time.UnixMilli(nextAttemptAt).UTC()
+	d.ClaimedUntil = fromMS(claimedUntil)
+	d.CreatedAt = time.UnixMilli(createdAt).UTC()
+	d.SentAt = fromMS(sentAtRaw)
+	return d, nil
+}
+
+// Enqueue stores the deliveries as queued, in one transaction, and reports
+// how many were new. A delivery whose Key is already stored, in any status,
+// is skipped: that is what makes a re-run of a firing send nothing twice.
+//
+// Key, Job and CreatedAt are required (the store reads no clock).
+// NextAttemptAt defaults to CreatedAt; ID, Status, Attempts, the claim
+// fields and SentAt are ignored.
+func (s *Store) Enqueue(ctx context.Context, ds []Delivery) (int, error) {
+	for _, d := range ds {
+		if d.Key == "" || d.Job == "" || d.CreatedAt.IsZero() {
+			return 0, fmt.Errorf("store: enqueue %q: key, job and created_at are required", d.Key)
+		}
+	}
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	added := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries
+			(dedup_key, job, firing_at, kind, channel, target, payload, status, attempts, last_error, next_attempt_at, claimed_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9, '', $10)
+			ON CONFLICT (dedup_key) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, d := range ds {
+			next := d.NextAttemptAt
+			if next.IsZero() {
+				next = d.CreatedAt
+			}
+			res, err := stmt.ExecContext(ctx, d.Key, d.Job, msOrNull(d.FiringAt), d.Kind, d.Channel, d.Target,
+				d.Payload, DeliveryQueued, ms(next), ms(d.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("%q: %w", d.Key, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("%q: %w", d.Key, err)
+			}
+			added += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: enqueue: %w", err)
+	}
+	return added, nil
+}
+
+// Claim hands owner up to limit due deliveries, oldest due first, and
+// marks them sending until now+lease. Due means queued with its next
+// attempt at or before now, or sending with a lease that ran out before now
+// (its worker died). While a lease is valid no other owner gets the
+// delivery.
+//
+// PostgreSQL picks the rows with FOR UPDATE SKIP LOCKED, so concurrent
+// claimers take different rows instead of waiting on each other; SQLite
+// runs the statement under its single write lock.
+func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
+	if owner == "" || limit <= 0 {
+		return nil, fmt.Errorf("store: claim: need an owner and a positive limit (got %q, %d)", owner, limit)
+	}
+	lock := ""
+	if s.dialect == DialectPostgres {
+		lock = ` FOR UPDATE SKIP LOCKED`
+	}
+	var out []Delivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = $1, claimed_by = $2, claimed_until = $3
+			WHERE id IN (
+				SELECT id FROM deliveries
+				WHERE (status = $4 AND next_attempt_at <= $5) OR (status = $1 AND claimed_until < $5)
+				ORDER BY next_attempt_at, id
+				LIMIT $6`+lock+`)
+			RETURNING `+deliveryColumns,
+			DeliverySending, owner, ms(now.Add(lease)), DeliveryQueued, ms(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim for %s: %w", owner, err)
+	}
+	// RETURNING order is unspecified on both backends.
+	slices.SortFunc(out, func(a, b Delivery) int {
+		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// MarkSent records that the delivery went out, counting that attempt. It
+// fails with ErrLeaseLost unless owner holds the delivery's claim.
+func (s *Store) MarkSent(ctx context.Context, id int64, owner string, now time.Time) error {
+	res, err := s.rw.ExecContext(ctx, `UPDATE deliveries
+		SET status = $1, sent_at = $2, attempts = attempts + 1, last_error = '', claimed_until = NULL
+		WHERE id = $3 AND claimed_by = $4 AND status = $5`,
+		DeliverySent, ms(now), id, owner, DeliverySending)
+	if err != nil {
+		return fmt.Errorf("store: mark delivery %d sent: %w", id, err)
+	}
+	return s.checkClaim(ctx, res, "sent", id, owner)
+}
+
+// MarkRetry puts a claimed delivery back in the queue for another attempt
+// at next; attempts is the number of attempts made so far.
+func (s *Store) MarkRetry(ctx context.Context, id int64, owner string, attempts int, next time.Time, errMsg string) error {
+	res, err := s.rw.ExecContext(ctx, `UPDATE deliveries
+		SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4, claimed_by = '', claimed_until = NULL
+		WHERE id = $5 AND claimed_by = $6 AND status = $7`,
+		DeliveryQueued, attempts, ms(next), errMsg, id, owner, DeliverySending)
+	if err != nil {
+		return fmt.Errorf("store: mark delivery %d for retry: %w", id, err)
+	}
+	return s.checkClaim(ctx, res, "retry", id, owner)
+}
+
+// MarkFailed gives up on a claimed delivery for now: its retry window is
+// exhausted. RequeueFailed brings it back at the next start.
+func (s *Store) MarkFailed(ctx context.Context, id int64, owner string, attempts int, errMsg string) error {
+	res, err := s.rw.ExecContext(ctx, `UPDATE deliveries
+		SET status = $1, attempts = $2, last_error = $3, claimed_by = '', claimed_until = NULL
+		WHERE id = $4 AND claimed_by = $5 AND status = $6`,
+		DeliveryFailed, attempts, errMsg, id, owner, DeliverySending)
+	if err != nil {
+		return fmt.Errorf("store: mark delivery %d failed: %w", id, err)
+	}
+	return s.checkClaim(ctx, res, "failed", id, owner)
+}
+
+func (s *Store) checkClaim(ctx context.Context, res sql.Result, op string, id int64, owner string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: mark delivery %d %s: %w", id, op, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var holder, status string
+	err = s.ro.QueryRowContext(ctx, `SELECT claimed_by, status FROM deliveries WHERE id = $1`, id).Scan(&holder, &status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store: mark delivery %d %s: %w", id, op, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("store: mark delivery %d %s: %w", id, op, err)
+	default:
+		return fmt.Errorf("store: mark delivery %d %s: %s is %s and claimed by %q: %w", id, op, owner, status, holder, ErrLeaseLost)
+	}
+}
+
+// RequeueFailed queues every failed delivery again, due at now, and
+// reports how many; it is called at start-up. Attempts are kept.
+func (s *Store) RequeueFailed(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.rw.ExecContext(ctx,
+		`UPDATE deliveries SET status = $1, next_attempt_at = $2 WHERE status = $3`,
+		DeliveryQueued, ms(now), DeliveryFailed)
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue failed deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue failed deliveries: %w", err)
+	}
+	return int(n), nil
+}
+
+// Deliveries lists deliveries matching f, newest first.
+func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Job != "" {
+		args = append(args, f.Job)
+		where = append(where, fmt.Sprintf("job = $%d", len(args)))
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+		where = append(where, fmt.Sprintf("status = $%d", len(args)))
+	}
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := s.ro.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// QueueDepth counts deliveries per status. Every known status is present,
+// zero when empty, so a gauge per status never goes stale.
+func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0}
+	rows, err := s.ro.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue depth: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			status string
+			n      int
+		)
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("store: queue depth: %w", err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue depth: %w", err)
+	}
+	return out, nil
+}

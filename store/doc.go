@@ -1,0 +1,19 @@
+// Package store owns the durable state of livechat-digest: job runs (one
+// row per scheduled firing, held by one owner under a lease), the delivery
+// queue (rendered messages, deduplicated by key, claimed under a lease,
+// retried, marked sent) and alert states (firing or not, per threshold).
+//
+// SQLite (modernc.org/sqlite, pure Go, WAL) is the default; PostgreSQL (pgx
+// through database/sql) lets several replicas share one state. The unique
+// (job, firing_at) run row and the unique delivery key, not any election,
+// are what guarantee that a firing runs once and each message is sent at
+// most once per target, across restarts and replicas.
+//
+// Instants are stored as UTC Unix milliseconds, so they read back in UTC,
+// truncated to the millisecond. The store reads no clock: callers pass now.
+// The schema is migrated by numbered steps in code (migrate.go) when Open
+// is called.
+//
+// store is a leaf: it imports database/sql and its drivers, never another
+// package of this module.
+package store

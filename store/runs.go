@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const runColumns = `id, job, firing_at, owner, lease_until, status, error_text, caught_up, attempt, started_at, finished_at, digest`
+
+func scanRun(sc scanner) (Run, error) {
+	var (
+		r                     Run
+		firingAt, leaseUntil  int64
+		startedAt, finishedAt sql.NullInt64
+	)
+	err := sc.Scan(&r.ID, &r.Job, &firingAt, &r.Owner, &leaseUntil, &r.Status, &r.Error,
+		&r.CaughtUp, &r.Attempt, &startedAt, &finishedAt, &r.Digest)
+	if err != nil {
+		return Run{}, err
+	}
+	r.FiringAt = time.UnixMilli(firingAt).UTC()
+	r.LeaseUntil = time.UnixMilli(leaseUntil).UTC()
+	r.StartedAt = fromMS(startedAt)
+	r.FinishedAt = fromMS(finishedAt)
+	return r, nil
+}
+
+// ClaimRun makes owner the one executor of the firing (job, firingAt).
+//
+// It returns (run, true) when owner got the firing: either nobody had
+// claimed it, or the previous owner's lease ran out while the run was still
+// "running" (that owner died), in which case owner takes over with the next
+// attempt number. Otherwise it returns the existing run and false. The
+// unique (job, firing_at) row makes this hold across replicas and restarts:
+// a finished firing is never run again.
+func (s *Store) ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (Run, bool, error) {
+	if job == "" || owner == "" {
+		return Run{}, false, errors.New("store: claim run: job and owner are required")
+	}
+	// One statement, so the insert-or-takeover decision is atomic on both
+	// backends: PostgreSQL locks the conflicting row and re-checks the
+	// WHERE; SQLite has one writer. A row comes back only if we own it now.
+	row := s.rw.QueryRowContext(ctx, `INSERT INTO runs (job, firing_at, owner, lease_until, status, caught_up, attempt, started_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 1, $7)
+		ON CONFLICT (job, firing_at) DO UPDATE SET
+			owner = excluded.owner,
+			lease_until = excluded.lease_until,
+			attempt = runs.attempt + 1,
+			started_at = excluded.started_at
+		WHERE runs.status = $5 AND runs.lease_until < $7
+		RETURNING `+runColumns,
+		job, ms(firingAt), owner, ms(now.Add(lease)), RunRunning, caughtUp, ms(now))
+	r, err := scanRun(row)
+	switch {
+	case err == nil:
+		return r, true, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return Run{}, false, fmt.Errorf("store: claim run %s at %s: %w", job, firingAt.UTC().Format(time.RFC3339), err)
+	}
+	r, err = scanRun(s.ro.QueryRowContext(ctx,
+		`SELECT `+runColumns+` FROM runs WHERE job = $1 AND firing_at = $2`, job, ms(firingAt)))
+	if err != nil {
+		return Run{}, false, fmt.Errorf("store: claim run %s at %s: read holder: %w", job, firingAt.UTC().Format(time.RFC3339), err)
+	}
+	return r, false, nil
+}
+
+// ExtendRun moves the lease of a running run to until, as a heartbeat. It
+// fails with ErrLeaseLost when owner no longer holds the run (another
+// replica took it over, or it was finished), and ErrNotFound for an
+// unknown id.
+func (s *Store) ExtendRun(ctx context.Context, id int64, owner string, until time.Time) error {
+	res, err := s.rw.ExecContext(ctx,
+		`UPDATE runs SET lease_until = $1 WHERE id = $2 AND owner = $3 AND status = $4`,
+		ms(until), id, owner, RunRunning)
+	if err != nil {
+		return fmt.Errorf("store: extend run %d: %w", id, err)
+	}
+	return s.checkRunOwned(ctx, res, "extend", id, owner)
+}
+
+// FinishRun records the outcome of a run that owner holds: status is
+// RunOK, RunPartial or RunFailed, errMsg says why (empty for ok), and
+// digest is the digest JSON when one was built.
+func (s *Store) FinishRun(ctx context.Context, id int64, owner string, now time.Time, status, errMsg string, digest []byte) error {
+	switch status {
+	case RunOK, RunPartial, RunFailed:
+	default:
+		return fmt.Errorf("store: finish run %d: invalid status %q", id, status)
+	}
+	res, err := s.rw.ExecContext(ctx,
+		`UPDATE runs SET status = $1, error_text = $2, digest = $3, finished_at = $4
+		WHERE id = $5 AND owner = $6 AND status = $7`,
+		status, errMsg, digest, ms(now), id, owner, RunRunning)
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	return s.checkRunOwned(ctx, res, "finish", id, owner)
+}
+
+func (s *Store) checkRunOwned(ctx context.Context, res sql.Result, op string, id int64, owner string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s run %d: %w", op, id, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var holder, status string
+	err = s.ro.QueryRowContext(ctx, `SELECT owner, status FROM runs WHERE id = $1`, id).Scan(&holder, &status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store: %s run %d: %w", op, id, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("store: %s run %d: %w", op, id, err)
+	case holder != owner:
+		return fmt.Errorf("store: %s run %d: owner %q, not %q: %w", op, id, holder, owner, ErrLeaseLost)
+	default:
+		return fmt.Errorf("store: %s run %d: already %s: %w", op, id, status, ErrLeaseLost)
+	}
+}
+
+// LastRun returns the run of job with the latest firing, or ErrNotFound.
+func (s *Store) LastRun(ctx context.Context, job string) (Run, error) {
+	r, err := scanRun(s.ro.QueryRowContext(ctx,
+		`SELECT `+runColumns+` FROM runs WHERE job = $1 ORDER BY firing_at DESC, id DESC LIMIT 1`, job))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Run{}, fmt.Errorf("store: last run of %s: %w", job, ErrNotFound)
+	case err != nil:
+		return Run{}, fmt.Errorf("store: last run of %s: %w", job, err)
+	}
+	return r, nil
+}
+
+// Runs lists the runs of job, latest firing first: all jobs when job is
+// empty, every run when limit <= 0.
+func (s *Store) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
+	q, args := `SELECT `+runColumns+` FROM runs`, []any{}
+	if job != "" {
+		q += ` WHERE job = $1`
+		args = append(args, job)
+	}
+	q += ` ORDER BY firing_at DESC, id DESC`
+	if limit > 0 {
+		args = append(args, limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := s.ro.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: runs of %q: %w", job, err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: runs of %q: %w", job, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: runs of %q: %w", job, err)
+	}
+	return out, nil
+}
