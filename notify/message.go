@@ -1,0 +1,178 @@
+package notify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Channels a Message can be sent on; Worker picks its Sender by these names.
+const (
+	ChannelEmail = "email"
+	ChannelSlack = "slack"
+)
+
+// messageIDDomain is the right-hand side of every Message-ID we generate.
+const messageIDDomain = "livechat-digest"
+
+// Message is one rendered message for one target. It is stored, JSON
+// encoded, in store.Delivery.Payload, so everything needed to send it again
+// after a restart lives here and nothing is rendered at send time.
+type Message struct {
+	Channel string        `json:"channel"` // ChannelEmail or ChannelSlack
+	Email   *EmailMessage `json:"email,omitempty"`
+	Slack   *SlackMessage `json:"slack,omitempty"`
+}
+
+// EmailMessage is a rendered email: a text part, an HTML alternative and
+// images the HTML refers to as cid:NAME.
+type EmailMessage struct {
+	From    string   `json:"from"`
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	Text    string   `json:"text,omitempty"`
+	HTML    string   `json:"html,omitempty"`
+	Inline  []Inline `json:"inline,omitempty"`
+	// MessageID is the Message-ID without angle brackets, normally from
+	// MessageID(job, firing, target). A retry must carry the same one, so
+	// when it is empty one is derived from the message content rather than
+	// made up at random.
+	MessageID string `json:"message_id,omitempty"`
+	// Date is the Date header: the firing instant, so that a retry an hour
+	// later still says when the digest was made.
+	Date time.Time `json:"date"`
+}
+
+// Inline is an image embedded in an email and referenced from its HTML as
+// cid:Name (for example cid:chart.png).
+type Inline struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
+}
+
+// SlackMessage is a rendered chat.postMessage: Block Kit blocks plus the
+// text Slack shows in notifications and clients without blocks.
+type SlackMessage struct {
+	Channel string          `json:"channel"`
+	Text    string          `json:"text"`
+	Blocks  json.RawMessage `json:"blocks,omitempty"` // a JSON array of blocks
+}
+
+// Encode turns m into the bytes stored in store.Delivery.Payload.
+func Encode(m Message) ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("notify: encode: %w", err)
+	}
+	return b, nil
+}
+
+// Decode reads a payload written by Encode. It checks the same invariants
+// Encode does, so a corrupted row fails here and not inside a sender.
+func Decode(b []byte) (Message, error) {
+	var m Message
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Message{}, fmt.Errorf("notify: decode: %w", err)
+	}
+	if err := m.validate(); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+func (m Message) validate() error {
+	switch m.Channel {
+	case ChannelEmail:
+		if m.Email == nil {
+			return errors.New("notify: email message without email part")
+		}
+		if len(m.Email.To) == 0 {
+			return errors.New("notify: email message without recipients")
+		}
+	case ChannelSlack:
+		if m.Slack == nil {
+			return errors.New("notify: slack message without slack part")
+		}
+		if m.Slack.Channel == "" {
+			return errors.New("notify: slack message without channel")
+		}
+		if len(m.Slack.Blocks) > 0 && !json.Valid(m.Slack.Blocks) {
+			return errors.New("notify: slack message: blocks are not valid JSON")
+		}
+	default:
+		return fmt.Errorf("notify: unknown channel %q", m.Channel)
+	}
+	return nil
+}
+
+// Target names where m goes, for logs and errors: the recipients of an email
+// or the Slack channel.
+func (m Message) Target() string {
+	switch {
+	case m.Email != nil:
+		return strings.Join(m.Email.To, ",")
+	case m.Slack != nil:
+		return m.Slack.Channel
+	}
+	return ""
+}
+
+// MessageID returns the Message-ID (without angle brackets) for the message
+// one job's firing sends to one target, e.g.
+// "weekly-support.20261123T1400Z.3f2a9c01de@livechat-digest". It depends
+// only on its arguments, so every retry and every replica uses the same one.
+func MessageID(job string, firing time.Time, target string) string {
+	return fmt.Sprintf("%s.%s.%s@%s", slug(job, 40), firingStamp(firing), shortHash(target), messageIDDomain)
+}
+
+func firingStamp(t time.Time) string {
+	t = t.UTC()
+	if t.Second() != 0 || t.Nanosecond() != 0 {
+		return t.Format("20060102T150405Z")
+	}
+	return t.Format("20060102T1504Z")
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:5])
+}
+
+// slug keeps letters, digits, '-' and '_' (ASCII only, lower-cased) and
+// folds every other run into one '-', so the result is safe in a
+// Message-ID's local part and in a file name.
+func slug(s string, max int) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+		if b.Len() >= max {
+			break
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if len(out) > max {
+		out = strings.Trim(out[:max], "-")
+	}
+	if out == "" {
+		return "message"
+	}
+	return out
+}

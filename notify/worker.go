@@ -1,0 +1,502 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jonboulle/clockwork"
+	"golang.org/x/sync/errgroup"
+
+	"livechat-digest/store"
+)
+
+// Results reported to WorkerOptions.Observe.
+const (
+	ResultSent   = "sent"
+	ResultRetry  = "retry"
+	ResultFailed = "failed"
+)
+
+// ErrDeliveryFailed is returned (wrapped) by Drain when a delivery was given
+// up during the drain, so that `run` can exit non-zero.
+var ErrDeliveryFailed = errors.New("notify: delivery failed")
+
+// markTimeout bounds recording an outcome, which goes on after shutdown
+// began: a message that went out must be recorded as sent.
+const markTimeout = 5 * time.Second
+
+// maxErrorLen bounds the error text kept in the store.
+const maxErrorLen = 1000
+
+// Queue is the delivery queue as the worker needs it; *store.SQL provides
+// it. Every method after Claim names the owner, so a worker whose lease has
+// passed to another cannot overwrite that worker's outcome.
+type Queue interface {
+	// Claim leases up to limit deliveries that are due at now to owner.
+	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)
+	MarkSent(ctx context.Context, id int64, owner string, now time.Time) error
+	// MarkRetry queues the delivery again for next, with attempts made.
+	MarkRetry(ctx context.Context, id int64, owner string, attempts int, next time.Time, errMsg string) error
+	MarkFailed(ctx context.Context, id int64, owner string, attempts int, errMsg string) error
+}
+
+// Sender makes one attempt to send a message. It does not retry: it returns
+// an error saying whether a retry could help (see Error, IsRetryable).
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, m Message) error
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
+
+// WorkerOptions tune a Worker. Zero values take the defaults noted.
+type WorkerOptions struct {
+	// Owner names this worker in the store's claims; unique per process
+	// (e.g. hostname+pid). Required.
+	Owner string
+	// Clock is the only source of "now"; default the real clock.
+	Clock clockwork.Clock
+	// Lease is how long a claim lasts before another worker may take the
+	// delivery over; default 2m.
+	Lease time.Duration
+	// SendTimeout bounds one send; default half the Lease, and never more
+	// than the Lease, so a slow send ends before someone else claims it.
+	SendTimeout time.Duration
+	// RetryFor is how long after a delivery was created it is still tried;
+	// default 30m. After that a failure marks it failed.
+	RetryFor time.Duration
+	// BaseBackoff and MaxBackoff bound the wait between tries; defaults 10s
+	// and 5m.
+	BaseBackoff, MaxBackoff time.Duration
+	// Poll is how often Run looks for due deliveries; default 15s.
+	Poll time.Duration
+	// Batch is how many deliveries one claim takes; default 20.
+	Batch int
+	// Concurrency is how many targets are sent to at once; one target's
+	// deliveries always go one after another, in claim order. Default 4.
+	Concurrency int
+	// Logger receives component=notify logs; nil discards.
+	Logger *slog.Logger
+	// Observe, if set, is told the channel and result (ResultSent,
+	// ResultRetry, ResultFailed) of every attempt, for metrics.
+	Observe func(channel, result string)
+}
+
+// Worker is the retry stage: it claims due deliveries, sends each once and
+// records the outcome. It is safe for concurrent use, though one Run per
+// Worker is the intended use.
+type Worker struct {
+	q       Queue
+	senders map[string]Sender
+	opts    WorkerOptions
+	log     *slog.Logger
+	wake    chan struct{}
+
+	mu sync.Mutex
+	// sent holds deliveries that went out but whose MarkSent failed. Should
+	// the store hand one back (lease expiry), it is recorded, not re-sent.
+	sent map[int64]time.Time
+}
+
+// NewWorker makes a worker sending through senders, keyed by
+// Message.Channel ("email", "slack"). A delivery whose message channel has
+// no sender is tried under its store.Delivery.Channel (e.g. "outbox") and
+// otherwise failed.
+func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker, error) {
+	if q == nil {
+		return nil, errors.New("notify: worker: queue is nil")
+	}
+	if len(senders) == 0 {
+		return nil, errors.New("notify: worker: no senders")
+	}
+	ss := make(map[string]Sender, len(senders))
+	for ch, s := range senders {
+		if s == nil {
+			return nil, fmt.Errorf("notify: worker: sender %q is nil", ch)
+		}
+		ss[ch] = s
+	}
+	if opts.Owner == "" {
+		return nil, errors.New("notify: worker: owner is empty")
+	}
+	for name, d := range map[string]time.Duration{
+		"lease": opts.Lease, "send timeout": opts.SendTimeout, "retry_for": opts.RetryFor,
+		"base backoff": opts.BaseBackoff, "max backoff": opts.MaxBackoff, "poll": opts.Poll,
+	} {
+		if d < 0 {
+			return nil, fmt.Errorf("notify: worker: %s is negative", name)
+		}
+	}
+	if opts.Batch < 0 || opts.Concurrency < 0 {
+		return nil, errors.New("notify: worker: batch and concurrency must not be negative")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.Lease == 0 {
+		opts.Lease = 2 * time.Minute
+	}
+	if opts.SendTimeout == 0 {
+		opts.SendTimeout = opts.Lease / 2
+	}
+	opts.SendTimeout = min(opts.SendTimeout, opts.Lease)
+	if opts.RetryFor == 0 {
+		opts.RetryFor = 30 * time.Minute
+	}
+	if opts.BaseBackoff == 0 {
+		opts.BaseBackoff = 10 * time.Second
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
+	if opts.MaxBackoff < opts.BaseBackoff {
+		return nil, errors.New("notify: worker: max backoff is below base backoff")
+	}
+	if opts.Poll == 0 {
+		opts.Poll = 15 * time.Second
+	}
+	if opts.Batch == 0 {
+		opts.Batch = 20
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 4
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{
+		q:       q,
+		senders: ss,
+		opts:    opts,
+		log:     logger.With("component", "notify"),
+		wake:    make(chan struct{}, 1),
+		sent:    make(map[int64]time.Time),
+	}, nil
+}
+
+// Notify wakes Run: a delivery was just enqueued. It never blocks.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run calls RunOnce every Poll, and at once after Notify, until ctx is
+// done; then it returns nil. Errors from the queue are logged and the loop
+// goes on: the store may be back at the next poll.
+func (w *Worker) Run(ctx context.Context) error {
+	for {
+		res, err := w.runOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			w.log.LogAttrs(ctx, slog.LevelError, "delivery round failed", slog.String("error", err.Error()))
+		}
+		if res.handled >= w.opts.Batch && err == nil {
+			continue // a full batch: more may be due
+		}
+		t := w.opts.Clock.NewTimer(w.opts.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-w.wake:
+			t.Stop()
+		case <-t.Chan():
+		}
+	}
+}
+
+// RunOnce claims the deliveries due now and handles each: send, then mark
+// it sent, queued for a retry, or failed. It returns how many it handled
+// (including ones found already sent). The error covers the queue only;
+// send failures are recorded in the store and logged, not returned.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	res, err := w.runOnce(ctx)
+	return res.handled, err
+}
+
+// Drain sends everything due now, round after round, until nothing due is
+// left or ctx is done. Deliveries that fail and are queued for a later
+// retry are left queued. It is for `run` and for shutdown: a send cut short
+// when ctx ends stays queued. The error wraps ErrDeliveryFailed when a
+// delivery was given up, and ctx's error when the drain was cut short.
+func (w *Worker) Drain(ctx context.Context) error {
+	var errs []error
+	failed := 0
+	for ctx.Err() == nil {
+		res, err := w.runOnce(ctx)
+		failed += res.failed
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if res.handled == 0 {
+			break
+		}
+	}
+	if failed > 0 {
+		errs = append(errs, fmt.Errorf("notify: drain: %d deliveries: %w", failed, ErrDeliveryFailed))
+	}
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("notify: drain cut short: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+type roundResult struct {
+	handled, failed int
+}
+
+type outcome int
+
+const (
+	outcomeSent outcome = iota
+	outcomeAlreadySent
+	outcomeRetry
+	outcomeFailed
+	outcomeInterrupted
+)
+
+// runOnce is one pass of the pipeline: claim → (per delivery) dedup → send
+// → record.
+func (w *Worker) runOnce(ctx context.Context) (roundResult, error) {
+	var res roundResult
+	now := w.opts.Clock.Now()
+	ds, err := w.q.Claim(ctx, w.opts.Owner, now, w.opts.Lease, w.opts.Batch)
+	if err != nil {
+		return res, fmt.Errorf("notify: claim: %w", err)
+	}
+	if len(ds) == 0 {
+		return res, nil
+	}
+
+	// One target's deliveries go in order (an alert's "resolved" after its
+	// "firing"); different targets go in parallel.
+	var keys []string
+	groups := make(map[string][]store.Delivery)
+	for _, d := range ds {
+		k := d.Channel + "\x00" + d.Target
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], d)
+	}
+
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	var g errgroup.Group
+	g.SetLimit(w.opts.Concurrency)
+	for _, k := range keys {
+		group := groups[k]
+		g.Go(func() error {
+			for _, d := range group {
+				o, err := w.handle(ctx, d)
+				mu.Lock()
+				res.handled++
+				if o == outcomeFailed {
+					res.failed++
+				}
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines collect their errors in errs
+	return res, errors.Join(errs...)
+}
+
+// handle takes one claimed delivery through dedup, send and record. The
+// returned error is about recording the outcome only.
+func (w *Worker) handle(ctx context.Context, d store.Delivery) (outcome, error) {
+	attempt := d.Attempts + 1
+	log := w.log.With(
+		slog.Int64("delivery_id", d.ID),
+		slog.String("job", d.Job),
+		slog.String("channel", d.Channel),
+		slog.String("target", d.Target),
+		slog.Int("attempt", attempt),
+	)
+
+	// Recording must finish even when ctx (shutdown) is done: a message
+	// that went out has to be marked sent.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+
+	// dedup
+	if sentAt, ok := w.alreadySent(d); ok {
+		if err := w.q.MarkSent(mctx, d.ID, w.opts.Owner, sentAt); err != nil {
+			return outcomeAlreadySent, fmt.Errorf("notify: delivery %d: mark sent: %w", d.ID, err)
+		}
+		w.forget(d.ID)
+		log.LogAttrs(ctx, slog.LevelInfo, "already sent, not sending again")
+		return outcomeAlreadySent, nil
+	}
+
+	if ctx.Err() != nil {
+		return w.release(mctx, ctx, log, d, ctx.Err())
+	}
+
+	// send
+	msg, err := Decode(d.Payload)
+	var sender Sender
+	if err == nil {
+		sender = w.senders[msg.Channel]
+		if sender == nil {
+			sender = w.senders[d.Channel]
+		}
+		if sender == nil {
+			err = Permanent(fmt.Errorf("notify: no sender for channel %q", msg.Channel))
+		}
+	} else {
+		err = Permanent(err)
+	}
+	if err == nil {
+		sctx, scancel := context.WithTimeout(ctx, w.opts.SendTimeout)
+		err = sender.Send(sctx, msg)
+		scancel()
+	}
+	now := w.opts.Clock.Now()
+
+	// record
+	switch {
+	case err == nil:
+		w.remember(d.ID, now)
+		w.observe(d, msg, ResultSent)
+		if merr := w.q.MarkSent(mctx, d.ID, w.opts.Owner, now); merr != nil {
+			// Kept in w.sent: when the store hands it back it is
+			// recorded, not sent again.
+			return outcomeSent, fmt.Errorf("notify: delivery %d: sent, but mark sent: %w", d.ID, merr)
+		}
+		w.forget(d.ID)
+		log.LogAttrs(ctx, slog.LevelInfo, "sent")
+		return outcomeSent, nil
+
+	case ctx.Err() != nil:
+		return w.release(mctx, ctx, log, d, err)
+
+	case !IsRetryable(err):
+		w.observe(d, msg, ResultFailed)
+		if merr := w.q.MarkFailed(mctx, d.ID, w.opts.Owner, attempt, storedError(err)); merr != nil {
+			return outcomeFailed, fmt.Errorf("notify: delivery %d: mark failed: %w", d.ID, merr)
+		}
+		log.LogAttrs(ctx, slog.LevelError, "delivery failed", slog.String("reason", "permanent"),
+			slog.String("error", err.Error()))
+		return outcomeFailed, nil
+	}
+
+	deadline := d.CreatedAt.Add(w.opts.RetryFor)
+	if d.CreatedAt.IsZero() { // the store always sets it; be safe anyway
+		deadline = now.Add(w.opts.RetryFor)
+	}
+	if !now.Before(deadline) {
+		w.observe(d, msg, ResultFailed)
+		text := fmt.Sprintf("gave up after %d attempts in %s: %s", attempt, w.opts.RetryFor, err)
+		if merr := w.q.MarkFailed(mctx, d.ID, w.opts.Owner, attempt, storedError(errors.New(text))); merr != nil {
+			return outcomeFailed, fmt.Errorf("notify: delivery %d: mark failed: %w", d.ID, merr)
+		}
+		log.LogAttrs(ctx, slog.LevelError, "delivery failed", slog.String("reason", "retry window over"),
+			slog.String("error", err.Error()))
+		return outcomeFailed, nil
+	}
+	wait := RetryAfter(err)
+	if wait <= 0 {
+		wait = backoff(attempt, w.opts.BaseBackoff, w.opts.MaxBackoff, rand.Int64N)
+	}
+	// A last try at the end of the window, rather than none.
+	next := now.Add(wait)
+	if next.After(deadline) {
+		next = deadline
+	}
+	w.observe(d, msg, ResultRetry)
+	if merr := w.q.MarkRetry(mctx, d.ID, w.opts.Owner, attempt, next, storedError(err)); merr != nil {
+		return outcomeRetry, fmt.Errorf("notify: delivery %d: mark retry: %w", d.ID, merr)
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "send failed, will retry",
+		slog.Time("next_attempt", next), slog.String("error", err.Error()))
+	return outcomeRetry, nil
+}
+
+// release hands a delivery whose send was cut short by shutdown back to the
+// queue, due at once and without counting the attempt, so another replica
+// (or the next start) need not wait for the lease to run out. If even that
+// fails, the lease expires and the delivery is claimed again then.
+func (w *Worker) release(mctx, ctx context.Context, log *slog.Logger, d store.Delivery, cause error) (outcome, error) {
+	now := w.opts.Clock.Now()
+	msg := "interrupted by shutdown before it was sent"
+	if d.LastError != "" {
+		msg += "; before that: " + d.LastError
+	}
+	if merr := w.q.MarkRetry(mctx, d.ID, w.opts.Owner, d.Attempts, now, storedError(errors.New(msg))); merr != nil {
+		return outcomeInterrupted, fmt.Errorf("notify: delivery %d: release after shutdown: %w", d.ID, merr)
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "send interrupted by shutdown, left queued", slog.String("error", cause.Error()))
+	return outcomeInterrupted, nil
+}
+
+func (w *Worker) alreadySent(d store.Delivery) (time.Time, bool) {
+	if d.Status == store.DeliverySent || !d.SentAt.IsZero() {
+		if d.SentAt.IsZero() {
+			return w.opts.Clock.Now(), true
+		}
+		return d.SentAt, true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	at, ok := w.sent[d.ID]
+	return at, ok
+}
+
+func (w *Worker) remember(id int64, at time.Time) {
+	w.mu.Lock()
+	w.sent[id] = at
+	w.mu.Unlock()
+}
+
+func (w *Worker) forget(id int64) {
+	w.mu.Lock()
+	delete(w.sent, id)
+	w.mu.Unlock()
+}
+
+func (w *Worker) observe(d store.Delivery, m Message, result string) {
+	if w.opts.Observe == nil {
+		return
+	}
+	ch := m.Channel
+	if ch == "" {
+		ch = d.Channel
+	}
+	w.opts.Observe(ch, result)
+}
+
+// storedError is the error text kept in the store: bounded, valid UTF-8.
+// Senders already keep secrets out of it.
+func storedError(err error) string {
+	s := err.Error()
+	if len(s) > maxErrorLen {
+		s = s[:maxErrorLen]
+		for !utf8.ValidString(s) && len(s) > 0 {
+			s = s[:len(s)-1]
+		}
+		s += "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}
