@@ -1,0 +1,338 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"livechat-digest/livechat"
+)
+
+// Fetcher fetches one report answer. *livechat.Client satisfies it. The
+// answer is a livechat.Series[T] for bucketed reports, a livechat.Ranking for
+// the two rankings and a livechat.Occupancy for agents_occupancy (by value or
+// by pointer).
+type Fetcher interface {
+	Fetch(ctx context.Context, r livechat.Report, q livechat.Query) (any, error)
+}
+
+// fetchConcurrency caps the requests one Build has in flight; the client
+// has its own client-wide cap and rate limit on top.
+const fetchConcurrency = 4
+
+// Spec says what digest to build.
+type Spec struct {
+	Job string
+	// Location is the time zone periods are resolved in and the API is asked
+	// to bucket by. Required.
+	Location *time.Location
+	Period   Period
+	// Compare is the period to compare with; the zero value compares with
+	// nothing, like NoCompare.
+	Compare CompareMode
+	// At is the instant the digest is built for (the schedule's firing time,
+	// or --at); periods are resolved from it, never from the clock.
+	At      time.Time
+	Filters Filters
+	// Reports to fetch, by name; nil or empty means all 20.
+	Reports    []livechat.Report
+	Thresholds []Threshold
+}
+
+// Build fetches the reports of s and computes its digest.
+//
+// Requests are economical: one request per bucketed report, grouped by day,
+// spanning the current and the compare range together and split locally by
+// each bucket's day; one request per ranking for the current range; and one
+// agents_occupancy request per distinct weekday of the current and compare
+// days (the endpoint answers one weekday at a time). A full digest of a week
+// compared with the week before therefore makes 17 + 2 + 7 = 26 requests.
+//
+// Reports are fetched concurrently and independently: a report that fails
+// becomes an entry of Digest.Errors and the rest of the digest still stands.
+// Build fails only for a bad Spec, or when no report at all answered.
+func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	reports := s.reports()
+	cur := s.Period.Range(s.At, s.Location)
+	prev := CompareRange(s.Compare, cur)
+
+	tasks := plan(reports, cur, prev, s.query())
+	g := errgroup.Group{}
+	g.SetLimit(fetchConcurrency)
+	for i := range tasks {
+		t := &tasks[i]
+		g.Go(func() error {
+			// Each answer or error goes into its own slot and never cancels
+			// the others: one failing report must not sink the digest.
+			t.answer, t.err = f.Fetch(ctx, t.report, t.query)
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines never return an error
+
+	d := &Digest{
+		Job:      s.Job,
+		Timezone: s.Location.String(),
+		Period:   cur,
+		Compare:  prev,
+		Metrics:  map[string]Value{},
+		Rankings: Rankings{Chats: []RankEntry{}, Tickets: []RankEntry{}},
+		Errors:   []ReportError{},
+		Daily:    map[string]DailySeries{},
+		Filters:  Filters{Group: s.Filters.Group, Agent: s.Filters.Agent, Tags: slices.Clone(s.Filters.Tags)},
+	}
+	var failures []error
+	for _, r := range reports {
+		if err := d.add(r, tasks, cur, prev); err != nil {
+			d.Errors = append(d.Errors, ReportError{Report: string(r), Error: err.Error()})
+			failures = append(failures, err)
+		}
+	}
+	if len(failures) == len(reports) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("digest: job %q: %w", s.Job, err)
+		}
+		return nil, fmt.Errorf("digest: job %q: no report answered: %w", s.Job, errors.Join(failures...))
+	}
+	d.Breaches = Evaluate(d, s.Thresholds)
+	return d, nil
+}
+
+func (s Spec) validate() error {
+	if s.Location == nil {
+		return fmt.Errorf("digest: job %q: no time zone", s.Job)
+	}
+	if err := s.Period.Validate(); err != nil {
+		return err
+	}
+	if s.Compare != "" {
+		if err := s.Compare.Validate(); err != nil {
+			return err
+		}
+	}
+	for _, r := range s.Reports {
+		if _, ok := livechat.Lookup(r); !ok {
+			return fmt.Errorf("digest: job %q: unknown report %q", s.Job, r)
+		}
+	}
+	for _, t := range s.Thresholds {
+		if err := t.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reports returns the reports to fetch, once each, in the registry's order.
+func (s Spec) reports() []livechat.Report {
+	var out []livechat.Report
+	for _, i := range livechat.Reports {
+		if len(s.Reports) == 0 || slices.Contains(s.Reports, i.Report) {
+			out = append(out, i.Report)
+		}
+	}
+	return out
+}
+
+// query is the part of every request that the filters and zone decide; the
+// client drops the arguments an endpoint does not take.
+func (s Spec) query() livechat.Query {
+	return livechat.Query{
+		Timezone: s.Location.String(),
+		Group:    s.Filters.Group,
+		Agent:    s.Filters.Agent,
+		Tags:     slices.Clone(s.Filters.Tags),
+	}
+}
+
+// task is one request and, after fetching, its outcome.
+type task struct {
+	report livechat.Report
+	query  livechat.Query
+	answer any
+	err    error
+}
+
+// plan lists the requests for reports: see Build for the economy.
+func plan(reports []livechat.Report, cur DateRange, prev *DateRange, base livechat.Query) []task {
+	span := cur
+	if prev != nil {
+		if prev.From.Before(span.From) {
+			span.From = prev.From
+		}
+		if prev.To.After(span.To) {
+			span.To = prev.To
+		}
+	}
+	var tasks []task
+	for _, r := range reports {
+		info, _ := livechat.Lookup(r)
+		q := base
+		switch info.Shape {
+		case livechat.ShapeRanking:
+			q.From, q.To = cur.From, cur.To
+			tasks = append(tasks, task{report: r, query: q})
+		case livechat.ShapeOccupancy:
+			for _, w := range weekdays(cur, prev) {
+				q.From, q.To, q.Weekday = w.first, w.last, w.name
+				tasks = append(tasks, task{report: r, query: q})
+			}
+		default:
+			// Always by day, even for one day: hour buckets would do too,
+			// but days are what the split and the charts need.
+			q.From, q.To, q.GroupBy = span.From, span.To, livechat.ByDay
+			tasks = append(tasks, task{report: r, query: q})
+		}
+	}
+	return tasks
+}
+
+type weekdaySpan struct {
+	name        string
+	first, last livechat.Date
+}
+
+var weekdayNames = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// weekdays returns, for each weekday that occurs among the days of cur and
+// prev, the first and last such day, in order of first occurrence.
+func weekdays(cur DateRange, prev *DateRange) []weekdaySpan {
+	var out []weekdaySpan
+	idx := map[time.Weekday]int{}
+	visit := func(r DateRange) {
+		for d := r.From; !d.After(r.To); d = d.AddDays(1) {
+			wd := d.Weekday()
+			i, ok := idx[wd]
+			if !ok {
+				idx[wd] = len(out)
+				out = append(out, weekdaySpan{name: weekdayNames[wd], first: d, last: d})
+				continue
+			}
+			if d.Before(out[i].first) {
+				out[i].first = d
+			}
+			if d.After(out[i].last) {
+				out[i].last = d
+			}
+		}
+	}
+	if prev != nil {
+		visit(*prev)
+	}
+	visit(cur)
+	return out
+}
+
+// add puts the answers of report r into d, or returns why it cannot.
+func (d *Digest) add(r livechat.Report, tasks []task, cur DateRange, prev *DateRange) error {
+	var mine []*task
+	for i := range tasks {
+		if tasks[i].report == r {
+			if tasks[i].err != nil {
+				return tasks[i].err
+			}
+			mine = append(mine, &tasks[i])
+		}
+	}
+	info, _ := livechat.Lookup(r)
+	switch info.Shape {
+	case livechat.ShapeRanking:
+		entries, err := rankEntries(mine[0].answer)
+		if err != nil {
+			return fmt.Errorf("digest: %s: %w", r, err)
+		}
+		if r == livechat.TicketRanking {
+			d.Rankings.Tickets = entries
+		} else {
+			d.Rankings.Chats = entries
+		}
+		return nil
+	case livechat.ShapeOccupancy:
+		var points []livechat.OccupancyPoint
+		for _, t := range mine {
+			p, err := occupancyPoints(t.answer)
+			if err != nil {
+				return fmt.Errorf("digest: %s: %w", r, err)
+			}
+			points = append(points, p...)
+		}
+		d.merge(peak(points, cur, prev))
+		return nil
+	}
+	extract, ok := extractors[r]
+	if !ok {
+		return fmt.Errorf("digest: %s: no aggregation for this report", r)
+	}
+	rs, err := extract(mine[0].answer)
+	if err != nil {
+		return fmt.Errorf("digest: %s: %w", r, err)
+	}
+	agg, err := aggregate(r, rs, cur, prev)
+	if err != nil {
+		return err
+	}
+	d.merge(agg)
+	return nil
+}
+
+func (d *Digest) merge(a aggregated) {
+	for k, v := range a.values {
+		d.Metrics[k] = v
+	}
+	for k, v := range a.daily {
+		d.Daily[k] = v
+	}
+}
+
+// peak folds occupancy points into agents_occupancy.peak: the largest
+// hourly maximum among the points whose day lies in each range. The API
+// answers a whole weekday's dates, so points outside the ranges are dropped.
+func peak(points []livechat.OccupancyPoint, cur DateRange, prev *DateRange) aggregated {
+	var rs []row
+	for _, p := range points {
+		rs = append(rs, row{start: p.Day, end: p.Day, obs: []obs{{x: float64(p.Max), ok: true}}})
+	}
+	// Points are single days, so they never straddle a range.
+	a, _ := aggregate(livechat.AgentsOccupancy, rs, cur, prev)
+	return a
+}
+
+func rankEntries(a any) ([]RankEntry, error) {
+	var r livechat.Ranking
+	switch v := a.(type) {
+	case livechat.Ranking:
+		r = v
+	case *livechat.Ranking:
+		if v == nil {
+			return nil, errors.New("nil answer")
+		}
+		r = *v
+	default:
+		return nil, fmt.Errorf("answer is %T, want livechat.Ranking", a)
+	}
+	out := make([]RankEntry, 0, len(r.Entries))
+	for _, e := range r.Entries {
+		out = append(out, RankEntry{Agent: e.Agent, Good: e.Good, Bad: e.Bad, Total: e.Total, Score: e.Score})
+	}
+	return out, nil
+}
+
+func occupancyPoints(a any) ([]livechat.OccupancyPoint, error) {
+	switch v := a.(type) {
+	case livechat.Occupancy:
+		return v.Points, nil
+	case *livechat.Occupancy:
+		if v == nil {
+			return nil, errors.New("nil answer")
+		}
+		return v.Points, nil
+	}
+	return nil, fmt.Errorf("answer is %T, want livechat.Occupancy", a)
+}
