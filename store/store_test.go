@@ -44,7 +44,7 @@ func forEachBackendURL(t *testing.T, fn func(t *testing.T, url string)) {
 
 // pgSchemaURL creates a schema of its own for the test and returns a URL
 // whose search_path points at it; the schema is dropped on cleanup.
-func pgSchemaURL(t *testing.T) string {
+func pgSchemaURL(t testing.TB) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", pgBaseURL)
 	require.NoError(t, err)

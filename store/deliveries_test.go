@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func delivery(key string, created time.Time) Delivery {
+	return Delivery{
+		Key: key, Job: "weekly", FiringAt: t0, Kind: "digest", Channel: "email",
+		Target: "leads@example.com", Payload: []byte("payload " + key), CreatedAt: created,
+	}
+}
+
+func TestEnqueueDedup(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		d := delivery("weekly|2026-03-08T14:15:00Z|email:leads", t0)
+		n, err := s.Enqueue(ctx, []Delivery{d})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		n, err = s.Enqueue(ctx, []Delivery{d})
+		require.NoError(t, err)
+		assert.Equal(t, 0, n, "the same key twice is stored once")
+
+		// A batch with one old and one new key adds one.
+		n, err = s.Enqueue(ctx, []Delivery{d, delivery("other", t0)})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+
+		all, err := s.Deliveries(ctx, DeliveryFilter{})
+		require.NoError(t, err)
+		require.Len(t, all, 2)
+		got := all[1] // newest first
+		assert.Equal(t, d.Key, got.Key)
+		assert.Equal(t, DeliveryQueued, got.Status)
+		assert.Equal(t, t0.UTC(), got.NextAttemptAt, "next attempt defaults to created_at")
+		assert.Equal(t, t0.UTC(), got.CreatedAt)
+		assert.Equal(t, t0.UTC(), got.FiringAt)
+		assert.Equal(t, d.Payload, got.Payload)
+		assert.Equal(t, "email", got.Channel)
+		assert.Equal(t, "leads@example.com", got.Target)
+		assert.Equal(t, "digest", got.Kind)
+		assert.Zero(t, got.Attempts)
+		assert.Empty(t, got.ClaimedBy)
+		assert.True(t, got.ClaimedUntil.IsZero())
+		assert.True(t, got.SentAt.IsZero())
+
+		n, err = s.Enqueue(ctx, nil)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+		_, err = s.Enqueue(ctx, []Delivery{{Key: "no created_at", Job: "j"}})
+		assert.ErrorContains(t, err, "required")
+	})
+}
+
+func TestEnqueueIsAtomic(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := s.Enqueue(ctx, []Delivery{delivery("a", t0), delivery("b", t0)})
+		require.Error(t, err)
+		all, err := s.Deliveries(context.Background(), DeliveryFilter{})
+		require.NoError(t, err)
+		assert.Empty(t, all)
+	})
+}
+
+func TestClaimDueAndLeases(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		later := delivery("later", t0)
+		later.NextAttemptAt = t0.Add(time.Hour)
+		_, err := s.Enqueue(ctx, []Delivery{delivery("first", t0), delivery("second", t0.Add(time.Second)), later})
+		require.NoError(t, err)
+
+		got, err := s.Claim(ctx, "w1", t0.Add(time.Minute), 30*time.Second, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 2, "only due deliveries are claimed")
+		assert.Equal(t, "first", got[0].Key, "oldest due first")
+		assert.Equal(t, "second", got[1].Key)
+		for _, d := range got {
+			assert.Equal(t, DeliverySending, d.Status)
+			assert.Equal(t, "w1", d.ClaimedBy)
+			assert.Equal(t, t0.Add(90*time.Second).UTC(), d.ClaimedUntil)
+		}
+
+		// While the leases hold, nobody else gets them.
+		again, err := s.Claim(ctx, "w2", t0.Add(90*time.Second), 30*time.Second, 10)
+		require.NoError(t, err)
+		assert.Empty(t, again)
+
+		// w1 sends the first and dies holding the second; its lease runs out.
+		require.NoError(t, s.MarkSent(ctx, got[0].ID, "w1", t0.Add(70*time.Second)))
+		again, err = s.Claim(ctx, "w2", t0.Add(91*time.Second), 30*time.Second, 10)
+		require.NoError(t, err)
+		require.Len(t, again, 1)
+		assert.Equal(t, "second", again[0].Key)
+		assert.Equal(t, "w2", again[0].ClaimedBy)
+
+		// w1 comes back: it no longer holds the delivery.
+		err = s.MarkSent(ctx, got[1].ID, "w1", t0.Add(92*time.Second))
+		assert.ErrorIs(t, err, ErrLeaseLost)
+		assert.ErrorIs(t, s.MarkRetry(ctx, got[1].ID, "w1", 1, t0, "x"), ErrLeaseLost)
+		assert.ErrorIs(t, s.MarkFailed(ctx, got[1].ID, "w1", 1, "x"), ErrLeaseLost)
+		require.NoError(t, s.MarkSent(ctx, again[0].ID, "w2", t0.Add(92*time.Second)))
+		// Sent stays sent: no second MarkSent, not even by its owner.
+		assert.ErrorIs(t, s.MarkSent(ctx, again[0].ID, "w2", t0.Add(93*time.Second)), ErrLeaseLost)
+		assert.ErrorIs(t, s.MarkSent(ctx, 424242, "w2", t0), ErrNotFound)
+
+		sent, err := s.Deliveries(ctx, DeliveryFilter{Status: DeliverySent})
+		require.NoError(t, err)
+		require.Len(t, sent, 2)
+		assert.Equal(t, t0.Add(92*time.Second).UTC(), sent[0].SentAt)
+		assert.Equal(t, 1, sent[0].Attempts)
+
+		later2, err := s.Claim(ctx, "w3", t0.Add(time.Hour), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, later2, 1)
+		assert.Equal(t, "later", later2[0].Key)
+
+		_, err = s.Claim(ctx, "w3", t0, time.Minute, 0)
+		assert.Error(t, err)
+	})
+}
+
+// Several workers in several Stores (as several replicas) claim from one
+// queue at once: every delivery goes to exactly one of them.
+func TestClaimNoDoubleClaim(t *testing.T) {
+	t.Parallel()
+	forEachBackendURL(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		stores := []*Store{openT(t, url), openT(t, url), openT(t, url)}
+		const total = 100
+		ds := make([]Delivery, total)
+		for i := range ds {
+			ds[i] = delivery(fmt.Sprintf("k%03d", i), t0.Add(time.Duration(i)*time.Millisecond))
+		}
+		n, err := stores[0].Enqueue(ctx, ds)
+		require.NoError(t, err)
+		require.Equal(t, total, n)
+
+		const workers = 9
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			seen = map[int64]string{}
+			dup  []string
+		)
+		now := t0.Add(time.Minute)
+		for w := range workers {
+			wg.Go(func() {
+				owner := fmt.Sprintf("worker-%d", w)
+				s := stores[w%len(stores)]
+				for {
+					got, err := s.Claim(ctx, owner, now, time.Minute, 7)
+					if !assert.NoError(t, err) || len(got) == 0 {
+						return
+					}
+					for _, d := range got {
+						assert.NoError(t, s.MarkSent(ctx, d.ID, owner, now))
+						mu.Lock()
+						if prev, ok := seen[d.ID]; ok {
+							dup = append(dup, fmt.Sprintf("%s: %s and %s", d.Key, prev, owner))
+						}
+						seen[d.ID] = owner
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		assert.Empty(t, dup, "deliveries claimed twice")
+		assert.Len(t, seen, total)
+		depth, err := stores[0].QueueDepth(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: total, DeliveryFailed: 0}, depth)
+	})
+}
+
+func TestRetryFailRequeue(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, err := s.Enqueue(ctx, []Delivery{delivery("a", t0), delivery("b", t0)})
+		require.NoError(t, err)
+
+		got, err := s.Claim(ctx, "w", t0, time.Minute, 1)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		a := got[0]
+		require.NoError(t, s.MarkRetry(ctx, a.ID, "w", 1, t0.Add(10*time.Second), "slack: 503"))
+
+		depth, err := s.QueueDepth(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{DeliveryQueued: 2, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0}, depth)
+
+		// Not due before its backoff: only b comes.
+		got, err = s.Claim(ctx, "w", t0.Add(5*time.Second), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "b", got[0].Key)
+		depth, err = s.QueueDepth(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 1, depth[DeliverySending])
+		require.NoError(t, s.MarkSent(ctx, got[0].ID, "w", t0.Add(6*time.Second)))
+
+		got, err = s.Claim(ctx, "w", t0.Add(10*time.Second), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "a", got[0].Key)
+		assert.Equal(t, 1, got[0].Attempts)
+		assert.Equal(t, "slack: 503", got[0].LastError)
+		require.NoError(t, s.MarkFailed(ctx, a.ID, "w", 5, "slack: 503 after 5 attempts"))
+
+		failed, err := s.Deliveries(ctx, DeliveryFilter{Job: "weekly", Status: DeliveryFailed, Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, failed, 1)
+		assert.Equal(t, 5, failed[0].Attempts)
+		assert.Equal(t, "slack: 503 after 5 attempts", failed[0].LastError)
+		assert.Empty(t, failed[0].ClaimedBy)
+		assert.True(t, failed[0].ClaimedUntil.IsZero())
+
+		// Failed deliveries are not claimed until requeued at start-up.
+		got, err = s.Claim(ctx, "w", t0.Add(time.Hour), time.Minute, 10)
+		require.NoError(t, err)
+		assert.Empty(t, got)
+		restart := t0.Add(2 * time.Hour)
+		n, err := s.RequeueFailed(ctx, restart)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		got, err = s.Claim(ctx, "w2", restart, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "a", got[0].Key)
+		assert.Equal(t, restart.UTC(), got[0].NextAttemptAt)
+		assert.Equal(t, 5, got[0].Attempts, "attempts are history, kept on requeue")
+		n, err = s.RequeueFailed(ctx, restart)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+	})
+}
+
+func TestDeliveriesFilter(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		other := delivery("o1", t0)
+		other.Job = "frt-watch"
+		other.Kind = "alert"
+		_, err := s.Enqueue(ctx, []Delivery{delivery("w1", t0), delivery("w2", t0), other})
+		require.NoError(t, err)
+		tests := []struct {
+			name string
+			f    DeliveryFilter
+			want []string
+		}{
+			{"all newest first", DeliveryFilter{}, []string{"o1", "w2", "w1"}},
+			{"job", DeliveryFilter{Job: "weekly"}, []string{"w2", "w1"}},
+			{"job and limit", DeliveryFilter{Job: "weekly", Limit: 1}, []string{"w2"}},
+			{"status", DeliveryFilter{Status: DeliveryQueued, Limit: 2}, []string{"o1", "w2"}},
+			{"nothing", DeliveryFilter{Status: DeliverySent}, nil},
+		}
+		for _, tt := range tests {
+			got, err := s.Deliveries(ctx, tt.f)
+			require.NoError(t, err, tt.name)
+			var keys []string
+			for _, d := range got {
+				keys = append(keys, d.Key)
+			}
+			assert.Equal(t, tt.want, keys, tt.name)
+		}
+	})
+}

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestClaimRunExclusive(t *testing.T) {
+	t.Parallel()
+	forEachBackendURL(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		// Two Stores on one database, as two replicas would have.
+		stores := []*Store{openT(t, url), openT(t, url)}
+		const n = 20
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			wins []string
+		)
+		for i := range n {
+			wg.Go(func() {
+				owner := fmt.Sprintf("replica-%d", i)
+				run, ok, err := stores[i%2].ClaimRun(ctx, "weekly", t0, owner, t0, time.Minute, false)
+				assert.NoError(t, err)
+				assert.Equal(t, "weekly", run.Job)
+				if ok {
+					mu.Lock()
+					wins = append(wins, owner)
+					mu.Unlock()
+					assert.Equal(t, owner, run.Owner)
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, wins, 1, "exactly one replica must own the firing")
+
+		run, err := stores[0].LastRun(ctx, "weekly")
+		require.NoError(t, err)
+		assert.Equal(t, wins[0], run.Owner)
+		assert.Equal(t, RunRunning, run.Status)
+		assert.Equal(t, 1, run.Attempt)
+		assert.Equal(t, t0.UTC(), run.FiringAt)
+		assert.Equal(t, t0.Add(time.Minute).UTC(), run.LeaseUntil)
+		assert.Equal(t, t0.UTC(), run.StartedAt)
+		assert.True(t, run.FinishedAt.IsZero())
+	})
+}
+
+func TestClaimRunLease(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		run, ok, err := s.ClaimRun(ctx, "weekly", t0, "a", t0, time.Minute, true)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.True(t, run.CaughtUp)
+
+		// Lease still valid (also at its last instant): b is refused.
+		for _, now := range []time.Time{t0.Add(30 * time.Second), t0.Add(time.Minute)} {
+			got, ok, err := s.ClaimRun(ctx, "weekly", t0, "b", now, time.Minute, false)
+			require.NoError(t, err)
+			assert.False(t, ok)
+			assert.Equal(t, "a", got.Owner)
+		}
+
+		// a heartbeats, pushing the lease out; then dies.
+		require.NoError(t, s.ExtendRun(ctx, run.ID, "a", t0.Add(2*time.Minute)))
+		_, ok, err = s.ClaimRun(ctx, "weekly", t0, "b", t0.Add(90*time.Second), time.Minute, false)
+		require.NoError(t, err)
+		assert.False(t, ok, "an extended lease must hold")
+
+		taken, ok, err := s.ClaimRun(ctx, "weekly", t0, "b", t0.Add(3*time.Minute), time.Minute, false)
+		require.NoError(t, err)
+		require.True(t, ok, "an expired lease of a running firing is taken over")
+		assert.Equal(t, run.ID, taken.ID)
+		assert.Equal(t, "b", taken.Owner)
+		assert.Equal(t, 2, taken.Attempt)
+		assert.Equal(t, t0.Add(4*time.Minute).UTC(), taken.LeaseUntil)
+		assert.True(t, taken.CaughtUp, "takeover keeps how the firing came about")
+
+		// The old owner is out.
+		assert.ErrorIs(t, s.ExtendRun(ctx, run.ID, "a", t0.Add(time.Hour)), ErrLeaseLost)
+		assert.ErrorIs(t, s.FinishRun(ctx, run.ID, "a", t0, RunOK, "", nil), ErrLeaseLost)
+
+		require.NoError(t, s.FinishRun(ctx, run.ID, "b", t0.Add(200*time.Second), RunPartial, "tickets_new: 503", []byte(`{}`)))
+		// Finished firings are never run again, however old the lease.
+		got, ok, err := s.ClaimRun(ctx, "weekly", t0, "c", t0.Add(24*time.Hour), time.Minute, false)
+		require.NoError(t, err)
+		assert.False(t, ok)
+		assert.Equal(t, RunPartial, got.Status)
+		assert.Equal(t, "tickets_new: 503", got.Error)
+		assert.Equal(t, `{}`, string(got.Digest))
+		assert.Equal(t, t0.Add(200*time.Second).UTC(), got.FinishedAt)
+		assert.ErrorIs(t, s.ExtendRun(ctx, run.ID, "b", t0.Add(time.Hour)), ErrLeaseLost)
+		assert.ErrorIs(t, s.FinishRun(ctx, run.ID, "b", t0, RunOK, "", nil), ErrLeaseLost)
+	})
+}
+
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, err := s.LastRun(ctx, "nope")
+		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, s.ExtendRun(ctx, 424242, "a", t0), ErrNotFound)
+		assert.ErrorIs(t, s.FinishRun(ctx, 424242, "a", t0, RunOK, "", nil), ErrNotFound)
+		run, _, err := s.ClaimRun(ctx, "j", t0, "a", t0, time.Minute, false)
+		require.NoError(t, err)
+		err = s.FinishRun(ctx, run.ID, "a", t0, RunRunning, "", nil)
+		assert.ErrorContains(t, err, "invalid status")
+		_, _, err = s.ClaimRun(ctx, "", t0, "a", t0, time.Minute, false)
+		assert.Error(t, err)
+	})
+}
+
+func TestRunsList(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for i := range 5 {
+			at := t0.Add(time.Duration(i) * time.Hour)
+			r, ok, err := s.ClaimRun(ctx, "hourly", at, "a", at, time.Minute, false)
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.NoError(t, s.FinishRun(ctx, r.ID, "a", at.Add(time.Second), RunOK, "", nil))
+		}
+		_, _, err := s.ClaimRun(ctx, "other", t0, "a", t0, time.Minute, false)
+		require.NoError(t, err)
+
+		runs, err := s.Runs(ctx, "hourly", 3)
+		require.NoError(t, err)
+		require.Len(t, runs, 3)
+		for i, r := range runs {
+			assert.Equal(t, t0.Add(time.Duration(4-i)*time.Hour).UTC(), r.FiringAt)
+		}
+		all, err := s.Runs(ctx, "", 0)
+		require.NoError(t, err)
+		assert.Len(t, all, 6)
+		last, err := s.LastRun(ctx, "hourly")
+		require.NoError(t, err)
+		assert.Equal(t, t0.Add(4*time.Hour).UTC(), last.FiringAt)
+		none, err := s.Runs(ctx, "nope", 10)
+		require.NoError(t, err)
+		assert.Empty(t, none)
+	})
+}
