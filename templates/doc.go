@@ -1,0 +1,21 @@
+// Package templates turns a digest.Digest (and an alert event) into what
+// people read: a JSON document (the contract's digest JSON), an aligned text
+// table for terminals, an HTML email body, Slack Block Kit JSON and a PNG
+// chart of daily chats.
+//
+// The text and HTML layouts are Go templates embedded with embed; a
+// templates directory can replace any of them by file name (see New). Slack
+// blocks are built from Go values rather than a template, because Block
+// Kit's limits (50 blocks, 10 fields, 150/2000/3000 characters) must hold
+// for every digest, and only code can count.
+//
+// Every string that comes from upstream (job names, agent names, tags,
+// filters, error texts) is escaped for its target: html/template for HTML,
+// EscapeMrkdwn for Slack mrkdwn, and control characters are replaced in all
+// formats so a name cannot move a terminal's cursor or break a line.
+//
+// It owns presentation only: it does no I/O beyond reading override
+// templates in New, and it must not import notify, jobs, server, config,
+// store or slack-go (Block Kit is produced as plain JSON). It imports
+// digest, livechat, the standard library and go-analyze/charts.
+package templates

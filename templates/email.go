@@ -1,0 +1,92 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	texttemplate "text/template"
+
+	"livechat-digest/digest"
+)
+
+// DefaultSubject is the subject template of a digest email when the job
+// gives none.
+const DefaultSubject = "{{.Job}}: {{.Period}}"
+
+// Email is a digest rendered for one email: a subject, a text and an HTML
+// alternative, and the chart the HTML shows inline as cid:ChartCID.
+type Email struct {
+	Subject string
+	Text    string
+	HTML    string
+	Chart   []byte // PNG, nil when the digest has no daily chats
+	// ChartCID is the Content-ID to attach Chart under ("chart.png"); ""
+	// when there is no chart.
+	ChartCID string
+}
+
+// subjectView is what a subject template sees.
+type subjectView struct {
+	Job      string
+	Period   string // "2026-11-16 – 2026-11-22"
+	From, To string // "2026-11-16", "2026-11-22"
+	Compare  string // "" when the job compares with nothing
+	Timezone string
+}
+
+// Email renders d as an email. subjectTmpl is a text/template over Job,
+// Period, From, To, Compare and Timezone ("" means DefaultSubject); the
+// subject is kept to one line so that it cannot add mail headers.
+func (r *Renderer) Email(d *digest.Digest, subjectTmpl string) (Email, error) {
+	if d == nil {
+		return Email{}, errors.New("templates: nil digest")
+	}
+	subject, err := Subject(d, subjectTmpl)
+	if err != nil {
+		return Email{}, err
+	}
+	text, err := r.Render(d, FormatText)
+	if err != nil {
+		return Email{}, err
+	}
+	html, err := r.Render(d, FormatHTML)
+	if err != nil {
+		return Email{}, err
+	}
+	png, err := Chart(d)
+	if err != nil {
+		return Email{}, err
+	}
+	e := Email{Subject: subject, Text: string(text), HTML: string(html), Chart: png}
+	if png != nil {
+		e.ChartCID = chartCID
+	}
+	return e, nil
+}
+
+// Subject renders a subject template for d (see Email). Config validation
+// can call it with a sample digest to check a job's subject early.
+func Subject(d *digest.Digest, subjectTmpl string) (string, error) {
+	if strings.TrimSpace(subjectTmpl) == "" {
+		subjectTmpl = DefaultSubject
+	}
+	t, err := texttemplate.New("subject").Option("missingkey=error").Parse(subjectTmpl)
+	if err != nil {
+		return "", fmt.Errorf("templates: subject: %w", err)
+	}
+	v := subjectView{
+		Job:      oneLine(d.Job),
+		Period:   rangeString(d.Period),
+		From:     d.Period.From.String(),
+		To:       d.Period.To.String(),
+		Timezone: oneLine(d.Timezone),
+	}
+	if d.Compare != nil {
+		v.Compare = rangeString(*d.Compare)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, v); err != nil {
+		return "", fmt.Errorf("templates: subject: %w", err)
+	}
+	return strings.Join(strings.Fields(oneLine(b.String())), " "), nil
+}

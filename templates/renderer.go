@@ -1,0 +1,208 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+
+	"livechat-digest/digest"
+)
+
+//go:embed tmpl/*.tmpl
+var embedded embed.FS
+
+// Names of the embedded templates; a file with the same name in the
+// override directory replaces one.
+const (
+	digestText = "digest.txt.tmpl"
+	digestHTML = "digest.html.tmpl"
+	alertText  = "alert.txt.tmpl"
+	alertHTML  = "alert.html.tmpl"
+)
+
+// executor is what text/template and html/template templates have in common.
+type executor interface {
+	Execute(w io.Writer, data any) error
+}
+
+// Renderer renders digests and alerts. It is safe for concurrent use: its
+// templates are parsed once in New and only executed afterwards.
+type Renderer struct {
+	tmpl  map[string]executor
+	files map[string]string // template name → file it came from, for errors
+}
+
+// TemplateError is a template that does not parse or does not execute
+// against a sample digest. It prints as "FILE:LINE: message", the form
+// config errors take, so `validate` can list it with the others.
+type TemplateError struct {
+	File string
+	Line int // 0 when the error names no line
+	Msg  string
+}
+
+func (e *TemplateError) Error() string {
+	if e.Line == 0 {
+		return e.File + ": " + e.Msg
+	}
+	return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+}
+
+// New parses the embedded templates. When overrideDir is not "", a file in
+// it named like an embedded template (digest.txt.tmpl, digest.html.tmpl,
+// alert.txt.tmpl, alert.html.tmpl) replaces that template; other files are
+// ignored. Each template is executed once against a sample digest so that a
+// misspelt field fails here, as a *TemplateError naming FILE:LINE, and not
+// at 9 a.m. on Monday.
+func New(overrideDir string) (*Renderer, error) {
+	r := &Renderer{tmpl: map[string]executor{}, files: map[string]string{}}
+	var errs []error
+	for _, name := range []string{digestText, digestHTML, alertText, alertHTML} {
+		src, err := embedded.ReadFile("tmpl/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: embedded %s: %w", name, err)
+		}
+		file := name
+		if overrideDir != "" {
+			path := filepath.Join(overrideDir, name)
+			b, err := os.ReadFile(path)
+			switch {
+			case err == nil:
+				src, file = b, path
+			case !errors.Is(err, fs.ErrNotExist):
+				errs = append(errs, fmt.Errorf("templates: %w", err))
+				continue
+			}
+		}
+		t, err := parse(name, string(src))
+		if err != nil {
+			errs = append(errs, templateError(file, err))
+			continue
+		}
+		if err := trial(t, name); err != nil {
+			errs = append(errs, templateError(file, err))
+			continue
+		}
+		r.tmpl[name], r.files[name] = t, file
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// trial executes t against a full and an empty sample, so that both sides
+// of the usual {{if}}s are checked.
+func trial(t executor, name string) error {
+	for _, data := range samples(name) {
+		if err := t.Execute(io.Discard, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parse(name, src string) (executor, error) {
+	if strings.HasSuffix(name, ".html.tmpl") {
+		return htmltemplate.New(name).Funcs(htmlFuncs).Option("missingkey=error").Parse(src)
+	}
+	return texttemplate.New(name).Funcs(textFuncs).Option("missingkey=error").Parse(src)
+}
+
+// Template functions. Read-only tables, allowed at package level.
+var (
+	textFuncs = texttemplate.FuncMap{"padr": padRight, "padl": padLeft, "repeat": repeat}
+	htmlFuncs = htmltemplate.FuncMap{"padr": padRight, "padl": padLeft, "repeat": repeat}
+)
+
+func repeat(n int, s string) string {
+	if n <= 0 || n > 1000 {
+		return ""
+	}
+	return strings.Repeat(s, n)
+}
+
+// templateErrRe picks name, line and message out of text/template and
+// html/template errors: "template: NAME:LINE: msg",
+// "template: NAME:LINE:COL: executing ...", "html/template:NAME:LINE:COL: msg".
+var templateErrRe = regexp.MustCompile(`^(?:html/)?template: ?[^:]*:(\d+):(?:\d+:)? ?(.*)$`)
+
+func templateError(file string, err error) error {
+	msg := err.Error()
+	if m := templateErrRe.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &TemplateError{File: file, Line: line, Msg: m[2]}
+	}
+	return &TemplateError{File: file, Msg: msg}
+}
+
+func (r *Renderer) execute(name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := r.tmpl[name].Execute(&buf, data); err != nil {
+		return nil, fmt.Errorf("templates: %w", templateError(r.files[name], err))
+	}
+	return buf.Bytes(), nil
+}
+
+// Render renders d in format f. JSON is the contract's digest JSON (two-space
+// indent, trailing newline); text is an aligned table for a terminal; HTML
+// is the email body, referring to the chart as cid:chart.png when d has daily
+// chats; slack is {"text": fallback, "blocks": [...]}.
+func (r *Renderer) Render(d *digest.Digest, f Format) ([]byte, error) {
+	if d == nil {
+		return nil, errors.New("templates: nil digest")
+	}
+	switch f {
+	case FormatJSON:
+		b, err := json.MarshalIndent(withEmptyLists(d), "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("templates: digest json: %w", err)
+		}
+		return append(b, '\n'), nil
+	case FormatText:
+		return r.execute(digestText, newDigestView(d))
+	case FormatHTML:
+		return r.execute(digestHTML, newDigestView(d))
+	case FormatSlack:
+		s, err := r.Slack(d)
+		if err != nil {
+			return nil, err
+		}
+		return marshalSlack(s)
+	}
+	return nil, fmt.Errorf("templates: unknown format %q", f)
+}
+
+// withEmptyLists returns d with nil lists and maps as empty ones: the
+// contract's JSON writes "breaches": [] when there are none, and keeps null
+// for values that do not exist.
+func withEmptyLists(d *digest.Digest) *digest.Digest {
+	c := *d
+	if c.Metrics == nil {
+		c.Metrics = map[string]digest.Value{}
+	}
+	if c.Rankings.Chats == nil {
+		c.Rankings.Chats = []digest.RankEntry{}
+	}
+	if c.Rankings.Tickets == nil {
+		c.Rankings.Tickets = []digest.RankEntry{}
+	}
+	if c.Breaches == nil {
+		c.Breaches = []digest.Breach{}
+	}
+	if c.Errors == nil {
+		c.Errors = []digest.ReportError{}
+	}
+	return &c
+}

@@ -1,0 +1,227 @@
+package templates
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"livechat-digest/digest"
+)
+
+// Slack is a message in Block Kit: Text is the plain fallback shown in
+// notifications, Blocks the JSON array of blocks. Both go to chat.postMessage
+// (or a response_url) as they are.
+type Slack struct {
+	Text   string
+	Blocks json.RawMessage
+}
+
+// Block Kit limits Slack enforces (not the library).
+const (
+	maxBlocks      = 50
+	maxFields      = 10
+	maxFieldText   = 2000
+	maxSectionText = 3000
+	maxHeaderText  = 150
+	maxContextElts = 10
+	maxListLines   = 15  // ranking and breach lines shown before "…and N more"
+	maxListLine    = 300 // runes of one such line
+)
+
+// Block Kit values, built as Go values so limits can be counted and JSON
+// encoding does the quoting.
+type textObj struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type block struct {
+	Type     string    `json:"type"`
+	Text     *textObj  `json:"text,omitempty"`
+	Fields   []textObj `json:"fields,omitempty"`
+	Elements []textObj `json:"elements,omitempty"`
+}
+
+func mrkdwn(s string) textObj { return textObj{Type: "mrkdwn", Text: s} }
+func plain(s string) textObj  { return textObj{Type: "plain_text", Text: s} }
+
+func header(s string) block {
+	t := plain(truncate(s, maxHeaderText))
+	return block{Type: "header", Text: &t}
+}
+
+func section(text textObj, fields []textObj) block {
+	b := block{Type: "section", Fields: fields}
+	if text.Text != "" {
+		b.Text = &text
+	}
+	return b
+}
+
+func context(elts ...textObj) block { return block{Type: "context", Elements: elts} }
+
+func divider() block { return block{Type: "divider"} }
+
+// newSlack encodes blocks, cutting them to Slack's 50 and saying how many
+// were left out.
+func newSlack(text string, blocks []block) (Slack, error) {
+	if len(blocks) > maxBlocks {
+		n := len(blocks) - (maxBlocks - 1)
+		blocks = append(blocks[:maxBlocks-1:maxBlocks-1],
+			context(mrkdwn(fmt.Sprintf("…and %d more blocks not shown; see the email or `--format text`", n))))
+	}
+	b, err := encode(blocks, false)
+	if err != nil {
+		return Slack{}, fmt.Errorf("templates: slack blocks: %w", err)
+	}
+	return Slack{Text: text, Blocks: b}, nil
+}
+
+// encode marshals v without turning <, > and & into \u escapes: the text is
+// already escaped for Slack, and the golden files stay readable.
+func encode(v any, indent bool) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	if !indent {
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
+	return buf.Bytes(), nil
+}
+
+// marshalSlack is the slack format of Render: {"text": ..., "blocks": [...]}.
+func marshalSlack(s Slack) ([]byte, error) {
+	b, err := encode(struct {
+		Text   string          `json:"text"`
+		Blocks json.RawMessage `json:"blocks"`
+	}{s.Text, s.Blocks}, true)
+	if err != nil {
+		return nil, fmt.Errorf("templates: slack message: %w", err)
+	}
+	return b, nil
+}
+
+// plainFallback escapes the three characters Slack asks every text field to
+// escape; the fallback is shown as it is otherwise.
+func plainFallback(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// Slack renders d as a Block Kit message: a header, a context line with
+// period, compare and filters, breaches and failed reports first (so a cut
+// never hides them), then one section of fields per report, then rankings.
+func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
+	if d == nil {
+		return Slack{}, fmt.Errorf("templates: nil digest")
+	}
+	v := newDigestView(d)
+
+	blocks := []block{header(v.Title)}
+	ctx := []string{}
+	if v.Compare != "" {
+		ctx = append(ctx, "Compared with "+v.Compare)
+	} else {
+		ctx = append(ctx, "No comparison")
+	}
+	if v.Timezone != "" {
+		ctx = append(ctx, "Timezone "+EscapeMrkdwn(v.Timezone))
+	}
+	if v.Filters != "" {
+		ctx = append(ctx, "Filters: "+EscapeMrkdwn(v.Filters))
+	}
+	blocks = append(blocks, context(mrkdwn(truncate(strings.Join(ctx, " · "), maxSectionText))))
+
+	if len(v.Breaches) > 0 {
+		lines := make([]string, len(v.Breaches))
+		for i, b := range v.Breaches {
+			lines[i] = "• " + EscapeMrkdwn(b.String())
+		}
+		blocks = append(blocks, section(mrkdwn(list(":rotating_light: *Thresholds breached*", lines)), nil))
+	}
+	if len(v.Errors) > 0 {
+		lines := make([]string, len(v.Errors))
+		for i, e := range v.Errors {
+			lines[i] = "• " + EscapeMrkdwn(e.Report) + ": " + EscapeMrkdwn(e.Error)
+		}
+		blocks = append(blocks, section(mrkdwn(list(":warning: *Reports that failed*", lines)), nil))
+	}
+	blocks = append(blocks, divider())
+
+	for _, s := range v.Sections {
+		fields := make([]textObj, 0, len(s.Rows))
+		for _, row := range s.Rows {
+			f := "*" + EscapeMrkdwn(row.Label) + "*\n" + row.Current
+			if v.Compare != "" {
+				f += "  " + row.Delta
+				if row.Dir < 0 {
+					f += " :small_red_triangle:"
+				}
+				f += "\n_previous " + row.Previous + "_"
+			}
+			fields = append(fields, mrkdwn(truncate(f, maxFieldText)))
+		}
+		for i := 0; i < len(fields); i += maxFields {
+			text := textObj{}
+			if i == 0 {
+				text = mrkdwn("*" + EscapeMrkdwn(s.Title) + "*")
+			}
+			blocks = append(blocks, section(text, fields[i:min(i+maxFields, len(fields))]))
+		}
+	}
+	if len(v.Sections) == 0 {
+		blocks = append(blocks, section(mrkdwn("No metrics."), nil))
+	}
+
+	for _, rk := range v.Rankings {
+		lines := make([]string, len(rk.Rows))
+		for i, e := range rk.Rows {
+			lines[i] = fmt.Sprintf("%d. %s — %s good · %s bad · score %s", e.Rank, EscapeMrkdwn(e.Agent), e.Good, e.Bad, e.Score)
+		}
+		blocks = append(blocks, section(mrkdwn(list(":trophy: *"+rk.Title+"*", lines)), nil))
+	}
+
+	fallback := v.Title
+	if v.Compare != "" {
+		fallback += " (compared with " + v.Compare + ")"
+	}
+	if n := len(v.Breaches); n > 0 {
+		fallback += fmt.Sprintf(" — %d %s breached", n, plural(n, "threshold", "thresholds"))
+	}
+	if n := len(v.Errors); n > 0 {
+		fallback += fmt.Sprintf(" — %d %s failed", n, plural(n, "report", "reports"))
+	}
+	return newSlack(plainFallback(fallback), blocks)
+}
+
+// list joins a heading and lines into one mrkdwn text within Slack's limit,
+// ending in "…and N more" when lines had to be left out.
+func list(heading string, lines []string) string {
+	var b strings.Builder
+	b.WriteString(heading)
+	for i, l := range lines {
+		l = truncate(l, maxListLine)
+		more := len(lines) - i
+		note := fmt.Sprintf("\n…and %d more", more)
+		if i == maxListLines || runes(b.String())+1+runes(l)+runes(note) > maxSectionText {
+			b.WriteString(note)
+			break
+		}
+		b.WriteString("\n")
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
