@@ -1,0 +1,262 @@
+package config
+
+// The config file, key by key. Keys marked (contract) are in CONTRACT.md; the
+// others are this package's additions. Every string value may use ${VAR} or
+// ${VAR:-default} (expanded from the environment after the YAML is read, one
+// field at a time, so an expanded secret never reaches a YAML error); $$ is a
+// literal $. Unknown keys are errors.
+//
+//	timezone: Europe/Warsaw          (contract) default zone of schedules and periods; default UTC
+//	livechat:
+//	  base_url: https://...          (contract) required; "builtin" = the embedded simulator
+//	  login: ...                     (contract) required unless builtin
+//	  api_key: ...                   (contract) Secret; required unless builtin
+//	  seed: 1                        simulator seed for builtin; default 1
+//	  rate_limit: 10                 requests per second to the API; default 10
+//	  burst: 10                      rate limiter burst; default max(1, rate_limit)
+//	  max_concurrent: 8              requests in flight at once; default 8
+//	  timeout: 30s                   per request; default 30s
+//	  retries: 4                     tries per request (first one included); default 4
+//	email:
+//	  from: "Name <addr>"            (contract) required when any job sends email
+//	  smtp:                          (contract) host, port, username, password (Secret), tls
+//	    host: smtp.example.com       required in smtp
+//	    port: 587                    default by tls: starttls 587, tls 465, none 25
+//	    username: ...
+//	    password: ...                Secret; needs username
+//	    tls: starttls                starttls | tls | none; default starttls
+//	    timeout: 30s                 dial and send timeout; default 30s
+//	  outbox_dir: ./outbox           (contract) write .eml files; when set it wins over smtp
+//	slack:
+//	  bot_token: ...                 (contract) Secret; required when any job posts to Slack
+//	  signing_secret: ...            (contract) Secret; checks slash commands
+//	  api_url: https://slack.com/api/ (contract) default as shown; a trailing / is added
+//	server: {addr: ":8080"}          (contract) default ":8080"
+//	store: {url: sqlite:./state.db}  (contract) Secret; sqlite:PATH or postgres(ql)://...
+//	delivery:
+//	  retry_for: 30m                 how long a failing delivery is retried; default 30m
+//	  workers: 2                     concurrent senders; default 2
+//	scheduler:
+//	  catch_up_grace: 6h             firings missed while down are run if younger; default 6h, 0 = never
+//	templates_dir: ./templates       optional directory whose templates override the embedded ones
+//	jobs:                            (contract)
+//	  - name: weekly-support         required, unique; letters, digits, - _ .
+//	    schedule: "0 9 * * MON"      required; 5-field cron (or @hourly, @daily, @weekly, @monthly);
+//	                                 quote it: an unquoted * starts a YAML alias
+//	    timezone: America/New_York   overrides the top-level timezone
+//	    period: last_week            default last_7_days; or YYYY-MM-DD..YYYY-MM-DD
+//	    compare: previous_period     default previous_period
+//	    filters: {group: 2, agent: john@example.com, tags: [sales]}
+//	    reports: [total_chats, ...]  default: all 20, in livechat.Reports order
+//	    thresholds:                  each: metric and exactly one of above, below,
+//	      - {metric: total_chats.chats, change_pct_below: -20, for: 1}
+//	                                 change_pct_above, change_pct_below; for = consecutive
+//	                                 breaching runs before firing, default 1
+//	    email: {to: [a@example.com], subject: "Support weekly: {{.Period}}"}
+//	    slack: {channel: "#support"} quote the channel: an unquoted # starts a comment
+//	    alerts: {slack: {channel: "#alerts"}, email: {to: [...], subject: ...}}
+//
+// A job must do something: send a digest (email or slack) or alert on its
+// thresholds (alerts with at least one threshold).
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"livechat-digest/digest"
+	"livechat-digest/livechat"
+)
+
+// Config is a loaded, expanded, defaulted and validated config file.
+type Config struct {
+	File     string         // the path it was loaded from, for messages
+	Timezone string         // the top-level zone name; "UTC" when unset
+	Location *time.Location // Timezone, loaded
+
+	LiveChat  LiveChat
+	Email     Email
+	Slack     Slack
+	Server    Server
+	Store     Store
+	Delivery  Delivery
+	Scheduler Scheduler
+
+	// TemplatesDir, when set, holds templates that override the embedded ones.
+	TemplatesDir string
+
+	Jobs []Job
+}
+
+// BuiltinURL is the livechat.base_url that selects the embedded simulator.
+const BuiltinURL = "builtin"
+
+// LiveChat is how to reach the LiveChat Reports API.
+type LiveChat struct {
+	BaseURL       string // "builtin" or an http(s) URL
+	Login         string
+	APIKey        Secret
+	Seed          int64   // simulator seed when BaseURL is builtin
+	RateLimit     float64 // requests per second
+	Burst         int
+	MaxConcurrent int
+	Timeout       Duration // per request
+	Retries       int      // tries per request, the first included
+}
+
+// Builtin reports whether the embedded simulator is to be used.
+func (l LiveChat) Builtin() bool { return l.BaseURL == BuiltinURL }
+
+// Email is the sender side of email delivery.
+type Email struct {
+	From      string // an RFC 5322 address, "Name <addr>" allowed
+	SMTP      *SMTP  // nil when no smtp section is given
+	OutboxDir string // when set, messages are written here instead of sent
+}
+
+// The values of smtp.tls.
+const (
+	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS (mandatory)
+	TLSImplicit = "tls"      // TLS from the first byte (usually port 465)
+	TLSNone     = "none"     // no encryption: local relays and tests only
+)
+
+// SMTP is an SMTP submission server.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password Secret
+	TLS      string // TLSStartTLS, TLSImplicit or TLSNone
+	Timeout  Duration
+}
+
+// Slack is the Slack app the bot posts as and whose slash commands it answers.
+type Slack struct {
+	BotToken      Secret
+	SigningSecret Secret
+	APIURL        string // ends in "/", as slack-go concatenates method names to it
+}
+
+// Server is the HTTP server of `serve`.
+type Server struct {
+	Addr string
+}
+
+// Store is where durable state lives.
+type Store struct {
+	// URL is "sqlite:PATH" or "postgres://..."; a Secret because a
+	// Postgres URL may carry a password.
+	URL Secret
+}
+
+// Delivery tunes the delivery queue.
+type Delivery struct {
+	RetryFor Duration // a delivery failing for longer is given up
+	Workers  int
+}
+
+// Scheduler tunes the scheduler.
+type Scheduler struct {
+	// CatchUpGrace is how old a firing missed while no replica ran may be
+	// and still be run at startup; 0 runs none.
+	CatchUpGrace Duration
+}
+
+// Job is one scheduled digest and/or alert check.
+type Job struct {
+	Name     string
+	Schedule string         // the cron expression as written, without a TZ prefix
+	Timezone string         // the zone the job runs in: its own, else the top-level one
+	Location *time.Location // Timezone, loaded
+	Period   digest.Period
+	Compare  digest.CompareMode
+	Filters  Filters
+	Reports  []livechat.Report // never empty: all reports when the file lists none
+	// Thresholds are checked on every run; their breaches go to Alerts.
+	Thresholds []Threshold
+	Email      *JobEmail // the digest by email; nil when not sent by email
+	Slack      *JobSlack // the digest to Slack; nil when not posted
+	Alerts     *Alerts   // where firing/resolved threshold messages go; nil for none
+	Line       int       // the line the job starts on
+}
+
+// Filters narrow a job's reports. It is digest.Filters, so a job's filters
+// pass to a digest as they are.
+type Filters = digest.Filters
+
+// Threshold is one alert rule: exactly one of the bounds is set.
+type Threshold struct {
+	Metric         string // a key of digest.Catalogue
+	Above          *float64
+	Below          *float64
+	ChangePctAbove *float64
+	ChangePctBelow *float64
+	For            int // consecutive breaching runs before it fires; at least 1
+	Line           int
+}
+
+// JobEmail is an email target.
+type JobEmail struct {
+	To []string
+	// Subject is a text/template executed over the digest; empty means the
+	// templates package's default subject.
+	Subject string
+}
+
+// JobSlack is a Slack target.
+type JobSlack struct {
+	Channel string // "#name" or a channel ID
+}
+
+// Alerts are the targets of a job's threshold messages.
+type Alerts struct {
+	Slack *JobSlack
+	Email *JobEmail
+}
+
+// Job returns the job called name.
+func (c *Config) Job(name string) (*Job, bool) {
+	for i := range c.Jobs {
+		if c.Jobs[i].Name == name {
+			return &c.Jobs[i], true
+		}
+	}
+	return nil, false
+}
+
+// Load reads and parses the config file at path, expanding ${VAR} with
+// getenv (os.LookupEnv in main). Any problem gives an Errors listing all of
+// them.
+func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read config: %v", unwrapPath(err))}}
+	}
+	return Parse(path, data, getenv)
+}
+
+// unwrapPath drops the path os errors repeat, since Error already starts
+// with the file name.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse parses a config file's contents; file names it in messages. Any
+// problem gives an Errors listing all of them, sorted by line.
+func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) (string, bool) { return "", false }
+	}
+	d := &decoder{file: file, getenv: getenv}
+	cfg := d.parse(data)
+	if len(d.errs) > 0 {
+		d.errs.sortByLine()
+		return nil, d.errs
+	}
+	cfg.File = file
+	return cfg, nil
+}

@@ -1,0 +1,433 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"go.yaml.in/yaml/v3"
+
+	"livechat-digest/digest"
+	"livechat-digest/livechat"
+)
+
+func (d *decoder) jobs(v *yaml.Node, c *Config, p *present) []Job {
+	items, ok := d.list(v, "jobs", "jobs")
+	if !ok {
+		return nil
+	}
+	jobs := make([]Job, 0, len(items))
+	firstLine := map[string]int{}
+	for i, n := range items {
+		j, ok := d.job(n, i, c, p)
+		if !ok {
+			continue
+		}
+		if j.Name != "" {
+			if at, dup := firstLine[j.Name]; dup {
+				d.errorf(j.nameLine, "jobs[%d]: duplicate job name %q (first at line %d)", i, j.Name, at)
+			} else {
+				firstLine[j.Name] = j.nameLine
+			}
+		}
+		jobs = append(jobs, j.Job)
+	}
+	return jobs
+}
+
+// jobLines is a Job with the lines cross-checks need.
+type jobLines struct {
+	Job
+	nameLine int
+}
+
+func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, bool) {
+	path := fmt.Sprintf("jobs[%d]", i)
+	var j jobLines
+	j.Line = line(n)
+	r := resolve(n)
+	if r == nil || r.Kind != yaml.MappingNode {
+		d.errorf(j.Line, "%s: expected a mapping of job keys (name, schedule, ...), got %s", path, kindName(r))
+		return j, false
+	}
+	var name, sched, tz scalar
+	var alertsLine int
+	var metricLines []int
+	reportsGiven := false
+	d.mapping(n, "jobs[]", path,
+		field{"name", func(_, v *yaml.Node) { name, _ = d.str(v, path+".name", &j.Name) }},
+		field{"schedule", func(_, v *yaml.Node) { sched, _ = d.str(v, path+".schedule", &j.Schedule) }},
+		field{"timezone", func(_, v *yaml.Node) {
+			if tz, _ = d.str(v, path+".timezone", &j.Timezone); tz.ok && !tz.null {
+				j.Location = d.location(tz, path+".timezone")
+			}
+		}},
+		field{"period", func(_, v *yaml.Node) {
+			var s string
+			if sc, ok := d.str(v, path+".period", &s); ok {
+				per, err := digest.ParsePeriod(sc.val)
+				if err != nil {
+					d.errorf(sc.line, "%s.period: %s", path, digestMsg(err, sc))
+				}
+				j.Period = per
+			}
+		}},
+		field{"compare", func(_, v *yaml.Node) {
+			var s string
+			if sc, ok := d.str(v, path+".compare", &s); ok {
+				m, err := digest.ParseCompare(sc.val)
+				if err != nil {
+					d.errorf(sc.line, "%s.compare: %s", path, digestMsg(err, sc))
+				}
+				j.Compare = m
+			}
+		}},
+		field{"filters", func(_, v *yaml.Node) { d.filters(v, path+".filters", &j.Filters) }},
+		field{"reports", func(k, v *yaml.Node) {
+			reportsGiven = true
+			j.Reports = d.reports(k, v, path+".reports")
+		}},
+		field{"thresholds", func(_, v *yaml.Node) { j.Thresholds, metricLines = d.thresholds(v, path+".thresholds") }},
+		field{"email", func(k, v *yaml.Node) { j.Email = d.jobEmail(k, v, path+".email", "jobs[].email", p) }},
+		field{"slack", func(k, v *yaml.Node) { j.Slack = d.jobSlack(k, v, path+".slack", "jobs[].slack", p) }},
+		field{"alerts", func(k, v *yaml.Node) {
+			alertsLine = k.Line
+			j.Alerts = d.alerts(k, v, path+".alerts", p)
+		}},
+	)
+
+	j.nameLine = j.Line
+	switch {
+	case !name.given:
+		d.errorf(j.Line, "%s: name is required", path)
+	case name.empty():
+		d.errorf(name.line, "%s.name: empty", path)
+	case name.ok:
+		j.nameLine = name.line
+		if !validJobName(j.Name) {
+			d.errorf(name.line, "%s.name: %s may hold only letters, digits, '-', '_' and '.'", path, name.quoted())
+		}
+	}
+	if j.Name != "" {
+		path = fmt.Sprintf("job %q", j.Name)
+	}
+
+	if !tz.given || tz.null {
+		j.Timezone, j.Location = c.Timezone, c.Location
+	}
+	cronLoc := j.Location
+	if cronLoc == nil {
+		cronLoc = time.UTC // the zone is in error; still check the schedule
+	}
+	switch {
+	case !sched.given:
+		d.errorf(j.Line, "%s: schedule is required (a 5-field cron expression, quoted)", path)
+	case sched.null || sched.empty():
+		d.errorf(sched.line, "%s: schedule is empty (a 5-field cron expression, quoted)", path)
+	case sched.ok:
+		d.checkCron(sched, path, cronLoc)
+	}
+
+	if j.Period.Kind == "" {
+		j.Period = digest.Period{Kind: defaultPeriod}
+	}
+	if j.Compare == "" {
+		j.Compare = defaultCompare
+	}
+	if !reportsGiven {
+		j.Reports = allReports()
+	}
+	for i, t := range j.Thresholds {
+		if t.Metric == "" || !reportsGiven {
+			continue
+		}
+		if m, ok := digest.LookupMetric(t.Metric); ok && !slices.Contains(j.Reports, m.Report) {
+			d.errorf(metricLines[i], "%s: threshold metric %s needs report %s, which the job's reports do not list", path, t.Metric, m.Report)
+		}
+	}
+
+	switch {
+	case j.Email == nil && j.Slack == nil && j.Alerts == nil:
+		d.errorf(j.Line, "%s does nothing: give it email or slack (a digest), or alerts with thresholds", path)
+	case j.Email == nil && j.Slack == nil && len(j.Thresholds) == 0:
+		d.errorf(alertsLine, "%s has alerts but no thresholds to alert on", path)
+	}
+	return j, true
+}
+
+func validJobName(s string) bool {
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// digestMsg turns a digest parse error into a config message, quoting the
+// value the way the rest of the package does.
+func digestMsg(err error, s scalar) string {
+	msg := strings.TrimPrefix(err.Error(), "digest: ")
+	if s.expanded {
+		msg = strings.Replace(msg, fmt.Sprintf("%q", s.val), s.quoted(), 1)
+	}
+	return msg
+}
+
+// checkCron checks a schedule the way the scheduler will read it.
+func (d *decoder) checkCron(s scalar, path string, loc *time.Location) {
+	v := strings.TrimSpace(s.val)
+	switch {
+	case strings.HasPrefix(v, "TZ=") || strings.HasPrefix(v, "CRON_TZ="):
+		d.errorf(s.line, "%s: schedule: do not put a zone in the cron expression; set the job's timezone", path)
+		return
+	case strings.HasPrefix(v, "@every"):
+		d.errorf(s.line, "%s: schedule: @every is not supported; use a 5-field cron expression", path)
+		return
+	}
+	err := gocron.NewDefaultCron(false).IsValid(v, loc, cronCheckTime)
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		msg = msg[i+1:] // the parser's reason, after gocron's generic sentinel
+	}
+	if i := strings.Index(msg, ": ["); i >= 0 {
+		msg = msg[:i] // the fields again
+	}
+	if msg == gocron.ErrCronJobInvalid.Error() {
+		msg = "it never fires"
+	}
+	d.errorf(s.line, "%s: bad cron expression %s: %s", path, s.quoted(), msg)
+}
+
+func allReports() []livechat.Report {
+	out := make([]livechat.Report, len(livechat.Reports))
+	for i, r := range livechat.Reports {
+		out[i] = r.Report
+	}
+	return out
+}
+
+func reportNames() string {
+	names := make([]string, len(livechat.Reports))
+	for i, r := range livechat.Reports {
+		names[i] = string(r.Report)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (d *decoder) reports(k, v *yaml.Node, path string) []livechat.Report {
+	names, n, ok := d.strings(v, path, "report names")
+	if ok && n == 0 {
+		d.errorf(k.Line, "%s: empty; leave the key out for all reports", path)
+	}
+	var out []livechat.Report
+	for _, s := range names {
+		r := livechat.Report(s.val)
+		if _, ok := livechat.Lookup(r); !ok {
+			d.errorf(s.line, "%s: unknown report %s (known: %s)", path, s.quoted(), reportNames())
+			continue
+		}
+		if slices.Contains(out, r) {
+			d.errorf(s.line, "%s: report %s listed twice", path, r)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (d *decoder) filters(v *yaml.Node, path string, f *Filters) {
+	d.mapping(v, "jobs[].filters", path,
+		field{"group", func(_, v *yaml.Node) {
+			s, ok := d.str(v, path+".group", &f.Group)
+			if ok && !s.null && !allDigits(s.val) {
+				d.errorf(s.line, "%s.group: expected a group id (a whole number), got %s", path, s.quoted())
+				f.Group = ""
+			}
+		}},
+		field{"agent", func(_, v *yaml.Node) {
+			if s, _ := d.str(v, path+".agent", &f.Agent); s.empty() && !s.null {
+				d.errorf(s.line, "%s.agent: empty", path)
+			}
+		}},
+		field{"tags", func(_, v *yaml.Node) {
+			tags, _, _ := d.strings(v, path+".tags", "tags")
+			for _, t := range tags {
+				f.Tags = append(f.Tags, t.val)
+			}
+		}},
+	)
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// thresholds also returns the line of each threshold's metric.
+func (d *decoder) thresholds(v *yaml.Node, path string) ([]Threshold, []int) {
+	items, ok := d.list(v, path, "thresholds")
+	if !ok {
+		return nil, nil
+	}
+	var out []Threshold
+	var lines []int
+	for i, n := range items {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		t := Threshold{Line: line(n)}
+		r := resolve(n)
+		if r == nil || r.Kind != yaml.MappingNode {
+			d.errorf(t.Line, "%s: expected a mapping such as {metric: total_chats.chats, above: 100}, got %s", p, kindName(r))
+			continue
+		}
+		var metric scalar
+		var bounds []string
+		var boundLines []int
+		bound := func(key string, dst **float64) field {
+			return field{key, func(k, v *yaml.Node) {
+				bounds, boundLines = append(bounds, key), append(boundLines, k.Line)
+				d.number(v, p+"."+key, dst)
+			}}
+		}
+		forSet := false
+		d.mapping(n, "jobs[].thresholds[]", p,
+			field{"metric", func(_, v *yaml.Node) { metric, _ = d.str(v, p+".metric", &t.Metric) }},
+			bound("above", &t.Above),
+			bound("below", &t.Below),
+			bound("change_pct_above", &t.ChangePctAbove),
+			bound("change_pct_below", &t.ChangePctBelow),
+			field{"for", func(_, v *yaml.Node) { forSet = true; d.intField(v, p+".for", 1, 1000, &t.For) }},
+		)
+		switch {
+		case !metric.given:
+			d.errorf(t.Line, "%s: metric is required", p)
+		case metric.null || metric.empty():
+			d.errorf(metric.line, "%s.metric: empty", p)
+		case metric.ok:
+			if _, ok := digest.LookupMetric(t.Metric); !ok {
+				d.errorf(metric.line, "%s.metric: %s", p, unknownMetric(metric))
+				t.Metric = ""
+			}
+		}
+		switch len(bounds) {
+		case 0:
+			d.errorf(t.Line, "%s: give one bound: above, below, change_pct_above or change_pct_below", p)
+		case 1:
+		default:
+			d.errorf(boundLines[1], "%s: has %d bounds (%s); give one, and a second threshold for a range", p, len(bounds), strings.Join(bounds, ", "))
+		}
+		if !forSet {
+			t.For = 1
+		}
+		ml := metric.line
+		if ml == 0 {
+			ml = t.Line
+		}
+		out, lines = append(out, t), append(lines, ml)
+	}
+	return out, lines
+}
+
+// unknownMetric explains a metric key that is not in the catalogue, listing
+// the keys of its report when the report part is right.
+func unknownMetric(s scalar) string {
+	report, _, _ := strings.Cut(s.val, ".")
+	var keys []string
+	for _, m := range digest.Catalogue {
+		if string(m.Report) == report {
+			keys = append(keys, m.Key)
+		}
+	}
+	if len(keys) > 0 {
+		return fmt.Sprintf("unknown metric %s (%s has: %s)", s.quoted(), report, strings.Join(keys, ", "))
+	}
+	if _, ok := livechat.Lookup(livechat.Report(report)); ok {
+		return fmt.Sprintf("unknown metric %s: report %s has rankings, no metrics to set thresholds on", s.quoted(), report)
+	}
+	return fmt.Sprintf("unknown metric %s: metric keys are REPORT.FIELD from the metric catalogue, e.g. total_chats.chats", s.quoted())
+}
+
+func (d *decoder) jobEmail(k, v *yaml.Node, path, section string, p *present) *JobEmail {
+	e := &JobEmail{}
+	toGiven := false
+	d.mapping(v, section, path,
+		field{"to", func(tk, v *yaml.Node) {
+			toGiven = true
+			addrs, n, ok := d.strings(v, path+".to", "email addresses")
+			if ok && n == 0 {
+				d.errorf(tk.Line, "%s.to: empty; list at least one address", path)
+			}
+			for _, a := range addrs {
+				d.checkAddress(a, path+".to")
+				e.To = append(e.To, a.val)
+			}
+		}},
+		field{"subject", func(_, v *yaml.Node) {
+			s, ok := d.str(v, path+".subject", &e.Subject)
+			if ok && s.val != "" {
+				if _, err := template.New("subject").Parse(s.val); err != nil {
+					d.errorf(s.line, "%s.subject: not a valid template: %s", path, strings.TrimPrefix(err.Error(), "template: "))
+				}
+			}
+		}},
+	)
+	if !toGiven {
+		d.errorf(k.Line, "%s: to is required (a list of addresses)", path)
+	}
+	if !p.emailFrom {
+		d.errorf(k.Line, "%s: sending email needs email.from", path)
+	}
+	if !p.emailSender {
+		d.errorf(k.Line, "%s: sending email needs email.smtp or email.outbox_dir", path)
+	}
+	return e
+}
+
+func (d *decoder) jobSlack(k, v *yaml.Node, path, section string, p *present) *JobSlack {
+	s := &JobSlack{}
+	var ch scalar
+	d.mapping(v, section, path,
+		field{"channel", func(_, v *yaml.Node) { ch, _ = d.str(v, path+".channel", &s.Channel) }},
+	)
+	switch {
+	case !ch.given:
+		d.errorf(k.Line, "%s: channel is required", path)
+	case ch.null:
+		d.errorf(ch.line, `%s.channel: empty; an unquoted # starts a YAML comment: write channel: "#support"`, path)
+	case ch.empty():
+		d.errorf(ch.line, "%s.channel: empty", path)
+	case ch.ok && strings.ContainsAny(s.Channel, " \t"):
+		d.errorf(ch.line, "%s.channel: %s is not a channel name or ID", path, ch.quoted())
+	}
+	if !p.slackToken {
+		d.errorf(k.Line, "%s: posting to Slack needs slack.bot_token", path)
+	}
+	return s
+}
+
+func (d *decoder) alerts(k, v *yaml.Node, path string, p *present) *Alerts {
+	a := &Alerts{}
+	d.mapping(v, "jobs[].alerts", path,
+		field{"slack", func(k, v *yaml.Node) { a.Slack = d.jobSlack(k, v, path+".slack", "jobs[].alerts.slack", p) }},
+		field{"email", func(k, v *yaml.Node) { a.Email = d.jobEmail(k, v, path+".email", "jobs[].alerts.email", p) }},
+	)
+	if a.Slack == nil && a.Email == nil {
+		d.errorf(k.Line, "%s: give slack, email or both", path)
+	}
+	return a
+}

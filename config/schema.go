@@ -1,0 +1,32 @@
+package config
+
+// schema lists the keys allowed in each section of the file, in the order
+// the documentation gives them. It is what unknown-key messages consult to
+// say where a misplaced key belongs; a test checks that the decoder accepts
+// exactly these keys. Read-only.
+var schema = map[string][]string{
+	"":                    {"timezone", "livechat", "email", "slack", "server", "store", "delivery", "scheduler", "templates_dir", "jobs"},
+	"livechat":            {"base_url", "login", "api_key", "seed", "rate_limit", "burst", "max_concurrent", "timeout", "retries"},
+	"email":               {"from", "smtp", "outbox_dir"},
+	"email.smtp":          {"host", "port", "username", "password", "tls", "timeout"},
+	"slack":               {"bot_token", "signing_secret", "api_url"},
+	"server":              {"addr"},
+	"store":               {"url"},
+	"delivery":            {"retry_for", "workers"},
+	"scheduler":           {"catch_up_grace"},
+	"jobs[]":              {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "email", "slack", "alerts"},
+	"jobs[].filters":      {"group", "agent", "tags"},
+	"jobs[].thresholds[]": {"metric", "above", "below", "change_pct_above", "change_pct_below", "for"},
+	"jobs[].email":        {"to", "subject"},
+	"jobs[].slack":        {"channel"},
+	"jobs[].alerts":       {"slack", "email"},
+	"jobs[].alerts.slack": {"channel"},
+	"jobs[].alerts.email": {"to", "subject"},
+}
+
+// schemaOrder is the order sections are named in messages.
+var schemaOrder = []string{
+	"", "livechat", "email", "email.smtp", "slack", "server", "store", "delivery", "scheduler",
+	"jobs[]", "jobs[].filters", "jobs[].thresholds[]", "jobs[].email", "jobs[].slack",
+	"jobs[].alerts", "jobs[].alerts.slack", "jobs[].alerts.email",
+}
