@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 		"report chats tag=“a  b” last 7d",
 		"report chats agent=<@U123>",
 		"report chats 2026-11-07..2026-11-01",
+		"report chats tag=<mailto:<mailto:a|b>|c> tag=&amp;amp;",
+		"report chats tag=“x tags=\"a,b\" agent=<https://x.io|a@x.io>",
 	} {
 		f.Add(s)
 	}
