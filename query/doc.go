@@ -11,8 +11,8 @@
 //	help
 //
 // The leading "report" may be left out when the text starts with a report
-// name ("ratings last week"). Empty text means help. Report names, the
-// period and filters after the first report list may come in any order.
+// name ("ratings last week"). Empty text means help. After "report", report
+// lists, the period and filters may come in any order.
 //
 // REPORT is a metric prefix of livechat.Reports (chat_ratings, …; "-" may be
 // written for "_") or one of these aliases:
