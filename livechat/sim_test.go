@@ -1,0 +1,357 @@
+package livechat_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"livechat-digest/livechat"
+	"livechat-digest/livechat/sim"
+)
+
+const (
+	testLogin  = "owner@example.com"
+	testAPIKey = "lc-key-7f3a9c1e5b2d4086"
+)
+
+// simNow is "today" for the simulator, so default dates and occupancy weeks
+// never depend on the wall clock.
+var simNow = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+
+// env is a client talking to a simulator over real HTTP, mounted under a
+// path prefix so a client that builds absolute paths fails.
+type env struct {
+	client *livechat.Client
+	sim    *sim.Server
+	srv    *httptest.Server
+	logs   *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// setup starts a simulator and a client with fast retries and no rate
+// limit; opts override those.
+func setup(t testing.TB, o sim.Options, wrap func(http.Handler) http.Handler, opts ...livechat.Option) *env {
+	t.Helper()
+	if o.Login == "" {
+		o.Login, o.APIKey = testLogin, testAPIKey
+	}
+	if o.Now == nil {
+		o.Now = func() time.Time { return simNow }
+	}
+	s, err := sim.New(o)
+	if err != nil {
+		t.Fatalf("sim.New: %v", err)
+	}
+	var h http.Handler = http.StripPrefix("/api-v2", s)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	logs := &syncBuffer{}
+	base := []livechat.Option{
+		livechat.WithHTTPClient(srv.Client()),
+		livechat.WithRateLimit(rate.Inf, 1),
+		livechat.WithRetry(4, time.Millisecond, 2*time.Second),
+		livechat.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+	}
+	c, err := livechat.New(srv.URL+"/api-v2", testLogin, testAPIKey, append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("livechat.New: %v", err)
+	}
+	return &env{client: c, sim: s, srv: srv, logs: logs}
+}
+
+func day(s string) livechat.Date {
+	d, err := livechat.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// totals reduces an answer to the numbers that add up across buckets (and
+// that a filter can only shrink), plus the number of buckets.
+func totals(t *testing.T, v any) (sums []float64, n int) {
+	t.Helper()
+	add := func(xs ...float64) {
+		if sums == nil {
+			sums = make([]float64, len(xs))
+		}
+		for i, x := range xs {
+			sums[i] += x
+		}
+		n++
+	}
+	f := func(i int64) float64 { return float64(i) }
+	switch a := v.(type) {
+	case livechat.Series[livechat.ChatCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Chats))
+		}
+	case livechat.Series[livechat.EngagementCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.AutoInvite), f(b.Value.ManualInvite), f(b.Value.ImmediateStart))
+		}
+	case livechat.Series[livechat.ChatRatingCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Good), f(b.Value.Bad), f(b.Value.Chats))
+		}
+	case livechat.Series[livechat.QueueCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Queued), f(b.Value.LeftQueue), f(b.Value.EnteredChat))
+		}
+	case livechat.Series[livechat.WaitTimes]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Queued.Count), f(b.Value.LeftQueue.Count), f(b.Value.EnteredChat.Count))
+		}
+	case livechat.Series[livechat.Duration]:
+		for _, b := range a.Buckets {
+			add(b.Value.Hours)
+		}
+	case livechat.Series[livechat.ResponseTime]:
+		for _, b := range a.Buckets {
+			if (b.Value.Count == 0) != (b.Value.Seconds == nil) {
+				t.Errorf("%s %s: count %d with seconds %v", a.Endpoint, b.Key, b.Value.Count, b.Value.Seconds)
+			}
+			add(f(b.Value.Count))
+		}
+	case livechat.Series[livechat.GoalCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Goals))
+		}
+	case livechat.Series[livechat.GreetingCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Displayed), f(b.Value.Accepted), f(b.Value.Goals))
+		}
+	case livechat.Series[livechat.TicketCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Tickets))
+		}
+	case livechat.Series[livechat.TicketTime]:
+		for _, b := range a.Buckets {
+			if (b.Value.Count == 0) != (b.Value.Hours == nil) {
+				t.Errorf("%s %s: count %d with hours %v", a.Endpoint, b.Key, b.Value.Count, b.Value.Hours)
+			}
+			add(f(b.Value.Count))
+		}
+	case livechat.Series[livechat.TicketSourceCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.ChatWindow), f(b.Value.Mail), f(b.Value.Chat))
+		}
+	case livechat.Series[livechat.TicketRatingCount]:
+		for _, b := range a.Buckets {
+			add(f(b.Value.Good), f(b.Value.Bad))
+		}
+	case livechat.Ranking:
+		var good, bad, total float64
+		for _, e := range a.Entries {
+			if e.Good+e.Bad != e.Total {
+				t.Errorf("%s %s: good %d + bad %d != total %d", a.Endpoint, e.Agent, e.Good, e.Bad, e.Total)
+			}
+			good, bad, total = good+f(e.Good), bad+f(e.Bad), total+f(e.Total)
+		}
+		return []float64{good, bad, total}, len(a.Entries)
+	case livechat.Occupancy:
+		var peak float64
+		for _, p := range a.Points {
+			peak = max(peak, f(p.Max))
+		}
+		return []float64{peak}, len(a.Points)
+	default:
+		t.Fatalf("unexpected answer type %T", v)
+	}
+	return sums, n
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(a)) }
+
+// TestReportsAgainstSimulator fetches every report at hour, day and month
+// granularity, with and without filters, and checks that the typed answers
+// agree with each other: hours add up to their day, days to their months, and
+// a filter never adds chats.
+func TestReportsAgainstSimulator(t *testing.T) {
+	t.Parallel()
+	e := setup(t, sim.Options{Seed: 7}, nil, livechat.WithMaxConcurrent(4))
+	ctx := t.Context()
+	filters := []struct {
+		name string
+		set  func(*livechat.Query)
+	}{
+		{"unfiltered", func(*livechat.Query) {}},
+		{"group", func(q *livechat.Query) { q.Group = "1" }},
+		{"agent", func(q *livechat.Query) { q.Agent = "john.smith@example.com" }},
+		{"tags", func(q *livechat.Query) { q.Tags = []string{"sales", "vip"} }},
+		{"all filters", func(q *livechat.Query) {
+			q.Group, q.Agent, q.Tags = "0", "john.smith@example.com", []string{"billing"}
+		}},
+	}
+	for _, info := range livechat.Reports {
+		t.Run(string(info.Report), func(t *testing.T) {
+			t.Parallel()
+			var unfiltered [3][]float64
+			for fi, f := range filters {
+				hourQ := livechat.Query{From: day("2026-03-02"), To: day("2026-03-02"), Weekday: "mon", Timezone: "Europe/Warsaw"}
+				dayQ := livechat.Query{From: day("2026-03-02"), To: day("2026-03-08"), Weekday: "mon", Timezone: "Europe/Warsaw"}
+				monthQ := livechat.Query{From: day("2026-01-10"), To: day("2026-02-28"), Weekday: "mon", GroupBy: livechat.ByMonth, Timezone: "Europe/Warsaw"}
+				daysOfMonthsQ := monthQ
+				daysOfMonthsQ.GroupBy = livechat.ByDay
+				for _, q := range []*livechat.Query{&hourQ, &dayQ, &monthQ, &daysOfMonthsQ} {
+					f.set(q)
+				}
+				fetch := func(q livechat.Query) any {
+					t.Helper()
+					v, err := e.client.Fetch(ctx, info.Report, q)
+					if err != nil {
+						t.Fatalf("%s %s: %v", f.name, q.From, err)
+					}
+					return v
+				}
+				hours, nh := totals(t, fetch(hourQ))
+				days, nd := totals(t, fetch(dayQ))
+				switch info.Shape {
+				case livechat.ShapeOccupancy:
+					if nh != 24 || nd != 24 {
+						t.Errorf("%s: %d and %d occupancy points, want the 24 hours of the one Monday", f.name, nh, nd)
+					}
+					continue
+				case livechat.ShapeRanking:
+					// A ranking covers its whole range: a week holds its first day.
+					for i := range hours {
+						if hours[i] > days[i] {
+							t.Errorf("%s: one day ranks %v > the week's %v", f.name, hours, days)
+						}
+					}
+				case livechat.ShapeBuckets:
+					if nh != 24 || nd != 7 {
+						t.Errorf("%s: %d hour and %d day buckets, want 24 and 7", f.name, nh, nd)
+					}
+					first, _ := totals(t, firstBucket(t, fetch(dayQ)))
+					for i := range hours {
+						if !near(hours[i], first[i]) {
+							t.Errorf("%s: hours add up to %v, the day says %v", f.name, hours, first)
+							break
+						}
+					}
+					if info.Accepts(livechat.ParamGroupBy) {
+						months, nm := totals(t, fetch(monthQ))
+						daysOfMonths, _ := totals(t, fetch(daysOfMonthsQ))
+						if nm != 2 {
+							t.Errorf("%s: %d month buckets, want 2", f.name, nm)
+						}
+						for i := range months {
+							if !near(months[i], daysOfMonths[i]) {
+								t.Errorf("%s: months add up to %v, their days to %v", f.name, months, daysOfMonths)
+								break
+							}
+						}
+					}
+				}
+				if fi == 0 {
+					unfiltered = [3][]float64{hours, days}
+					if sum(days) == 0 {
+						t.Errorf("unfiltered week is all zero: %v", days)
+					}
+					continue
+				}
+				for i := range days {
+					if days[i] > unfiltered[1][i]+1e-9 || hours[i] > unfiltered[0][i]+1e-9 {
+						t.Errorf("%s: filtered %v / %v exceeds unfiltered %v / %v", f.name, hours, days, unfiltered[0], unfiltered[1])
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+func sum(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// firstBucket returns a Series holding only the first bucket of v.
+func firstBucket(t *testing.T, v any) any {
+	t.Helper()
+	switch a := v.(type) {
+	case livechat.Series[livechat.ChatCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.EngagementCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.ChatRatingCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.QueueCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.WaitTimes]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.Duration]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.ResponseTime]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.GoalCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.GreetingCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.TicketCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.TicketTime]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.TicketSourceCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	case livechat.Series[livechat.TicketRatingCount]:
+		a.Buckets = a.Buckets[:1]
+		return a
+	}
+	t.Fatalf("no buckets in %T", v)
+	return nil
+}
+
+var _ = fmt.Sprint
+var _ = errors.Is
+var _ = strings.Contains
+var _ = base64.StdEncoding
+var _ = context.Background
