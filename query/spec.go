@@ -1,0 +1,21 @@
+package query
+
+import (
+	"time"
+
+	"livechat-digest/digest"
+)
+
+// Spec is the digest a report command asks for, at the instant at in loc. A
+// slash-command answer is always compared with the period just before.
+func Spec(c Command, loc *time.Location, at time.Time) digest.Spec {
+	return digest.Spec{
+		Job:      "report",
+		Location: loc,
+		Period:   c.Period,
+		Compare:  digest.PreviousPeriod,
+		At:       at,
+		Filters:  c.Filters,
+		Reports:  c.Reports,
+	}
+}
