@@ -2,7 +2,7 @@ package livechat_test
 
 import (
 	"bytes"
-	"context"
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -350,8 +350,182 @@ func firstBucket(t *testing.T, v any) any {
 	return nil
 }
 
-var _ = fmt.Sprint
-var _ = errors.Is
-var _ = strings.Contains
-var _ = base64.StdEncoding
-var _ = context.Background
+// assertNoSecret fails if the API key, or the basic-auth token made from
+// it, shows up in text an operator can see.
+func assertNoSecret(t *testing.T, where, text string) {
+	t.Helper()
+	token := base64.StdEncoding.EncodeToString([]byte(testLogin + ":" + testAPIKey))
+	for _, secret := range []string{testAPIKey, token} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s leaks a secret: %s", where, text)
+		}
+	}
+}
+
+// TestFaults drives every report through every fault the simulator can
+// inject and checks the outcome, the attempts sent and that no secret leaks.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	q := livechat.Query{From: day("2026-03-02"), To: day("2026-03-08"), Weekday: "tue", Group: "1", Tags: []string{"sales"}}
+	tests := []struct {
+		name   string
+		faults []sim.Fault
+		simKey string // the key the simulator wants; default the client's
+		// timeout is the client's per-attempt timeout: short where the
+		// simulator stalls, long elsewhere so a slow machine cannot add an
+		// attempt.
+		timeout  time.Duration
+		attempts int64
+		check    func(t *testing.T, info livechat.ReportInfo, err error, elapsed time.Duration)
+	}{
+		{
+			name:     "5xx then ok",
+			faults:   []sim.Fault{{Kind: "5xx", First: 2}},
+			attempts: 3,
+			check:    wantOK,
+		},
+		{
+			name:     "429 with Retry-After then ok",
+			faults:   []sim.Fault{{Kind: "429", First: 1, RetryAfter: time.Second}},
+			attempts: 2,
+			check: func(t *testing.T, info livechat.ReportInfo, err error, elapsed time.Duration) {
+				wantOK(t, info, err, elapsed)
+				if elapsed < time.Second {
+					t.Errorf("retried after %v, before the 1s Retry-After", elapsed)
+				}
+			},
+		},
+		{
+			name:     "429 asking for longer than the retry budget",
+			faults:   []sim.Fault{{Kind: "429", Rate: 1, RetryAfter: time.Hour}},
+			attempts: 1,
+			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+				ae := wantAPIError(t, info, err, 429, 1)
+				if ae != nil && ae.RetryAfter != time.Hour {
+					t.Errorf("RetryAfter = %v, want 1h", ae.RetryAfter)
+				}
+			},
+		},
+		{
+			name:     "timeout then ok",
+			faults:   []sim.Fault{{Kind: "timeout", First: 1, Delay: time.Minute}},
+			timeout:  500 * time.Millisecond,
+			attempts: 2,
+			check:    wantOK,
+		},
+		{
+			name:     "malformed JSON",
+			faults:   []sim.Fault{{Kind: "malformed", First: 1}},
+			attempts: 1,
+			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+				var de *livechat.DecodeError
+				if !errors.As(err, &de) {
+					t.Fatalf("err = %v, want a *DecodeError", err)
+				}
+				if de.Endpoint != info.Endpoint || !strings.HasPrefix(err.Error(), "livechat: "+info.Endpoint+": ") {
+					t.Errorf("error %q does not name endpoint %s", err, info.Endpoint)
+				}
+				if de.Excerpt == "" {
+					t.Errorf("no excerpt in %v", err)
+				}
+			},
+		},
+		{
+			name:     "persistent 5xx",
+			faults:   []sim.Fault{{Kind: "5xx", Rate: 1}},
+			attempts: 4,
+			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+				if ae := wantAPIError(t, info, err, 503, 4); ae != nil {
+					want := fmt.Sprintf("livechat: %s: upstream 503 after 4 tries", info.Endpoint)
+					if err.Error() != want {
+						t.Errorf("message %q, want %q", err, want)
+					}
+				}
+			},
+		},
+		{
+			name:     "persistent timeout",
+			faults:   []sim.Fault{{Kind: "timeout", Rate: 1, Delay: time.Minute}},
+			timeout:  500 * time.Millisecond,
+			attempts: 4,
+			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+				wantAPIError(t, info, err, 0, 4)
+			},
+		},
+		{
+			name:     "wrong API key",
+			simKey:   "lc-key-rotated",
+			attempts: 1,
+			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+				if !errors.Is(err, livechat.ErrUnauthorized) {
+					t.Errorf("err = %v, want ErrUnauthorized", err)
+				}
+				wantAPIError(t, info, err, 401, 1)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// The reports run at once, each against its own simulator, so
+			// a case costs one Retry-After, not twenty; the checks then
+			// run one subtest per report.
+			type outcome struct {
+				e       *env
+				err     error
+				elapsed time.Duration
+			}
+			out := make([]outcome, len(livechat.Reports))
+			var wg sync.WaitGroup
+			for i, info := range livechat.Reports {
+				e := setup(t, sim.Options{Seed: 1, Faults: tt.faults, Login: testLogin, APIKey: cmp.Or(tt.simKey, testAPIKey)}, nil,
+					livechat.WithTimeout(cmp.Or(tt.timeout, 10*time.Second)))
+				wg.Go(func() {
+					start := time.Now()
+					_, err := e.client.Fetch(t.Context(), info.Report, q)
+					out[i] = outcome{e, err, time.Since(start)}
+				})
+			}
+			wg.Wait()
+			for i, info := range livechat.Reports {
+				t.Run(string(info.Report), func(t *testing.T) {
+					e, err := out[i].e, out[i].err
+					tt.check(t, info, err, out[i].elapsed)
+					if got := e.sim.RequestsTo(info.Endpoint); got != tt.attempts {
+						t.Errorf("simulator saw %d requests, want %d", got, tt.attempts)
+					}
+					if got := e.client.Requests(); got != tt.attempts {
+						t.Errorf("client sent %d requests, want %d", got, tt.attempts)
+					}
+					if err != nil {
+						assertNoSecret(t, "error", err.Error())
+						assertNoSecret(t, "error detail", fmt.Sprintf("%#v", err))
+					}
+					assertNoSecret(t, "logs", e.logs.String())
+				})
+			}
+		})
+	}
+}
+
+func wantOK(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", info.Endpoint, err)
+	}
+}
+
+func wantAPIError(t *testing.T, info livechat.ReportInfo, err error, status, tries int) *livechat.APIError {
+	t.Helper()
+	var ae *livechat.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v, want an *APIError", err)
+	}
+	if ae.Endpoint != info.Endpoint || ae.Status != status || ae.Tries != tries {
+		t.Errorf("APIError{Endpoint %q, Status %d, Tries %d}, want {%q, %d, %d}", ae.Endpoint, ae.Status, ae.Tries, info.Endpoint, status, tries)
+	}
+	if !strings.HasPrefix(err.Error(), "livechat: "+info.Endpoint+": ") {
+		t.Errorf("message %q does not start with the endpoint", err)
+	}
+	return ae
+}
