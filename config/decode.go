@@ -65,52 +65,77 @@ func (d *decoder) parse(data []byte) *Config {
 }
 
 var (
-	yamlLineRE   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlLineRE     = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	commentValueRE = regexp.MustCompile(`:[ \t]+#`) // "channel: #support": the value is a comment
 	anchorRE     = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
-	starValueRE  = regexp.MustCompile(`(?m)^[ \t]*(?:-[ \t]+)*(?:[^#\s'"][^#:]*:[ \t]+|-[ \t]+)\*`)
-	atValueRE    = regexp.MustCompile(`(?m)^[ \t]*(?:-[ \t]+)*(?:[^#\s'"][^#:]*:[ \t]+|-[ \t]+)[@` + "`" + `]`)
 	hintStarCron = `a value starting with * is a YAML alias: quote it, e.g. schedule: "*/15 * * * *"`
 )
 
-// syntaxError turns a YAML parse error into a FILE:LINE error. Some yaml
-// errors carry no line; then the line is guessed from the text (the usual
-// cause is an unquoted value starting with * or @), else line 1. Anchor names
-// are not echoed: an unquoted "*password" is read as an alias to it.
+// parserProblems are the yaml parser's (not scanner's) messages. yaml.v3
+// reports their line 0-based, and omits it on the first line: it prints the
+// 0-based mark line and adds 1 only for scanner errors.
+var parserProblems = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected <stream-start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found duplicate %TAG directive",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// syntaxError turns a YAML parse error into a FILE:LINE error. yaml prints
+// no line for problems on the first line; an unknown alias carries none at
+// all, so its line is found in the text. Anchor names are not echoed: an
+// unquoted "*password" is read as an alias named after the password.
 func (d *decoder) syntaxError(err error, data []byte) {
 	msg := err.Error()
 	line := 0
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		for _, p := range parserProblems {
+			if msg == p {
+				line++
+				break
+			}
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	switch {
 	case anchorRE.MatchString(msg):
 		name := anchorRE.FindStringSubmatch(msg)[1]
-		if line == 0 {
-			line = lineOf(data, regexp.MustCompile(`\*`+regexp.QuoteMeta(name)))
-		}
+		line = lineOf(data, regexp.MustCompile(`\*`+regexp.QuoteMeta(name)))
 		msg = "a value starting with * is read as a YAML alias, and no such anchor exists: " +
 			"quote values that start with * (cron expressions, passwords)"
 	case strings.Contains(msg, "did not find expected alphabetic or numeric character"):
-		if line == 0 {
-			line = lineOf(data, starValueRE)
-		}
 		msg = "YAML syntax: " + msg + "; " + hintStarCron
 	case strings.Contains(msg, "found character that cannot start any token"):
-		if line == 0 {
-			line = lineOf(data, atValueRE)
-		}
 		msg = "YAML syntax: " + msg + "; values starting with @ or ` must be quoted"
 	default:
 		msg = "YAML syntax: " + msg
 	}
 	if line == 0 {
 		line = 1
-		msg += " (yaml gives no line number)"
+	}
+	if commentValueRE.MatchString(lineText(data, line)) {
+		msg += ` (an unquoted # starts a comment: quote channel names, e.g. "#support")`
 	}
 	d.errorf(line, "%s", msg)
+}
+
+// lineText returns the 1-based line n of data.
+func lineText(data []byte, n int) string {
+	lines := bytes.Split(data, []byte("\n"))
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return string(lines[n-1])
 }
 
 // lineOf returns the 1-based line of re's first match in data, or 0.

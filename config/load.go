@@ -223,7 +223,7 @@ func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
 	}
 	// A real API needs credentials. Values with their own problem were
 	// reported already; only absent and empty ones count here.
-	if !base.ok || base.val == "" || base.val == BuiltinURL {
+	if !base.ok || !httpURL(base.val) {
 		return
 	}
 	for _, c := range []struct {
