@@ -59,14 +59,21 @@ func Chart(d *digest.Digest) ([]byte, error) {
 		colors = []charts.Color{charts.ColorRGB(0xb4, 0xbc, 0xc6), colors[0]}
 	}
 
+	xAxis := charts.XAxisOption{Labels: labels}
+	switch {
+	case n <= 14:
+		xAxis.LabelCount = n // the library would skip every other weekday otherwise
+	default:
+		xAxis.LabelCount = (n-1)/3 + 1 // every third day; its own choice collides at the end
+	}
 	p, err := charts.BarRender(values,
 		charts.PNGOutputOptionFunc(),
 		charts.DimensionsOptionFunc(chartWidth, chartHeight),
 		charts.ThemeOptionFunc(charts.GetTheme(charts.ThemeLight).WithSeriesColors(colors)),
 		charts.TitleTextOptionFunc("Chats per day"),
 		charts.LegendOptionFunc(charts.LegendOption{SeriesNames: names, Offset: charts.OffsetRight}),
-		charts.XAxisLabelsOptionFunc(labels),
-		charts.YAxisOptionFunc(charts.YAxisOption{Min: charts.Ptr(0.0)}),
+		charts.XAxisOptionFunc(xAxis),
+		charts.YAxisOptionFunc(charts.YAxisOption{Min: charts.Ptr(0.0), ValueFormatter: formatCount}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("templates: chart: %w", err)

@@ -3,7 +3,6 @@ package templates
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -37,36 +36,15 @@ func ParseFormat(s string) (Format, error) {
 // null is shown where a value does not exist.
 const null = "—"
 
-// formatValue formats one value of m for people: counts with thousands
-// separators, durations with their unit, rates as percentages, "—" for null.
-// It is the local twin of digest.FormatValue, kept here so the layouts do not
-// depend on that function's exact spelling.
-func formatValue(m digest.Metric, v *float64) string {
-	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
-		return null
-	}
-	x := *v
-	switch m.Unit {
-	case digest.Seconds:
-		return groupDigits(strconv.FormatFloat(x, 'f', 1, 64)) + " s"
-	case digest.Hours:
-		return groupDigits(strconv.FormatFloat(x, 'f', 1, 64)) + " h"
-	case digest.Rate:
-		return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
-	}
-	return formatCount(x)
-}
+// formatValue formats one value of m for people, as digest.FormatValue
+// does everywhere: counts with thousands separators, durations with their
+// unit, rates as percentages, "—" for null.
+func formatValue(m digest.Metric, v *float64) string { return digest.FormatValue(m, v) }
 
-// formatCount shows whole numbers as such and keeps two decimals otherwise,
-// which only happens for metrics outside the catalogue.
-func formatCount(x float64) string {
-	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-		return groupDigits(strconv.FormatFloat(x, 'f', 0, 64))
-	}
-	return groupDigits(strconv.FormatFloat(x, 'f', 2, 64))
-}
+// formatCount formats a plain number (ranking counts).
+func formatCount(x float64) string { return digest.FormatValue(digest.Metric{Unit: digest.Count}, &x) }
 
-// formatChange formats a change as "+140 (+25.0%)": the absolute change in
+// formatChange formats a change as "+140 (+25%)": the absolute change in
 // the metric's unit (percentage points for rates) and the relative change
 // when it exists.
 func formatChange(m digest.Metric, v digest.Value) string {
@@ -75,16 +53,13 @@ func formatChange(m digest.Metric, v digest.Value) string {
 	}
 	c := *v.Change
 	var s string
-	switch m.Unit {
-	case digest.Rate:
-		s = signed(strconv.FormatFloat(c*100, 'f', 1, 64)) + " pp"
-	case digest.Seconds, digest.Hours:
+	if m.Unit == digest.Rate {
+		s = signed(formatCount(c*100)) + " pp"
+	} else {
 		s = signed(formatValue(m, &c))
-	default:
-		s = signed(formatCount(c))
 	}
 	if v.ChangePct != nil && finite(*v.ChangePct) {
-		s += " (" + signed(strconv.FormatFloat(*v.ChangePct, 'f', 1, 64)) + "%)"
+		s += " (" + digest.FormatChangePct(v.ChangePct) + ")"
 	}
 	return s
 }
@@ -102,23 +77,8 @@ func arrow(v digest.Value) string {
 }
 
 // direction is +1 when the change is good news per the catalogue's Better,
-// -1 when bad, 0 when neutral or unchanged. Local twin of digest.Direction.
-func direction(m digest.Metric, v digest.Value) int {
-	if v.Change == nil || !finite(*v.Change) || *v.Change == 0 {
-		return 0
-	}
-	sign := 1
-	if *v.Change < 0 {
-		sign = -1
-	}
-	switch m.Better {
-	case digest.Up:
-		return sign
-	case digest.Down:
-		return -sign
-	}
-	return 0
-}
+// -1 when bad, 0 when neutral or unchanged.
+func direction(m digest.Metric, v digest.Value) int { return digest.Direction(m, v) }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
@@ -133,31 +93,6 @@ func signed(s string) string {
 		return s
 	}
 	return "+" + s
-}
-
-// groupDigits inserts thousands separators into the integer part of a
-// formatted number.
-func groupDigits(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	intPart, frac := s, ""
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		intPart, frac = s[:i], s[i:]
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	b.WriteString(frac)
-	return b.String()
 }
 
 // oneLine replaces control characters (newlines, tabs, ANSI escapes) with

@@ -159,9 +159,15 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 		for _, row := range s.Rows {
 			f := "*" + EscapeMrkdwn(row.Label) + "*\n" + row.Current
 			if v.Compare != "" {
-				f += "  " + row.Delta
-				if row.Dir < 0 {
-					f += " :small_red_triangle:"
+				if row.Delta != null {
+					f += "  " + row.Delta
+				}
+				// Slack cannot colour text; a dot says what the HTML's colours say.
+				switch {
+				case row.Dir > 0:
+					f += " :large_green_circle:"
+				case row.Dir < 0:
+					f += " :red_circle:"
 				}
 				f += "\n_previous " + row.Previous + "_"
 			}

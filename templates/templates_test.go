@@ -338,15 +338,15 @@ func TestFormatting(t *testing.T) {
 		{"hours", formatValue(m("availability.hours"), f(1312.5)), "1,312.5 h"},
 		{"rate", formatValue(m("chat_ratings.satisfaction"), f(0.8621)), "86.2%"},
 		{"null", formatValue(m("total_chats.chats"), nil), "—"},
-		{"change", formatChange(m("total_chats.chats"), digest.Value{Change: f(12), ChangePct: f(25)}), "+12 (+25.0%)"},
-		{"fall", formatChange(m("total_chats.chats"), digest.Value{Change: f(-3), ChangePct: f(-5)}), "-3 (-5.0%)"},
+		{"change", formatChange(m("total_chats.chats"), digest.Value{Change: f(12), ChangePct: f(25)}), "+12 (+25%)"},
+		{"fall", formatChange(m("total_chats.chats"), digest.Value{Change: f(-3), ChangePct: f(-5)}), "-3 (-5%)"},
 		{"no pct", formatChange(m("goals.goals"), digest.Value{Change: f(12)}), "+12"},
-		{"zero", formatChange(m("goals.goals"), digest.Value{Change: f(0), ChangePct: f(0)}), "0 (0.0%)"},
-		{"rounds to zero", formatChange(m("chats_response_time.seconds"), digest.Value{Change: f(-0.01)}), "0.0 s"},
-		{"rate change", formatChange(m("chat_ratings.satisfaction"), digest.Value{Change: f(-0.0398), ChangePct: f(-4.26)}), "-4.0 pp (-4.3%)"},
-		{"seconds change", formatChange(m("chats_response_time.seconds"), digest.Value{Change: f(3.25)}), "+3.2 s"},
+		{"zero", formatChange(m("goals.goals"), digest.Value{Change: f(0), ChangePct: f(0)}), "0 (0%)"},
+		{"rounds to zero", formatChange(m("chats_response_time.seconds"), digest.Value{Change: f(-0.01)}), "0 s"},
+		{"rate change", formatChange(m("chat_ratings.satisfaction"), digest.Value{Change: f(-0.0398), ChangePct: f(-4.26)}), "-4 pp (-4.3%)"},
+		{"seconds change", formatChange(m("chats_response_time.seconds"), digest.Value{Change: f(3.24)}), "+3.2 s"},
 		{"null change", formatChange(m("goals.goals"), digest.Value{}), "—"},
-		{"unknown metric", formatValue(m("new_report.thing"), f(2.5)), "2.50"},
+		{"unknown metric", formatValue(m("new_report.thing"), f(2.5)), "2.5"},
 		{"duration", humanDuration(2*time.Hour + 15*time.Minute + 20*time.Second), "2h 15m"},
 		{"duration days", humanDuration(50 * time.Hour), "2d 2h"},
 		{"duration secs", humanDuration(45 * time.Second), "45s"},
@@ -507,7 +507,7 @@ func TestAlerts(t *testing.T) {
 		t.Parallel()
 		e := alertFixture(StateFiring)
 		e.Metric, e.Rule, e.Value, e.Threshold = "total_chats.chats", "change_pct_below -20", f(-25), -20
-		assert.Equal(t, "[FIRING] weekly-support: Chats change -25.0% — below -20.0%", r.AlertSubject(e))
+		assert.Equal(t, "[FIRING] weekly-support: Chats change -25% — below -20%", r.AlertSubject(e))
 	})
 	t.Run("hostile", func(t *testing.T) {
 		t.Parallel()
@@ -555,6 +555,9 @@ func TestChart(t *testing.T) {
 	png, err = Chart(d)
 	require.NoError(t, err)
 	assert.NotNil(t, png)
+	if dir := os.Getenv("TEMPLATES_CHART_OUT"); dir != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "chart-month.png"), png, 0o644))
+	}
 }
 
 func TestRenderRejects(t *testing.T) {

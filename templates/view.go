@@ -244,12 +244,7 @@ func newBreachView(metric, rule string, value *float64, threshold float64) breac
 	m := metricOf(oneLine(metric))
 	op, _, _ := strings.Cut(strings.TrimSpace(oneLine(rule)), " ")
 	bv := breachView{Metric: m.Key, Label: m.Label}
-	pct := func(x *float64) string {
-		if x == nil || !finite(*x) {
-			return null
-		}
-		return signed(strconv.FormatFloat(*x, 'f', 1, 64)) + "%"
-	}
+	pct := digest.FormatChangePct
 	switch op {
 	case "above", "below":
 		bv.Rule = op
