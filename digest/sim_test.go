@@ -1,0 +1,57 @@
+package digest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+
+	"livechat-digest/livechat"
+	"livechat-digest/livechat/sim"
+)
+
+// TestBuildSimulatorConsistency builds digests from the project simulator
+// and checks that one day computed on its own (where availability and
+// chatting_time come back as hour buckets in minutes) equals that day's
+// entry in a week's digest (day buckets): hours add up into their day, and
+// per-day values aggregate the same way as whole periods.
+func TestBuildSimulatorConsistency(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	s, err := sim.New(sim.Options{Seed: 7, Login: "login", APIKey: "key", Now: func() time.Time { return at }})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/sim/", http.StripPrefix("/sim", s))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := livechat.New(srv.URL+"/sim", "login", "key",
+		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1))
+	require.NoError(t, err)
+	loc := mustLoc(t, "Europe/Warsaw")
+
+	week, err := Build(t.Context(), c, Spec{Job: "week", Location: loc, Period: Period{Kind: LastWeek}, Compare: PreviousPeriod, At: at})
+	require.NoError(t, err)
+	assert.Empty(t, week.Errors)
+	assert.Len(t, week.Metrics, len(Catalogue))
+
+	day := week.Period.From.AddDays(2)
+	one, err := Build(t.Context(), c, Spec{Job: "day", Location: loc, Period: Period{Kind: Explicit, From: day, To: day}, Compare: NoCompare, At: at})
+	require.NoError(t, err)
+	assert.Empty(t, one.Errors)
+	for _, m := range Catalogue {
+		got := one.Metrics[m.Key].Current
+		want := week.Daily[m.Key].Current[2]
+		if want == nil {
+			assert.Nil(t, got, m.Key)
+			continue
+		}
+		if assert.NotNil(t, got, m.Key) {
+			assert.InDelta(t, *want, *got, 1e-6, m.Key)
+		}
+	}
+	assert.Greater(t, *week.Metrics["availability.hours"].Current, 0.0)
+}
