@@ -3,6 +3,7 @@ package livechat_test
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -528,4 +529,100 @@ func wantAPIError(t *testing.T, info livechat.ReportInfo, err error, status, tri
 		t.Errorf("message %q does not start with the endpoint", err)
 	}
 	return ae
+}
+
+// TestCancel cancels a caller while its request is in flight: it gets the
+// context's error, not a transport error, and the request is abandoned.
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	arrived, abandoned := make(chan struct{}), make(chan struct{})
+	e := setup(t, sim.Options{Seed: 1}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(arrived)
+			<-r.Context().Done()
+			close(abandoned)
+		})
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() {
+		_, err := e.client.TicketsSolved(ctx, livechat.Query{From: day("2026-03-02"), To: day("2026-03-08")})
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	err := <-done
+	<-abandoned // the fetch went away with its only caller
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	var ae *livechat.APIError
+	if errors.As(err, &ae) || !strings.HasPrefix(err.Error(), "livechat: tickets/solved_tickets: ") {
+		t.Errorf("err = %v, want the bare context error naming the endpoint", err)
+	}
+	if e.client.Requests() != 1 {
+		t.Errorf("%d attempts after cancel, want 1", e.client.Requests())
+	}
+
+	_, err = e.client.TotalChats(ctx, livechat.Query{})
+	if !errors.Is(err, context.Canceled) || e.client.Requests() != 1 {
+		t.Errorf("already cancelled ctx: err %v after %d requests, want Canceled and no request", err, e.client.Requests())
+	}
+}
+
+// TestDeadline: a caller's deadline ends retries of a stalling upstream with
+// context.DeadlineExceeded.
+func TestDeadline(t *testing.T) {
+	t.Parallel()
+	e := setup(t, sim.Options{Seed: 1, Faults: []sim.Fault{{Kind: "timeout", Rate: 1, Delay: time.Minute}}}, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	_, err := e.client.Goals(ctx, livechat.Query{})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// TestRateLimitAndConcurrency sends distinct requests at once and checks
+// the limiter spaces them and the cap bounds those in flight.
+func TestRateLimitAndConcurrency(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var inFlight, peak int
+	count := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			mu.Unlock()
+			h.ServeHTTP(w, r)
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		})
+	}
+	e := setup(t, sim.Options{Seed: 1, Latency: 20 * time.Millisecond}, count,
+		livechat.WithRateLimit(50, 1), livechat.WithMaxConcurrent(2))
+	const n = 8
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		d := day("2026-03-01").AddDays(i)
+		wg.Go(func() {
+			_, errs[i] = e.client.TotalChats(t.Context(), livechat.Query{From: d, To: d})
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	// 50/s with burst 1: the 8th request waits at least 7 × 20ms.
+	if elapsed < 7*20*time.Millisecond {
+		t.Errorf("%d requests took %v: the rate limit did not hold", n, elapsed)
+	}
+	if peak > 2 || e.sim.Requests() != n {
+		t.Errorf("peak %d in flight over %d requests, want at most 2 over %d", peak, e.sim.Requests(), n)
+	}
 }
