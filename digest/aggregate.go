@@ -257,6 +257,9 @@ func aggregate(r livechat.Report, rs []row, cur DateRange, prev *DateRange) (agg
 			p = prevAcc[i].value()
 		}
 		out.values[m.Key] = compare(curAcc[i].value(), p)
+		if cur.Days() > maxChartDays {
+			continue
+		}
 		out.daily[m.Key] = series(cur, prev, func(d livechat.Date) *float64 {
 			if acc := days[d]; acc != nil {
 				return acc[i].value()
@@ -285,6 +288,10 @@ func side(b row, r DateRange) (bool, error) {
 	}
 	return in, nil
 }
+
+// maxChartDays bounds the per-day series: a chart of more days is no use,
+// and an explicit range of centuries must not allocate millions of entries.
+const maxChartDays = 366
 
 // series lays out per-day values for a chart: one entry per day of cur, and
 // the compare period aligned by position (entry i of Previous is day i of

@@ -158,3 +158,12 @@ func TestAggregateHourBuckets(t *testing.T) {
 	_, err = aggregate(livechat.TotalChats, rs, cur, nil)
 	assert.ErrorContains(t, err, "digest: total_chats: bucket 2026-03-01..2026-03-31 straddles 2026-03-08")
 }
+
+func TestAggregateLongRangeHasNoDailySeries(t *testing.T) {
+	t.Parallel()
+	cur := DateRange{From: livechat.Date{Year: 1, Month: 1, Day: 1}, To: livechat.Date{Year: 9999, Month: 12, Day: 31}}
+	a, err := aggregate(livechat.TotalChats, nil, cur, CompareRange(PreviousPeriod, cur))
+	require.NoError(t, err)
+	assert.Equal(t, Value{Current: ptr(0), Previous: ptr(0), Change: ptr(0)}, a.values["total_chats.chats"])
+	assert.Empty(t, a.daily)
+}

@@ -52,6 +52,11 @@ type Spec struct {
 // days (the endpoint answers one weekday at a time). A full digest of a week
 // compared with the week before therefore makes 17 + 2 + 7 = 26 requests.
 //
+// Digest.Daily gets a per-day series for every metric of the reports that
+// answered (each day aggregated like the period: a day's weighted mean, a
+// day's ratio), the compare days aligned by position; periods longer than
+// 366 days get none.
+//
 // Reports are fetched concurrently and independently: a report that fails
 // becomes an entry of Digest.Errors and the rest of the digest still stands.
 // Build fails only for a bad Spec, or when no report at all answered.
