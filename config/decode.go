@@ -67,8 +67,8 @@ func (d *decoder) parse(data []byte) *Config {
 var (
 	yamlLineRE     = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	commentValueRE = regexp.MustCompile(`:[ \t]+#`) // "channel: #support": the value is a comment
-	anchorRE     = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
-	hintStarCron = `a value starting with * is a YAML alias: quote it, e.g. schedule: "*/15 * * * *"`
+	anchorRE       = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
+	hintStarCron   = `a value starting with * is a YAML alias: quote it, e.g. schedule: "*/15 * * * *"`
 )
 
 // parserProblems are the yaml parser's (not scanner's) messages. yaml.v3

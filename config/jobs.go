@@ -87,6 +87,9 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 		}},
 		field{"filters", func(_, v *yaml.Node) { d.filters(v, path+".filters", &j.Filters) }},
 		field{"reports", func(k, v *yaml.Node) {
+			if isNull(resolve(v)) {
+				return // "reports:" with nothing: all of them, as when left out
+			}
 			reportsGiven = true
 			j.Reports = d.reports(k, v, path+".reports")
 		}},
@@ -152,7 +155,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 	switch {
 	case j.Email == nil && j.Slack == nil && j.Alerts == nil:
 		d.errorf(j.Line, "%s does nothing: give it email or slack (a digest), or alerts with thresholds", path)
-	case j.Email == nil && j.Slack == nil && len(j.Thresholds) == 0:
+	case j.Email == nil && j.Slack == nil && len(j.Thresholds) == 0 && (j.Alerts.Slack != nil || j.Alerts.Email != nil):
 		d.errorf(alertsLine, "%s has alerts but no thresholds to alert on", path)
 	}
 	return j, true

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,8 +51,9 @@ func (s Secret) Format(f fmt.State, verb rune) {
 // LogValue redacts the secret in slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.shown()) }
 
-// MarshalJSON redacts the secret.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.shown()) }
+// MarshalJSON redacts the secret. (encoding/json still escapes the angle
+// brackets to \u003c; decoders read them back as "<secret>".)
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.shown() + `"`), nil }
 
 // MarshalText redacts the secret for encoders that use text marshalling.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.shown()), nil }
