@@ -574,3 +574,6 @@ func TestDigestJSONShape(t *testing.T) {
 		"metrics": {"goals.goals": {"current": 6, "previous": null, "change": null, "change_pct": null}},
 		"rankings": {"chats": [], "tickets": []}, "breaches": [], "errors": []}`, string(b))
 }
+
+// The client is the Fetcher Build is written for.
+var _ Fetcher = (*livechat.Client)(nil)
