@@ -1,13 +1,29 @@
 // Package sim is the built-in LiveChat Reports API v2 simulator: an
-// http.Handler serving all 20 report endpoints from deterministic data for a
-// seed, with basic auth and X-API-Version checks and injectable latency and
-// faults.
+// http.Handler serving all 20 report endpoints (GET /reports/<endpoint>)
+// from deterministic data for a seed, with basic auth and X-API-Version
+// checks and injectable latency and faults.
 //
 // The data is made of atomic cells, one per UTC hour and (agent, group, tag),
-// each a pure function of a hash of (seed, hour, cell) with no RNG state. Any
-// bucket is answered by summing the cells whose hour starts in it, in the
-// requested time zone, so hours add up to their day, days to their month,
-// and filtered answers are subsets of the whole, whatever the query.
+// each a pure function of a hash of (seed, hour, cell) with no RNG state:
+// six agents in groups 0, 1 and 2 (one or two each), tags sales, billing,
+// vip and bug plus untagged chats, busy 9-17 on weekdays at UTC+1 and quiet
+// at night and at weekends. Any bucket is answered by summing the cells
+// whose hour starts in it, read in the requested time zone, so hours add up
+// to their day and days to their month, groups partition the whole, and
+// agent and tag[] filters select subsets (tag[] given several times is a
+// union). Times are kept as whole seconds or minutes with their counts and
+// averages are sum/count, unrounded, so count-weighting the buckets gives the
+// exact mean of the period; an average over nothing is null.
+//
+// Arguments follow the reference: a report ignores arguments it does not
+// take. date_to defaults to today in the zone (Options.Now) and date_from to
+// 30 days before date_to; ranges may span at most 731 days; group_by is
+// hour, day or month (hour only for a single day, the default then). An
+// unknown zone or a malformed argument is a 400 with {"error": "..."}.
+// Rankings count UTC days; agents_occupancy answers UTC hours of every date
+// with the weekday in date_from..date_to, or of the last four such dates up
+// to today. availability and chatting_time answer a single day in minutes
+// per hour ({"minutes": m}) and longer ranges in unrounded {"hours": h}.
 //
 // It writes JSON from its own shapes, never from the livechat package's
 // types, so a decoding bug cannot hide behind a matching encoding bug. It
