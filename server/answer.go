@@ -1,0 +1,186 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"livechat-digest/digest"
+	"livechat-digest/query"
+	"livechat-digest/templates"
+)
+
+const (
+	maxAlertLines = 40   // alert lines shown before "…and N more"
+	maxErrorRunes = 1000 // of an error text shown to the user
+)
+
+// answer computes the answer to c and posts it once to responseURL.
+func (s *Server) answer(ctx context.Context, c query.Command, responseURL string, log *slog.Logger) {
+	result := ResultOK
+	msg, err := s.compute(ctx, c)
+	if err != nil {
+		if ctx.Err() != nil {
+			// Shutdown cancelled the answer; ctx cannot carry a post either.
+			log.Debug("slash command answer cut short by shutdown", "err", err)
+			s.o.Metrics.SlashCommand(ResultError)
+			return
+		}
+		log.Warn("slash command answer failed", "err", err)
+		msg = errorMessage(c, err)
+		result = ResultError
+	}
+	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, s.o.HTTPClient, msg); err != nil {
+		level := slog.LevelWarn
+		if ctx.Err() != nil {
+			level = slog.LevelDebug
+		}
+		log.Log(ctx, level, "slash command answer not posted", "err", postError(err))
+		result = ResultError
+	}
+	s.o.Metrics.SlashCommand(result)
+}
+
+// compute asks the Answerer and renders its answer. Results go in_channel:
+// the user asked for them in that channel, and a report is worth sharing.
+func (s *Server) compute(ctx context.Context, c query.Command) (*slack.WebhookMessage, error) {
+	actx, cancel := context.WithTimeout(ctx, s.o.AnswerTimeout)
+	defer cancel()
+	at := s.o.Now()
+	var (
+		d   *digest.Digest
+		err error
+	)
+	switch c.Kind {
+	case query.Report:
+		d, err = s.o.Answerer.Report(actx, c, at)
+	case query.Digest:
+		d, err = s.o.Answerer.Digest(actx, c.Job, at)
+	case query.Alerts:
+		alerts, err := s.o.Answerer.Alerts(actx)
+		if err != nil {
+			return nil, s.answerError(actx, c, err)
+		}
+		return alertsMessage(alerts, at), nil
+	default:
+		return nil, fmt.Errorf("server: no answer for %s", c.Kind)
+	}
+	if err != nil {
+		return nil, s.answerError(actx, c, err)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("server: %s: no digest", c.Kind)
+	}
+	return s.digestMessage(d)
+}
+
+// answerError says "it took too long" rather than "context deadline
+// exceeded" when the answer's own timeout ran out.
+func (s *Server) answerError(actx context.Context, c query.Command, err error) error {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("server: %s: no answer within %s: %w", c.Kind, s.o.AnswerTimeout, err)
+	}
+	return err
+}
+
+// digestMessage renders d as Block Kit. templates produces the blocks as
+// JSON; slack-go's Blocks decodes every block type templates writes.
+func (s *Server) digestMessage(d *digest.Digest) (*slack.WebhookMessage, error) {
+	sl, err := s.o.Renderer.Slack(d)
+	if err != nil {
+		return nil, err
+	}
+	var blocks slack.Blocks
+	if err := json.Unmarshal(sl.Blocks, &blocks); err != nil {
+		return nil, fmt.Errorf("server: slack blocks: %w", err)
+	}
+	return &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, Text: sl.Text, Blocks: &blocks}, nil
+}
+
+// errorMessage tells the user, and only them, what failed. The text is the
+// error's own: upstream errors are sanitized where they are made, and
+// Answerer errors carry no stack.
+func errorMessage(c query.Command, err error) *slack.WebhookMessage {
+	text := err.Error()
+	if utf8.RuneCountInString(text) > maxErrorRunes {
+		text = string([]rune(text)[:maxErrorRunes]) + "…"
+	}
+	return &slack.WebhookMessage{
+		ResponseType: slack.ResponseTypeEphemeral,
+		Text: ":warning: Could not answer " + templates.EscapeMrkdwn(c.String()) + ": " +
+			templates.EscapeMrkdwn(text),
+	}
+}
+
+// alertsMessage lists the firing alerts, oldest first.
+func alertsMessage(alerts []Alert, now time.Time) *slack.WebhookMessage {
+	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel}
+	if len(alerts) == 0 {
+		msg.Text = "No alerts firing."
+		return msg
+	}
+	alerts = slices.Clone(alerts)
+	slices.SortStableFunc(alerts, func(a, b Alert) int {
+		return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Key, b.Key))
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, ":rotating_light: *%d %s firing*", len(alerts), plural(len(alerts), "alert", "alerts"))
+	for i, a := range alerts {
+		if i == maxAlertLines {
+			fmt.Fprintf(&b, "\n…and %d more", len(alerts)-i)
+			break
+		}
+		b.WriteString("\n• *" + templates.EscapeMrkdwn(a.Job) + "* — " + templates.EscapeMrkdwn(a.Key) +
+			": " + alertValue(a))
+		if !a.Since.IsZero() {
+			b.WriteString(", for " + age(now.Sub(a.Since)))
+		}
+	}
+	msg.Text = b.String()
+	return msg
+}
+
+// alertValue formats the value in its metric's unit; the key starts with
+// the metric ("chats_first_response_time.seconds above 60|group=2").
+func alertValue(a Alert) string {
+	key, _, _ := strings.Cut(a.Key, " ")
+	if m, ok := digest.LookupMetric(key); ok {
+		return digest.FormatValue(m, a.Value)
+	}
+	if a.Value == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*a.Value, 'g', 6, 64)
+}
+
+// age says how long something has lasted: "45s", "2h15m", "3d4h".
+func age(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "under a second"
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", d/time.Hour, d%time.Hour/time.Minute)
+	}
+	return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

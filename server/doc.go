@@ -1,0 +1,41 @@
+// Package server owns the HTTP surface of `livechat-digest serve`:
+//
+//	POST /slack/commands  Slack's slash command (/livechat …)
+//	GET  /healthz         "ok", or 503 with a short generic reason
+//	GET  /metrics         Prometheus text format
+//
+// and the service's Prometheus collectors (Metrics), which main hands to the
+// LiveChat client, the jobs runner and the notify worker as plain observer
+// funcs.
+//
+// A slash command is handled in this order, and each step only runs when the
+// one before it passed:
+//
+//  1. The body is read once, at most Options.MaxBody bytes (413 beyond).
+//  2. Slack's v0 signature is checked over the raw body with slack-go's
+//     SecretsVerifier (HMAC-SHA256, hmac.Equal, timestamp within ±5 minutes
+//     of the real clock). Missing headers, a bad signature or a stale stamp
+//     get 401 and nothing else happens: no parsing, no Answerer call.
+//  3. The body is restored and parsed with slack.SlashCommandParse; the text
+//     goes through query.Parse. "help", empty or unreadable text is answered
+//     at once in the HTTP response with an ephemeral help text (after the
+//     parse error, if any) — never a 5xx.
+//  4. The response_url must lie under Options.ResponseURLPrefix (default
+//     https://hooks.slack.com/): same scheme and host, path under the
+//     prefix's, no user info. Anything else is refused with an ephemeral
+//     error, so a signed request cannot make the service POST elsewhere.
+//  5. A valid report, digest or alerts command is acknowledged at once with
+//     an ephemeral "Working on it: …"; the answer is computed afterwards by
+//     a goroutine the Server owns and posted exactly once to response_url
+//     (slack.PostWebhookCustomHTTPContext with Options.HTTPClient). Results
+//     are posted in_channel, since the user asked for them in that channel;
+//     failures are posted ephemeral, to the user only, with the error text.
+//
+// An answer's context is not the request's (that ends with the ack) but the
+// server's lifetime: it is cancelled when Wait's context ends during
+// shutdown, and it is bounded by Options.AnswerTimeout.
+//
+// server imports query, templates, digest (the Digest type) and slack-go.
+// It must not import jobs, store, config or main: what it needs from them is
+// the Answerer interface and the Health func, which main provides.
+package server

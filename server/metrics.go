@@ -1,0 +1,178 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// DefaultWatchEvery is WatchQueue's interval when it is given none.
+const DefaultWatchEvery = 15 * time.Second
+
+// Metrics are the service's Prometheus collectors, all named
+// livechat_digest_*. Their methods match the observer funcs of the LiveChat
+// client, the jobs runner and the notify worker, so main passes them as
+// method values. Labels are bounded: endpoints, job names, channel kinds,
+// statuses and result words, never user input. A nil *Metrics does nothing.
+type Metrics struct {
+	upstreamRequests *prometheus.CounterVec
+	upstreamDuration *prometheus.HistogramVec
+	jobRuns          *prometheus.CounterVec
+	jobDuration      *prometheus.HistogramVec
+	deliveries       *prometheus.CounterVec
+	queueDepth       *prometheus.GaugeVec
+	queueErrors      prometheus.Counter
+	alertsFiring     prometheus.Gauge
+	slashCommands    *prometheus.CounterVec
+}
+
+// NewMetrics registers the collectors with reg. Give each server its own
+// registry: registering twice in one panics.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	m := &Metrics{
+		upstreamRequests: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "livechat_digest_upstream_requests_total",
+			Help: "LiveChat Reports API attempts by endpoint and status class (2xx…5xx, or none when no answer came).",
+		}, []string{"endpoint", "code"}),
+		upstreamDuration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "livechat_digest_upstream_request_duration_seconds",
+			Help:    "Time of one LiveChat Reports API attempt.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"endpoint"}),
+		jobRuns: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "livechat_digest_job_runs_total",
+			Help: "Job runs by job and result.",
+		}, []string{"job", "result"}),
+		jobDuration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "livechat_digest_job_run_duration_seconds",
+			Help: "Time of one job run, fetch to enqueue.",
+			// 0.1 s … about 27 min: a run with retries and a slow API
+			// takes minutes, far beyond DefBuckets' 10 s.
+			Buckets: prometheus.ExponentialBuckets(0.1, 2, 15),
+		}, []string{"job"}),
+		deliveries: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "livechat_digest_deliveries_total",
+			Help: "Delivery attempts by channel kind and result.",
+		}, []string{"channel", "result"}),
+		queueDepth: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livechat_digest_delivery_queue",
+			Help: "Deliveries in the store by status.",
+		}, []string{"status"}),
+		queueErrors: f.NewCounter(prometheus.CounterOpts{
+			Name: "livechat_digest_delivery_queue_read_errors_total",
+			Help: "Failed reads of the delivery queue depth; the gauge keeps its last value.",
+		}),
+		alertsFiring: f.NewGauge(prometheus.GaugeOpts{
+			Name: "livechat_digest_alerts_firing",
+			Help: "Thresholds firing now, over all jobs.",
+		}),
+		slashCommands: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "livechat_digest_slash_commands_total",
+			Help: "Slash commands by result: ok, help, unauthorized, error.",
+		}, []string{"result"}),
+	}
+	// Every result exists from the start, so rate() sees the first one.
+	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError} {
+		m.slashCommands.WithLabelValues(r)
+	}
+	return m
+}
+
+// Upstream records one LiveChat attempt; it is the client's observer.
+// status 0 means no HTTP answer (timeout, connection refused).
+func (m *Metrics) Upstream(endpoint string, status int, elapsed time.Duration) {
+	if m == nil {
+		return
+	}
+	m.upstreamRequests.WithLabelValues(endpoint, statusClass(status)).Inc()
+	m.upstreamDuration.WithLabelValues(endpoint).Observe(elapsed.Seconds())
+}
+
+// statusClass keeps the code label to six values.
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "none"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
+// JobRun records how a job run ended ("ok", "partial", "failed", …) and how
+// long it took; it is the jobs runner's observer.
+func (m *Metrics) JobRun(job, result string, elapsed time.Duration) {
+	if m == nil {
+		return
+	}
+	m.jobRuns.WithLabelValues(job, result).Inc()
+	m.jobDuration.WithLabelValues(job).Observe(elapsed.Seconds())
+}
+
+// Delivery records one delivery attempt's result for a channel kind
+// ("email", "slack"); it is the notify worker's observer.
+func (m *Metrics) Delivery(channel, result string) {
+	if m == nil {
+		return
+	}
+	m.deliveries.WithLabelValues(channel, result).Inc()
+}
+
+// SetQueueDepth sets the queue gauge for each status given; statuses not
+// given keep their value.
+func (m *Metrics) SetQueueDepth(byStatus map[string]int) {
+	if m == nil {
+		return
+	}
+	for status, n := range byStatus {
+		m.queueDepth.WithLabelValues(status).Set(float64(n))
+	}
+}
+
+// WatchQueue reads the queue depth from src at once and then every `every`
+// (DefaultWatchEvery when not positive) until ctx ends. The caller runs it
+// in a goroutine and waits for it to return.
+func (m *Metrics) WatchQueue(ctx context.Context, src interface {
+	QueueDepth(ctx context.Context) (map[string]int, error)
+}, every time.Duration) {
+	if m == nil || src == nil {
+		return
+	}
+	if every <= 0 {
+		every = DefaultWatchEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		depth, err := src.QueueDepth(ctx)
+		switch {
+		case err == nil:
+			m.SetQueueDepth(depth)
+		case ctx.Err() == nil:
+			m.queueErrors.Inc()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SetAlertsFiring sets how many thresholds are firing.
+func (m *Metrics) SetAlertsFiring(n int) {
+	if m == nil {
+		return
+	}
+	m.alertsFiring.Set(float64(n))
+}
+
+// SlashCommand counts a slash command by result: ResultOK, ResultHelp,
+// ResultUnauthorized or ResultError.
+func (m *Metrics) SlashCommand(result string) {
+	if m == nil {
+		return
+	}
+	m.slashCommands.WithLabelValues(result).Inc()
+}

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"livechat-digest/digest"
+	"livechat-digest/query"
+	"livechat-digest/templates"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxBody           = 64 << 10
+	DefaultAnswerTimeout     = 2 * time.Minute
+	DefaultResponseURLPrefix = "https://hooks.slack.com/"
+	defaultPostTimeout       = 10 * time.Second
+	healthTimeout            = 5 * time.Second
+)
+
+// ErrUnknownJob is wrapped by Answerer.Digest when no job has the name asked
+// for. Its text is shown to the user as it is, so the wrapping error should
+// list the jobs that exist.
+var ErrUnknownJob = errors.New("no such job")
+
+// Answerer computes what a slash command asks for. main implements it on top
+// of the jobs runner, the LiveChat client and the store, so that server needs
+// neither jobs nor store.
+type Answerer interface {
+	// Report builds the digest a report command asks for at the instant
+	// at, always compared with the period just before.
+	Report(ctx context.Context, c query.Command, at time.Time) (*digest.Digest, error)
+	// Digest builds the configured job's digest as if it ran at at. An
+	// unknown job is an error wrapping ErrUnknownJob.
+	Digest(ctx context.Context, job string, at time.Time) (*digest.Digest, error)
+	// Alerts lists the thresholds that are firing now.
+	Alerts(ctx context.Context) ([]Alert, error)
+}
+
+// Alert is a threshold of a job that is firing.
+type Alert struct {
+	Job string
+	// Key names the threshold and filter, e.g.
+	// "chats_first_response_time.seconds above 60|group=2".
+	Key   string
+	Since time.Time // when it started firing
+	Value *float64  // the last evaluated value; nil when it does not exist
+}
+
+// Options configure a Server. Zero values take the defaults given.
+type Options struct {
+	// SigningSecret is the Slack app's signing secret. When empty,
+	// /slack/commands answers 503 "slash commands not configured".
+	SigningSecret string
+	// Answerer and Renderer are required when SigningSecret is set.
+	Answerer Answerer
+	Renderer *templates.Renderer
+	// HTTPClient posts answers to response_url. Default: a client with a
+	// 10 s timeout (never http.DefaultClient, which has none).
+	HTTPClient *http.Client
+	// ResponseURLPrefix is where answers may be posted; a command whose
+	// response_url lies elsewhere is refused. Default
+	// "https://hooks.slack.com/"; tests point it at an httptest server.
+	ResponseURLPrefix string
+	// Health reports whether the service can work (the store's ping).
+	// Nil means always healthy.
+	Health func(ctx context.Context) error
+	// Metrics may be nil.
+	Metrics *Metrics
+	// Gatherer is served on /metrics. Nil: /metrics is not served (404).
+	Gatherer prometheus.Gatherer
+	// Logger defaults to a logger that discards everything.
+	Logger *slog.Logger
+	// Now is the clock of answers (their `at`, an alert's age). Default
+	// time.Now.
+	Now func() time.Time
+	// MaxBody is the largest slash-command body read, in bytes. Default
+	// 64 KiB; Slack's are well under 4 KiB.
+	MaxBody int64
+	// AnswerTimeout bounds the computation of one answer. Default 2 min.
+	AnswerTimeout time.Duration
+}
+
+// Server serves the HTTP routes and owns the goroutines that compute and
+// post slash-command answers.
+type Server struct {
+	o       Options
+	log     *slog.Logger
+	prefix  *url.URL
+	handler http.Handler
+
+	mu      sync.Mutex
+	closed  bool                          // Wait was called: no new answers
+	cancels map[uint64]context.CancelFunc // in-flight answers
+	nextID  uint64
+	wg      sync.WaitGroup
+}
+
+// New checks o, fills in defaults and builds the routes.
+func New(o Options) (*Server, error) {
+	if o.SigningSecret != "" {
+		if o.Answerer == nil {
+			return nil, errors.New("server: Answerer is required with a signing secret")
+		}
+		if o.Renderer == nil {
+			return nil, errors.New("server: Renderer is required with a signing secret")
+		}
+	}
+	if o.MaxBody < 0 {
+		return nil, fmt.Errorf("server: MaxBody %d is negative", o.MaxBody)
+	}
+	if o.AnswerTimeout < 0 {
+		return nil, fmt.Errorf("server: AnswerTimeout %s is negative", o.AnswerTimeout)
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.AnswerTimeout == 0 {
+		o.AnswerTimeout = DefaultAnswerTimeout
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: defaultPostTimeout}
+	}
+	if o.ResponseURLPrefix == "" {
+		o.ResponseURLPrefix = DefaultResponseURLPrefix
+	}
+	prefix, err := url.Parse(o.ResponseURLPrefix)
+	if err != nil || (prefix.Scheme != "https" && prefix.Scheme != "http") || prefix.Host == "" || prefix.User != nil {
+		return nil, fmt.Errorf("server: ResponseURLPrefix %q is not an http(s) URL with a host", o.ResponseURLPrefix)
+	}
+	if prefix.Path == "" {
+		prefix.Path = "/"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{o: o, log: o.Logger, prefix: prefix, cancels: map[uint64]context.CancelFunc{}}
+
+	mux := http.NewServeMux()
+	// Method patterns make the mux answer 405 (with Allow) for other methods.
+	mux.HandleFunc("POST /slack/commands", s.slashCommand)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	if o.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError,
+		}))
+	}
+	s.handler = mux
+	return s, nil
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Wait is called at shutdown, after the HTTP server stopped accepting
+// requests. From then on new slash commands are told to retry, and Wait
+// waits for the answers still being computed or posted. When ctx ends first,
+// those answers are cancelled (their goroutines return as soon as the
+// Answerer honours its context) and Wait returns.
+func (s *Server) Wait(ctx context.Context) {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	n := len(s.cancels)
+	for _, cancel := range s.cancels {
+		cancel()
+	}
+	s.mu.Unlock()
+	s.log.Debug("answers cut short by shutdown", "count", n)
+}
+
+// start runs answer in a goroutine owned by s, with a context that lives as
+// long as the server rather than the request. It reports false once Wait
+// has been called.
+func (s *Server) start(parent context.Context, answer func(ctx context.Context)) bool {
+	// WithoutCancel keeps the request's values but not its end: the request
+	// is over as soon as the ack is written.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		return false
+	}
+	id := s.nextID
+	s.nextID++
+	s.cancels[id] = cancel
+	s.wg.Add(1)
+	s.mu.Unlock()
+
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.cancels, id)
+			s.mu.Unlock()
+			cancel()
+		}()
+		answer(ctx)
+	}()
+	return true
+}
+
+// healthz answers "ok", or 503 with a reason that names what is down but
+// never how it is reached (no URL, no credentials).
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.o.Health != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		if err := s.o.Health(ctx); err != nil {
+			s.log.Warn("health check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "unhealthy: store unreachable\n")
+			return
+		}
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// postError turns an error from posting to response_url into one without
+// the URL: a response_url lets anyone who holds it post into the channel.
+func postError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("server: post response_url: %s", strings.TrimSpace(ue.Err.Error()))
+	}
+	return fmt.Errorf("server: post response_url: %w", err)
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"livechat-digest/query"
+	"livechat-digest/templates"
+)
+
+// Results counted by Metrics.SlashCommand.
+const (
+	ResultOK           = "ok"           // an answer was posted
+	ResultHelp         = "help"         // help, empty or unreadable text
+	ResultUnauthorized = "unauthorized" // missing headers, bad or stale signature
+	ResultError        = "error"        // the answer failed, or could not be posted, or was refused
+)
+
+// slashCommand is POST /slack/commands. See the package doc for the order
+// of its steps; the signature check comes before anything that looks at the
+// body's content.
+func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
+	if s.o.SigningSecret == "" {
+		http.Error(w, "slash commands not configured", http.StatusServiceUnavailable)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read request body", http.StatusBadRequest)
+		return
+	}
+	if err := s.verify(r.Header, body); err != nil {
+		// slack-go's errors name the failed check, never the secret or the
+		// expected signature.
+		s.log.Info("slash command refused", "reason", err.Error())
+		s.o.Metrics.SlashCommand(ResultUnauthorized)
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return
+	}
+
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil {
+		// Signed but not a form: nothing Slack would send.
+		http.Error(w, "request body is not a form", http.StatusBadRequest)
+		return
+	}
+	log := s.log.With("user_id", cmd.UserID, "team_id", cmd.TeamID, "channel_id", cmd.ChannelID)
+
+	c, err := query.Parse(cmd.Text)
+	if err != nil || c.Kind == query.Help {
+		s.o.Metrics.SlashCommand(ResultHelp)
+		respond(w, helpText(err))
+		return
+	}
+	log = log.With("command", c.Kind.String())
+	if !s.allowedResponseURL(cmd.ResponseURL) {
+		log.Warn("slash command refused: response_url not allowed")
+		s.o.Metrics.SlashCommand(ResultError)
+		respond(w, ":warning: This request's response_url is not a Slack URL, so it cannot be answered.")
+		return
+	}
+	responseURL := cmd.ResponseURL
+	started := s.start(r.Context(), func(ctx context.Context) {
+		s.answer(ctx, c, responseURL, log)
+	})
+	if !started {
+		respond(w, "The service is restarting; please try again in a minute.")
+		return
+	}
+	// The ack goes out when this handler returns; the answer follows.
+	respond(w, "Working on it: "+templates.EscapeMrkdwn(c.String())+"…")
+}
+
+// verify checks Slack's v0 signature of body. slack-go compares with
+// hmac.Equal and rejects stamps more than five minutes from time.Now.
+func (s *Server) verify(h http.Header, body []byte) error {
+	sv, err := slack.NewSecretsVerifier(h, s.o.SigningSecret)
+	if err != nil {
+		return err
+	}
+	if _, err := sv.Write(body); err != nil {
+		return err
+	}
+	return sv.Ensure()
+}
+
+// allowedResponseURL reports whether raw lies under the configured prefix.
+// Scheme and host are compared parsed, not as strings, so user info
+// ("https://hooks.slack.com@evil/") or a look-alike host cannot pass.
+func (s *Server) allowedResponseURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Opaque != "" || u.Fragment != "" {
+		return false
+	}
+	return u.Scheme == s.prefix.Scheme &&
+		strings.EqualFold(u.Host, s.prefix.Host) &&
+		strings.HasPrefix(u.Path, s.prefix.Path) &&
+		// Dot segments would let the receiving server resolve the path
+		// to somewhere outside the prefix.
+		strings.HasPrefix(path.Clean(u.Path)+"/", s.prefix.Path)
+}
+
+// ephemeral is the immediate JSON answer to a slash command.
+type ephemeral struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+// respond writes an ephemeral message as the HTTP answer (status 200: Slack
+// shows the text only to the user who typed the command).
+func respond(w http.ResponseWriter, text string) {
+	b, err := json.Marshal(ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: text})
+	if err != nil { // a struct of two strings always marshals
+		http.Error(w, "cannot encode answer", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// helpText is the help, after what was wrong with the text when err is set.
+func helpText(err error) string {
+	var b strings.Builder
+	if err != nil {
+		var qe *query.Error
+		msg := "the command could not be read"
+		if errors.As(err, &qe) {
+			msg = qe.Msg
+		}
+		b.WriteString(":warning: " + templates.EscapeMrkdwn(msg) + "\n")
+	}
+	b.WriteString("```\n")
+	// HelpText has no mrkdwn markers that matter inside a code block, but
+	// its < and > would still be read as Slack markup.
+	b.WriteString(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(query.HelpText))
+	b.WriteString("```")
+	return b.String()
+}
