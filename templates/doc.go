@@ -9,6 +9,15 @@
 // Kit's limits (50 blocks, 10 fields, 150/2000/3000 characters) must hold
 // for every digest, and only code can count.
 //
+// Replacement templates see the same values as the embedded ones: the
+// fields of digestView (Title, Job, Timezone, Period, Compare, Filters,
+// Sections[].Title/.Rows[].Label/.Current/.Previous/.Delta/.Dir, Rankings,
+// Breaches, Errors, Chart) or alertView (State, Firing, Job, Label, Value,
+// Rule, Threshold, Metric, Period, Timezone, Since, Duration, Summary), with
+// every number already formatted, and the functions padr, padl and repeat.
+// New executes each one against sample data, so a misspelt field is an
+// error at start-up, reported as FILE:LINE.
+//
 // Every string that comes from upstream (job names, agent names, tags,
 // filters, error texts) is escaped for its target: html/template for HTML,
 // EscapeMrkdwn for Slack mrkdwn, and control characters are replaced in all

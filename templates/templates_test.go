@@ -3,6 +3,7 @@ package templates
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -589,5 +590,35 @@ func BenchmarkRender(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+func FuzzRender(f *testing.F) {
+	f.Add("weekly-support", `<b>Eve & "Co"</b>`, "upstream 503", "chats_first_response_time.seconds", "above 60", 75.2)
+	f.Add("", "*bold* <!channel>", "\x1b[2J\n", "no.such", "change_pct_below -20", math.NaN())
+	r := newRenderer(f)
+	f.Fuzz(func(t *testing.T, job, agent, errText, metric, rule string, value float64) {
+		d := fixture()
+		d.Job = job
+		d.Rankings.Chats[0].Agent = "<zz" + agent
+		d.Errors[0].Error = errText
+		d.Metrics[metric] = digest.Value{Current: &value}
+		d.Breaches[0] = digest.Breach{Metric: metric, Rule: rule, Value: value, Threshold: value}
+		for _, format := range []Format{FormatText, FormatHTML, FormatSlack} {
+			out, err := r.Render(d, format)
+			if err != nil {
+				t.Fatalf("%s: %v", format, err)
+			}
+			if format == FormatSlack && !json.Valid(out) {
+				t.Fatalf("slack: invalid JSON")
+			}
+			if format != FormatText && strings.Contains(string(out), "<zz") {
+				t.Fatalf("%s: agent %q not escaped", format, agent)
+			}
+		}
+		if _, err := r.AlertSlack(AlertEvent{Job: job, Metric: metric, Rule: rule, Value: &value}); err != nil {
+			t.Fatal(err)
+		}
+		_ = r.AlertText(AlertEvent{Job: job, Metric: metric, Rule: rule, Value: &value, Timezone: errText})
 	})
 }

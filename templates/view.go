@@ -14,8 +14,8 @@ import (
 
 // digestView is what the digest templates see: every number already
 // formatted and every upstream string already made single-line, so a
-// replacement template only decides layout. Field names are part of the
-// override contract (see README in tmpl/).
+// replacement template only decides layout. Its field names are what a
+// replacement digest.txt.tmpl or digest.html.tmpl may use (see doc.go).
 type digestView struct {
 	Title    string // "JOB: PERIOD", for subjects and headings
 	Job      string
