@@ -17,7 +17,12 @@ func (c *Client) Fetch(ctx context.Context, r Report, q Query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode(info, q, body)
+	v, err := decode(info, q, body)
+	if de, ok := err.(*DecodeError); ok {
+		// The excerpt is the upstream's text; make sure it cannot echo the key.
+		de.Excerpt = c.redact(de.Excerpt)
+	}
+	return v, err
 }
 
 // fetchAs is Fetch with the answer's type known to the caller.

@@ -23,7 +23,7 @@ const maxRetryAfter = time.Hour
 // flight is one coalesced fetch and the callers waiting for it. When the
 // last caller gives up, the fetch is cancelled: nobody wants its answer.
 type flight struct {
-	ctx     context.Context // the fetch's own context, see get
+	fetch   func() (any, error) // what singleflight runs if this flight starts the fetch
 	cancel  context.CancelFunc
 	waiters int
 }
@@ -113,19 +113,16 @@ func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, err
 		// all tries can take, and cancelled when its last caller leaves.
 		budget := time.Duration(c.tries) * (c.timeout + c.backoffMax)
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
-		f = &flight{ctx: fctx, cancel: cancel}
+		f = &flight{cancel: cancel, fetch: func() (any, error) { return c.fetch(fctx, info, u) }}
 		c.flights[u] = f
 	}
 	f.waiters++
 	c.mu.Unlock()
 	defer c.leave(u, f)
 
-	// If a fetch for u is already running this joins it and fn is unused;
-	// otherwise fn runs under this caller's flight.
-	ch := c.sf.DoChan(u, func() (any, error) {
-		body, err := c.fetch(f.ctx, info, u)
-		return body, err
-	})
+	// If a fetch for u is already running this joins it; otherwise
+	// f.fetch starts one, under the flight this caller counts itself in.
+	ch := c.sf.DoChan(u, f.fetch)
 	select {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
@@ -180,7 +177,9 @@ func (c *Client) fetch(ctx context.Context, info ReportInfo, u string) ([]byte, 
 		case status == http.StatusTooManyRequests:
 			if ra, ok := retryAfter(header.Get("Retry-After"), time.Now()); ok {
 				apiErr.RetryAfter = ra
-				c.pause(ra)
+				// Hold the whole client back, but never longer than one
+				// backoff: a long demand is the caller's to honour.
+				c.pause(min(ra, c.backoffMax))
 				if ra > c.backoffMax {
 					retry = false
 				} else {
