@@ -148,8 +148,12 @@ func templateError(file string, err error) error {
 }
 
 func (r *Renderer) execute(name string, data any) ([]byte, error) {
+	t, ok := r.tmpl[name]
+	if !ok {
+		return nil, errors.New("templates: renderer not made by New")
+	}
 	var buf bytes.Buffer
-	if err := r.tmpl[name].Execute(&buf, data); err != nil {
+	if err := t.Execute(&buf, data); err != nil {
 		return nil, fmt.Errorf("templates: %w", templateError(r.files[name], err))
 	}
 	return buf.Bytes(), nil

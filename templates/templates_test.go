@@ -2,7 +2,6 @@ package templates
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -151,11 +150,10 @@ func checkSlackLimits(t *testing.T, msg []byte) {
 	var m struct {
 		Text   string `json:"text"`
 		Blocks []struct {
-			Type     string          `json:"type"`
-			Text     *textObj        `json:"text"`
-			Fields   []textObj       `json:"fields"`
-			Elements []textObj       `json:"elements"`
-			Rest     json.RawMessage `json:"-"`
+			Type     string    `json:"type"`
+			Text     *textObj  `json:"text"`
+			Fields   []textObj `json:"fields"`
+			Elements []textObj `json:"elements"`
 		} `json:"blocks"`
 	}
 	require.NoError(t, json.Unmarshal(msg, &m))
@@ -434,12 +432,13 @@ func TestOverride(t *testing.T) {
 		assert.Contains(t, err.Error(), filepath.Join(dir, "digest.txt.tmpl")+":1: ")
 		assert.Contains(t, err.Error(), filepath.Join(dir, "digest.html.tmpl")+":1: ")
 	})
-	t.Run("missing dir is fine only when empty", func(t *testing.T) {
+	t.Run("absent dir falls back to embedded", func(t *testing.T) {
 		t.Parallel()
-		_, err := New(filepath.Join(t.TempDir(), "absent"))
-		require.NoError(t, err, "absent files fall back to embedded ones")
-		var te *TemplateError
-		assert.False(t, errors.As(err, &te))
+		r, err := New(filepath.Join(t.TempDir(), "absent"))
+		require.NoError(t, err)
+		got, err := r.Render(fixture(), FormatText)
+		require.NoError(t, err)
+		golden.Assert(t, "digest-weekly.txt", got)
 	})
 }
 
@@ -452,7 +451,7 @@ func TestEmail(t *testing.T) {
 	assert.Equal(t, "chart.png", e.ChartCID)
 	assert.True(t, strings.HasPrefix(string(e.Chart), "\x89PNG\r\n\x1a\n"), "chart is not a PNG")
 	assert.Contains(t, e.HTML, `src="cid:chart.png"`)
-	assert.Contains(t, e.Text, "Chats per day"[:0]+"weekly-support")
+	assert.True(t, strings.HasPrefix(e.Text, "weekly-support: 2026-11-16 – 2026-11-22\n"), "text body: %q", e.Text)
 
 	e, err = r.Email(fixture(), "Support weekly: {{.Period}} ({{.From}}..{{.To}})\r\nBcc: x@evil")
 	require.NoError(t, err)
@@ -568,6 +567,8 @@ func TestRenderRejects(t *testing.T) {
 	assert.ErrorContains(t, err, "templates: nil digest")
 	_, err = r.Render(fixture(), Format("pdf"))
 	assert.ErrorContains(t, err, "templates: unknown format")
+	_, err = (&Renderer{}).Render(fixture(), FormatText)
+	assert.ErrorContains(t, err, "templates: renderer not made by New")
 }
 
 func BenchmarkRender(b *testing.B) {
