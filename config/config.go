@@ -13,10 +13,10 @@ package config
 //	  api_key: ...                   (contract) Secret; required unless builtin
 //	  seed: 1                        simulator seed for builtin; default 1
 //	  rate_limit: 10                 requests per second to the API; default 10
-//	  burst: 10                      rate limiter burst; default max(1, rate_limit)
+//	  burst: 10                      rate limiter burst; default rate_limit rounded up (at least 1)
 //	  max_concurrent: 8              requests in flight at once; default 8
 //	  timeout: 30s                   per request; default 30s
-//	  retries: 4                     tries per request (first one included); default 4
+//	  retries: 4                     attempts per request, the first included; default 4
 //	email:
 //	  from: "Name <addr>"            (contract) required when any job sends email
 //	  smtp:                          (contract) host, port, username, password (Secret), tls

@@ -67,6 +67,7 @@ func (d *decoder) parse(data []byte) *Config {
 var (
 	yamlLineRE     = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	commentValueRE = regexp.MustCompile(`:[ \t]+#`) // "channel: #support": the value is a comment
+	tabIndentRE    = regexp.MustCompile(`(?m)^ *\t`)
 	anchorRE       = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
 	hintStarCron   = `a value starting with * is a YAML alias: quote it, e.g. schedule: "*/15 * * * *"`
 )
@@ -115,14 +116,19 @@ func (d *decoder) syntaxError(err error, data []byte) {
 			"quote values that start with * (cron expressions, passwords)"
 	case strings.Contains(msg, "did not find expected alphabetic or numeric character"):
 		msg = "YAML syntax: " + msg + "; " + hintStarCron
+	case strings.Contains(msg, "found a tab character"):
+		// yaml points at the start of the enclosing key; the tab is what to fix.
+		if l := lineOf(data, tabIndentRE); l > 0 {
+			line = l
+		}
+		msg = "YAML syntax: " + msg + "; indent with spaces"
 	case strings.Contains(msg, "found character that cannot start any token"):
 		msg = "YAML syntax: " + msg + "; values starting with @ or ` must be quoted"
 	default:
 		msg = "YAML syntax: " + msg
 	}
-	if line == 0 {
-		line = 1
-	}
+	// Errors found at the end of the input point one past the last line.
+	line = max(1, min(line, bytes.Count(bytes.TrimRight(data, "\n"), []byte("\n"))+1))
 	if commentValueRE.MatchString(lineText(data, line)) {
 		msg += ` (an unquoted # starts a comment: quote channel names, e.g. "#support")`
 	}

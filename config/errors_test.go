@@ -113,6 +113,21 @@ func TestErrorKinds(t *testing.T) {
 			want: []string{"c.yaml:8: YAML syntax: found character that cannot start any token; values starting with @ or ` must be quoted"},
 		},
 		{
+			name: "syntax error on the first line",
+			src:  "a: b: c\n",
+			want: []string{"c.yaml:1: YAML syntax: mapping values are not allowed in this context"},
+		},
+		{
+			name: "tab indentation",
+			src:  "livechat:\n  base_url: builtin\n\tseed: 1\n",
+			want: []string{"c.yaml:3: YAML syntax: found a tab character that violates indentation; indent with spaces"},
+		},
+		{
+			name: "unquoted channel in a flow mapping",
+			src:  "slack: {bot_token: x}\n" + head + "  - {name: a, schedule: \"0 9 * * *\", slack: {channel: #support}}\n",
+			want: []string{`c.yaml:8: YAML syntax: did not find expected node content (an unquoted # starts a comment: quote channel names, e.g. "#support")`},
+		},
+		{
 			name: "second document",
 			src:  head + job + "---\nx: 1\n",
 			want: []string{"c.yaml:10: only one YAML document is allowed: remove this --- and what follows"},
