@@ -33,9 +33,12 @@ func scanRun(sc scanner) (Run, error) {
 // It returns (run, true) when owner got the firing: either nobody had
 // claimed it, or the previous owner's lease ran out while the run was still
 // "running" (that owner died), in which case owner takes over with the next
-// attempt number. Otherwise it returns the existing run and false. The
+// attempt number, or the run failed before sending anything and may be tried
+// again. An owner that claims a firing it already holds gets it again (the
+// scheduler's Locker claims before the Runner does). Otherwise it returns the existing run and false. The
 // unique (job, firing_at) row makes this hold across replicas and restarts:
-// a finished firing is never run again.
+// a finished firing is never run again. caughtUp is recorded when the row
+// is created; a takeover keeps it.
 func (s *Store) ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (Run, bool, error) {
 	if job == "" || owner == "" {
 		return Run{}, false, errors.New("store: claim run: job and owner are required")
@@ -48,9 +51,12 @@ func (s *Store) ClaimRun(ctx context.Context, job string, firingAt time.Time, ow
 		ON CONFLICT (job, firing_at) DO UPDATE SET
 			owner = excluded.owner,
 			lease_until = excluded.lease_until,
-			attempt = runs.attempt + 1,
-			started_at = excluded.started_at
-		WHERE runs.status = $5 AND runs.lease_until < $7
+			attempt = CASE WHEN runs.owner = excluded.owner THEN runs.attempt ELSE runs.attempt + 1 END,
+			started_at = excluded.started_at,
+			status = excluded.status,
+			error_text = '',
+			finished_at = NULL
+		WHERE (runs.status = $5 AND (runs.lease_until < $7 OR runs.owner = $3)) OR runs.status = '`+RunFailed+`'
 		RETURNING `+runColumns,
 		job, ms(firingAt), owner, ms(now.Add(lease)), RunRunning, caughtUp, ms(now))
 	r, err := scanRun(row)
@@ -66,6 +72,28 @@ func (s *Store) ClaimRun(ctx context.Context, job string, firingAt time.Time, ow
 		return Run{}, false, fmt.Errorf("store: claim run %s at %s: read holder: %w", job, firingAt.UTC().Format(time.RFC3339), err)
 	}
 	return r, false, nil
+}
+
+// StaleRuns lists runs still marked running whose lease expired before now:
+// their owner died mid-run, and another replica should take them over.
+func (s *Store) StaleRuns(ctx context.Context, now time.Time) ([]Run, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE status = $1 AND lease_until < $2 ORDER BY firing_at`, RunRunning, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: stale runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: stale runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: stale runs: %w", err)
+	}
+	return out, nil
 }
 
 // ExtendRun moves the lease of a running run to until, as a heartbeat. It

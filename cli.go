@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of the contract.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the work failed, e.g. a delivery failed after its retries
+	exitUsage   = 2 // bad usage or bad config
+	defaultConf = "config.yaml"
+)
+
+// exitError carries an exit code out of a command. Errors that are not
+// exitErrors come from cobra itself (unknown command or flag, wrong number of
+// arguments) and are usage errors.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func failed(err error) error { return &exitError{code: exitFailed, err: err} }
+
+// env is how the program reads its environment; tests pass a map.
+type env func(string) (string, bool)
+
+// app is what every command shares: where to write and how to find the config.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         env
+	configPath     string
+}
+
+// cli runs one command line and returns the process exit code.
+func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	root := a.commands()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintln(stderr, strings.TrimRight(ee.err.Error(), "\n"))
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "livechat-digest: %v\nRun 'livechat-digest --help' for usage.\n", err)
+	return exitUsage
+}
+
+func (a *app) commands() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "livechat-digest",
+		Short:         "LiveChat report digests by email and Slack, slash commands and threshold alerts",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	def := defaultConf
+	if v, ok := a.getenv("LIVECHAT_DIGEST_CONFIG"); ok && v != "" {
+		def = v
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", def, "config file (or $LIVECHAT_DIGEST_CONFIG)")
+	root.AddCommand(a.serveCmd(), a.runCmd(), a.reportCmd(), a.validateCmd(), a.jobsCmd(), a.simulateCmd())
+	return root
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"livechat-digest/jobs"
+	"livechat-digest/store"
+)
+
+func (a *app) jobsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "jobs",
+		Short: "List jobs: name, schedule, timezone, next three runs, last result",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), cfg)
+			if err != nil {
+				return failed(err)
+			}
+			defer st.Close()
+			now := time.Now()
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSCHEDULE\tTIMEZONE\tNEXT RUNS\tLAST RESULT")
+			for i := range cfg.Jobs {
+				job := &cfg.Jobs[i]
+				next, err := jobs.NextRuns(job, now, 3)
+				if err != nil {
+					return failed(err)
+				}
+				runs := make([]string, len(next))
+				for i, t := range next {
+					runs[i] = t.Format("2006-01-02 15:04 MST")
+				}
+				last := "never run"
+				if r, err := st.LastRun(cmd.Context(), job.Name); err == nil {
+					last = fmt.Sprintf("%s at %s", r.Status, r.FiringAt.In(job.Location).Format("2006-01-02 15:04 MST"))
+					if r.CaughtUp {
+						last += " (caught up)"
+					}
+					if r.Error != "" {
+						last += ": " + r.Error
+					}
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return failed(err)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", job.Name, job.Schedule, job.Location, strings.Join(runs, ", "), last)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return a.printQueue(cmd, st)
+		},
+	}
+}
+
+// printQueue lists deliveries that are not sent, so an outage is visible.
+func (a *app) printQueue(cmd *cobra.Command, st *store.Store) error {
+	var pending []store.Delivery
+	for _, status := range []string{store.DeliveryFailed, store.DeliveryQueued, store.DeliverySending} {
+		ds, err := st.Deliveries(cmd.Context(), store.DeliveryFilter{Status: status, Limit: 50})
+		if err != nil {
+			return failed(err)
+		}
+		pending = append(pending, ds...)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "\nUnsent deliveries (%d):\n", len(pending))
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tFIRING\tTARGET\tSTATUS\tATTEMPTS\tLAST ERROR")
+	for _, d := range pending {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.Job, d.FiringAt.Format(time.RFC3339), d.Target, d.Status, d.Attempts, d.LastError)
+	}
+	return tw.Flush()
+}

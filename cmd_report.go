@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"livechat-digest/digest"
+	"livechat-digest/query"
+	"livechat-digest/templates"
+)
+
+func (a *app) reportCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "report REPORTS [PERIOD] [FILTER...]",
+		Short: "Answer the slash-command grammar on the terminal, e.g. report ratings last week group=2",
+		Long:  "Answer the slash-command grammar on the terminal.\n\n" + query.HelpText,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := templates.ParseFormat(format)
+			if err != nil {
+				return usageErr("livechat-digest: --format: %v", err)
+			}
+			q, err := query.Parse("report " + strings.Join(args, " "))
+			if err != nil {
+				return usageErr("livechat-digest: %v\n\n%s", err, query.HelpText)
+			}
+			if q.Kind != query.Report {
+				return usageErr("livechat-digest: report takes report names, a period and filters\n\n%s", query.HelpText)
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			client, stop, err := upstream(cfg, a.logger(slog.LevelWarn), nil)
+			if err != nil {
+				return failed(err)
+			}
+			defer stop()
+			r, err := renderer(cfg)
+			if err != nil {
+				return err
+			}
+			d, err := digest.Build(cmd.Context(), client, query.Spec(q, cfg.Location, time.Now()))
+			if err != nil {
+				return failed(fmt.Errorf("livechat-digest: report: %w", err))
+			}
+			out, err := r.Render(d, f)
+			if err != nil {
+				return failed(err)
+			}
+			_, err = a.stdout.Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "json, text, html or slack")
+	return cmd
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/spf13/cobra"
+
+	"livechat-digest/config"
+	"livechat-digest/digest"
+	"livechat-digest/jobs"
+	"livechat-digest/notify"
+	"livechat-digest/store"
+	"livechat-digest/templates"
+)
+
+func (a *app) runCmd() *cobra.Command {
+	var (
+		at, format string
+		dryRun     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run JOB [--at TIME] [--dry-run] [--format json|text|html|slack]",
+		Short: "Run one job now, as if its schedule had fired at --at",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := templates.ParseFormat(format)
+			if err != nil {
+				return usageErr("livechat-digest: --format: %v", err)
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			job, ok := cfg.Job(args[0])
+			if !ok {
+				return usageErr("livechat-digest: no job %q in %s", args[0], cfg.File)
+			}
+			when := time.Now()
+			if at != "" {
+				if when, err = jobs.ParseAt(at, job.Location); err != nil {
+					return usageErr("livechat-digest: %v", err)
+				}
+			}
+			if dryRun {
+				return a.dryRun(cmd.Context(), cfg, job, when, f)
+			}
+			return a.runJob(cmd.Context(), cfg, job, when)
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "fire as if at this time: RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in the job's zone (default now)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "send nothing; print the digest")
+	cmd.Flags().StringVar(&format, "format", "text", "dry-run output: json, text, html or slack")
+	return cmd
+}
+
+// dryRun builds the digest and prints it; it touches no store and sends
+// nothing.
+func (a *app) dryRun(ctx context.Context, cfg *config.Config, job *config.Job, at time.Time, f templates.Format) error {
+	log := a.logger(slog.LevelWarn)
+	client, stop, err := upstream(cfg, log, nil)
+	if err != nil {
+		return failed(err)
+	}
+	defer stop()
+	r, err := renderer(cfg)
+	if err != nil {
+		return err
+	}
+	d, err := digest.Build(ctx, client, jobs.Spec(job, at))
+	if err != nil {
+		return failed(fmt.Errorf("livechat-digest: %s: %w", job.Name, err))
+	}
+	out, err := r.Render(d, f)
+	if err != nil {
+		return failed(err)
+	}
+	_, err = a.stdout.Write(out)
+	return err
+}
+
+// runJob runs the firing through the store and the delivery queue, then
+// sends what it queued. A firing that already ran sends nothing new.
+func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, at time.Time) error {
+	log := a.logger(slog.LevelWarn)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return failed(err)
+	}
+	defer st.Close()
+	client, stop, err := upstream(cfg, log, nil)
+	if err != nil {
+		return failed(err)
+	}
+	defer stop()
+	r, err := renderer(cfg)
+	if err != nil {
+		return err
+	}
+	snd, err := senders(cfg)
+	if err != nil {
+		return usageErr("livechat-digest: %v", err)
+	}
+	owner := ownerName()
+	clock := clockwork.NewRealClock()
+	worker, err := notify.NewWorker(st, snd, notify.WorkerOptions{Owner: owner, Clock: clock,
+		RetryFor: time.Duration(cfg.Delivery.RetryFor), Logger: log.With("component", "notify")})
+	if err != nil {
+		return failed(err)
+	}
+	runner, err := jobs.NewRunner(client, r, st, jobs.RunnerOptions{Owner: owner, Clock: clock,
+		From: cfg.Email.From, Logger: log.With("component", "jobs")})
+	if err != nil {
+		return failed(err)
+	}
+	res, err := runner.Run(ctx, job, at, false)
+	if err != nil {
+		return failed(err)
+	}
+	firing := jobs.FiringKey(at).In(job.Location).Format(time.RFC3339)
+	if res.Skipped {
+		fmt.Fprintf(a.stdout, "%s %s: already %s; nothing new to send\n", job.Name, firing, res.Run.Status)
+	}
+	// Send what is due, this firing's and any left over from earlier runs,
+	// within the retry window; what is still unsent stays queued.
+	dctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Delivery.RetryFor))
+	defer cancel()
+	if err := worker.Drain(dctx); err != nil {
+		return failed(fmt.Errorf("livechat-digest: %s: delivery: %w", job.Name, err))
+	}
+	ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job.Name})
+	if err != nil {
+		return failed(err)
+	}
+	var sent, pending int
+	for _, d := range ds {
+		if !d.FiringAt.Equal(jobs.FiringKey(at)) {
+			continue
+		}
+		if d.Status == store.DeliverySent {
+			sent++
+		} else {
+			pending++
+		}
+	}
+	if !res.Skipped {
+		fmt.Fprintf(a.stdout, "%s %s: %s, %d queued, %d sent", job.Name, firing, res.Run.Status, res.Queued, sent)
+		if len(res.Fired)+len(res.Resolved) > 0 {
+			fmt.Fprintf(a.stdout, ", alerts fired %d resolved %d", len(res.Fired), len(res.Resolved))
+		}
+		fmt.Fprintln(a.stdout)
+	}
+	if pending > 0 {
+		return failed(fmt.Errorf("livechat-digest: %s: %d deliveries not sent; they stay queued (see `livechat-digest jobs`)", job.Name, pending))
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"livechat-digest/config"
+	"livechat-digest/jobs"
+	"livechat-digest/notify"
+	"livechat-digest/server"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the scheduler and the HTTP server (slash commands, /healthz, /metrics)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			return a.serve(cmd.Context(), cfg)
+		},
+	}
+}
+
+// serve wires every part and runs until ctx is cancelled (SIGINT/SIGTERM).
+// Shutdown order: stop accepting HTTP, stop the scheduler (it waits for
+// running jobs), drain the delivery worker, then close the store.
+func (a *app) serve(ctx context.Context, cfg *config.Config) error {
+	log := a.logger(slog.LevelInfo)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := server.NewMetrics(reg)
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return failed(err)
+	}
+	defer st.Close()
+	client, stopSim, err := upstream(cfg, log, metrics.Upstream)
+	if err != nil {
+		return failed(err)
+	}
+	defer stopSim()
+	r, err := renderer(cfg)
+	if err != nil {
+		return err
+	}
+	snd, err := senders(cfg)
+	if err != nil {
+		return usageErr("livechat-digest: %v", err)
+	}
+	owner := ownerName()
+	clock := clockwork.NewRealClock()
+	if n, err := st.RequeueFailed(ctx, clock.Now()); err != nil {
+		return failed(err)
+	} else if n > 0 {
+		log.Info("requeued failed deliveries", "count", n)
+	}
+	worker, err := notify.NewWorker(st, snd, notify.WorkerOptions{Owner: owner, Clock: clock,
+		RetryFor: time.Duration(cfg.Delivery.RetryFor), Logger: log.With("component", "notify"),
+		Observe: metrics.Delivery})
+	if err != nil {
+		return failed(err)
+	}
+	runner, err := jobs.NewRunner(client, r, st, jobs.RunnerOptions{Owner: owner, Clock: clock,
+		From: cfg.Email.From, Wake: worker.Notify, Logger: log.With("component", "jobs"), Observe: metrics.JobRun})
+	if err != nil {
+		return failed(err)
+	}
+	lease := 5 * time.Minute
+	sched, err := jobs.NewScheduler(runner, cfg.Jobs, jobs.SchedulerOptions{Clock: clock,
+		Grace: time.Duration(cfg.Scheduler.CatchUpGrace), Logger: log.With("component", "scheduler"),
+		Locker: jobs.NewLocker(st, owner, clock, lease), Store: st})
+	if err != nil {
+		return failed(err)
+	}
+	srv, err := server.New(server.Options{
+		SigningSecret: cfg.Slack.SigningSecret.Reveal(),
+		Answerer:      answerer{cfg: cfg, runner: runner, fetch: client, store: st},
+		Renderer:      r,
+		Health:        st.Ping,
+		Metrics:       metrics,
+		Gatherer:      reg,
+		Logger:        log.With("component", "server"),
+	})
+	if err != nil {
+		return failed(err)
+	}
+	l, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return failed(fmt.Errorf("livechat-digest: listen %s: %w", cfg.Server.Addr, err))
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	// The worker and the HTTP server run until ctx ends; both are waited for.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- worker.Run(workCtx) }()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- httpSrv.Serve(l) }()
+	go metrics.WatchQueue(workCtx, st, 15*time.Second)
+
+	if err := sched.Start(ctx); err != nil {
+		log.Error("catch-up failed", "err", err)
+	}
+	log.Info("serving", "addr", l.Addr().String(), "jobs", len(cfg.Jobs), "owner", owner)
+
+	select {
+	case <-ctx.Done():
+	case err := <-httpDone:
+		log.Error("http server stopped", "err", err)
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	srv.Wait(sctx)
+	if err := sched.Shutdown(); err != nil {
+		log.Warn("scheduler shutdown", "err", err)
+	}
+	if err := worker.Drain(sctx); err != nil {
+		log.Debug("drain cut short; deliveries stay queued", "err", err)
+	}
+	stopWork()
+	<-workerDone
+	return nil
+}

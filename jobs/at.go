@@ -1,0 +1,36 @@
+package jobs
+
+import (
+	"fmt"
+	"time"
+)
+
+// ParseAt reads the --at instant of `run`: RFC 3339 with an offset, or
+// YYYY-MM-DD[THH:MM[:SS]] read in loc, a bare date meaning 00:00 there. A
+// wall-clock time that does not exist in loc (the hour skipped when DST
+// starts) means the instant after the skipped hour, as the scheduler fires
+// such a job after the transition.
+func ParseAt(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly} {
+		w, err := time.Parse(layout, s)
+		if err != nil {
+			continue
+		}
+		t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
+		if wall(t) < wall(w) {
+			// In a DST gap Go picks the offset before the gap, an earlier
+			// wall clock: read the time with the offset after the gap.
+			_, before := t.Zone()
+			_, after := t.Add(6 * time.Hour).Zone()
+			t = t.Add(time.Duration(after-before) * time.Second)
+		}
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("jobs: --at %q: want RFC 3339 (2026-11-23T09:00:00-05:00) or YYYY-MM-DD[THH:MM[:SS]]", s)
+}
+
+// wall is t's wall clock as a sortable string, ignoring its zone.
+func wall(t time.Time) string { return t.Format("2006-01-02T15:04:05") }

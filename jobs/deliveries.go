@@ -1,0 +1,179 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"livechat-digest/config"
+	"livechat-digest/digest"
+	"livechat-digest/notify"
+	"livechat-digest/store"
+	"livechat-digest/templates"
+)
+
+// Delivery kinds.
+const (
+	kindDigest = "digest"
+	kindAlert  = "alert"
+)
+
+// deliveries renders every message of one run, one delivery per target, and
+// the alert states to store after they are queued.
+func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.Delivery, []store.AlertState, error) {
+	var out []store.Delivery
+	add := func(kind, target string, m notify.Message) error {
+		p, err := notify.Encode(m)
+		if err != nil {
+			return fmt.Errorf("jobs: %s: %s: %w", job.Name, target, err)
+		}
+		out = append(out, store.Delivery{
+			Key:       deliveryKey(job.Name, firing, kind, target),
+			Job:       job.Name,
+			FiringAt:  firing,
+			Kind:      kind,
+			Channel:   m.Channel,
+			Target:    target,
+			Payload:   p,
+			Status:    store.DeliveryQueued,
+			CreatedAt: r.o.Clock.Now(),
+		})
+		return nil
+	}
+
+	if job.Email != nil && len(job.Email.To) > 0 {
+		e, err := r.render.Email(d, job.Email.Subject)
+		if err != nil {
+			return nil, nil, fmt.Errorf("jobs: %s: render email: %w", job.Name, err)
+		}
+		for _, to := range job.Email.To {
+			target := "email:" + to
+			if err := add(kindDigest, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if job.Slack != nil && job.Slack.Channel != "" {
+		s, err := r.render.Slack(d)
+		if err != nil {
+			return nil, nil, fmt.Errorf("jobs: %s: render slack: %w", job.Name, err)
+		}
+		target := "slack:" + job.Slack.Channel
+		if err := add(kindDigest, target, notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	states, events, err := r.stepAlerts(ctx, job, firing, d, res)
+	if err != nil {
+		return nil, nil, err
+	}
+	if job.Alerts != nil {
+		for _, ev := range events {
+			tag := ev.Metric + " " + ev.Rule + ":" + ev.State
+			if job.Alerts.Slack != nil && job.Alerts.Slack.Channel != "" {
+				s, err := r.render.AlertSlack(ev)
+				if err != nil {
+					return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
+				}
+				target := "slack:" + job.Alerts.Slack.Channel
+				m := notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Alerts.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}
+				if err := add(kindAlert, tag+"|"+target, m); err != nil {
+					return nil, nil, err
+				}
+			}
+			if job.Alerts.Email != nil {
+				html, err := r.render.AlertHTML(ev)
+				if err != nil {
+					return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
+				}
+				e := templates.Email{Subject: alertSubject(ev), Text: r.render.AlertText(ev), HTML: html}
+				for _, to := range job.Alerts.Email.To {
+					target := tag + "|email:" + to
+					if err := add(kindAlert, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
+		}
+	}
+	return out, states, nil
+}
+
+func (r *Runner) emailMessage(job string, firing time.Time, target, to string, e templates.Email) notify.Message {
+	m := &notify.EmailMessage{
+		From:      r.o.From,
+		To:        []string{to},
+		Subject:   e.Subject,
+		Text:      e.Text,
+		HTML:      e.HTML,
+		MessageID: notify.MessageID(job, firing, target),
+		Date:      firing,
+	}
+	if len(e.Chart) > 0 {
+		m.Inline = []notify.Inline{{Name: e.ChartCID, ContentType: "image/png", Data: e.Chart}}
+	}
+	return notify.Message{Channel: "email", Email: m}
+}
+
+func alertSubject(ev templates.AlertEvent) string {
+	if ev.State == Resolve.String() {
+		return fmt.Sprintf("[RESOLVED] %s: %s %s", ev.Job, ev.Metric, ev.Rule)
+	}
+	return fmt.Sprintf("[FIRING] %s: %s %s", ev.Job, ev.Metric, ev.Rule)
+}
+
+// stepAlerts evaluates every threshold of job on d against its stored state.
+// A threshold whose report failed upstream is left as it is: a missing number
+// neither fires nor resolves an alert.
+func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.AlertState, []templates.AlertEvent, error) {
+	var states []store.AlertState
+	var events []templates.AlertEvent
+	for i, t := range Thresholds(job) {
+		if _, ok := d.Metrics[t.Metric]; !ok {
+			continue
+		}
+		key := AlertKey(job, t)
+		prev, err := r.store.Alert(ctx, job.Name, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			prev = store.AlertState{Job: job.Name, Key: key}
+		case err != nil:
+			return nil, nil, fmt.Errorf("jobs: %s: alert state: %w", job.Name, err)
+		}
+		breached, value := digest.EvaluateOne(d, t)
+		next, tr := Step(prev, breached, value, firing, job.Thresholds[i].For)
+		states = append(states, next)
+		if tr == Quiet {
+			continue
+		}
+		ev := templates.AlertEvent{
+			Job: job.Name, Metric: t.Metric, Rule: t.Rule(), Value: value, Threshold: t.Value,
+			Period: d.Period, Timezone: d.Timezone, State: tr.String(), Since: next.Since,
+		}
+		if tr == Resolve {
+			ev.Since = prev.Since
+			ev.Duration = firing.Sub(prev.Since)
+			res.Resolved = append(res.Resolved, key)
+		} else {
+			res.Fired = append(res.Fired, key)
+		}
+		events = append(events, ev)
+	}
+	return states, events, nil
+}
+
+// AlertKey names one threshold of one job with its filter, the unit whose
+// state is kept between runs.
+func AlertKey(job *config.Job, t digest.Threshold) string {
+	k := t.Metric + " " + t.Rule()
+	if f := job.Filters; f.Group != "" || f.Agent != "" || len(f.Tags) > 0 {
+		k += fmt.Sprintf("|group=%s agent=%s tags=%v", f.Group, f.Agent, f.Tags)
+	}
+	return k
+}
+
+func deliveryKey(job string, firing time.Time, kind, target string) string {
+	return job + "|" + firing.UTC().Format(time.RFC3339) + "|" + kind + "|" + target
+}

@@ -1,0 +1,231 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"livechat-digest/config"
+	"livechat-digest/digest"
+	"livechat-digest/store"
+	"livechat-digest/templates"
+)
+
+// RunStore records runs so that exactly one owner executes each firing.
+type RunStore interface {
+	ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (store.Run, bool, error)
+	FinishRun(ctx context.Context, id int64, owner string, now time.Time, status, errMsg string, digest []byte) error
+}
+
+// Queue takes rendered deliveries; a key already queued is not stored again.
+type Queue interface {
+	Enqueue(ctx context.Context, ds []store.Delivery) (int, error)
+}
+
+// AlertStore keeps the state of each threshold between runs.
+type AlertStore interface {
+	Alert(ctx context.Context, job, key string) (store.AlertState, error)
+	PutAlert(ctx context.Context, a store.AlertState) error
+}
+
+// Store is everything a run writes.
+type Store interface {
+	RunStore
+	Queue
+	AlertStore
+}
+
+// RunnerOptions configure a Runner. Zero values get defaults.
+type RunnerOptions struct {
+	Owner string          // this process, unique among replicas
+	Clock clockwork.Clock // default: the real clock
+	Lease time.Duration   // how long a claimed run is ours without finishing (default 5m)
+	From  string          // the email From header
+	// Wake is called after deliveries were queued, so the worker sends now.
+	Wake   func()
+	Logger *slog.Logger
+	// Observe, when set, is told how each run ended: "ok", "partial",
+	// "failed" or "skipped".
+	Observe func(job, result string, elapsed time.Duration)
+}
+
+// Runner executes runs of jobs.
+type Runner struct {
+	fetch  digest.Fetcher
+	render *templates.Renderer
+	store  Store
+	o      RunnerOptions
+}
+
+// NewRunner returns a Runner that fetches with f, renders with r and records
+// in s.
+func NewRunner(f digest.Fetcher, r *templates.Renderer, s Store, o RunnerOptions) (*Runner, error) {
+	if f == nil || r == nil || s == nil {
+		return nil, errors.New("jobs: runner needs a fetcher, a renderer and a store")
+	}
+	if o.Owner == "" {
+		return nil, errors.New("jobs: runner needs an owner name")
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Lease <= 0 {
+		o.Lease = 5 * time.Minute
+	}
+	if o.Wake == nil {
+		o.Wake = func() {}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Runner{fetch: f, render: r, store: s, o: o}, nil
+}
+
+// Result says what one run did.
+type Result struct {
+	Run      store.Run
+	Skipped  bool // another run owns or finished this firing: nothing was done
+	Digest   *digest.Digest
+	Queued   int // deliveries newly queued
+	Fired    []string
+	Resolved []string
+}
+
+// FiringKey is the instant a firing is known by: UTC, rounded to the minute,
+// so that replicas whose clocks differ by seconds agree on it.
+func FiringKey(t time.Time) time.Time { return t.UTC().Round(time.Minute) }
+
+// Spec returns the digest specification of job for a firing at at.
+func Spec(job *config.Job, at time.Time) digest.Spec {
+	return digest.Spec{
+		Job:        job.Name,
+		Location:   job.Location,
+		Period:     job.Period,
+		Compare:    job.Compare,
+		At:         at,
+		Filters:    digest.Filters{Group: job.Filters.Group, Agent: job.Filters.Agent, Tags: job.Filters.Tags},
+		Reports:    job.Reports,
+		Thresholds: Thresholds(job),
+	}
+}
+
+// Thresholds converts a job's configured thresholds to digest thresholds, in
+// the same order.
+func Thresholds(job *config.Job) []digest.Threshold {
+	out := make([]digest.Threshold, 0, len(job.Thresholds))
+	for _, t := range job.Thresholds {
+		switch {
+		case t.Above != nil:
+			out = append(out, digest.Threshold{Metric: t.Metric, Op: digest.Above, Value: *t.Above})
+		case t.Below != nil:
+			out = append(out, digest.Threshold{Metric: t.Metric, Op: digest.Below, Value: *t.Below})
+		case t.ChangePctAbove != nil:
+			out = append(out, digest.Threshold{Metric: t.Metric, Op: digest.ChangePctAbove, Value: *t.ChangePctAbove})
+		case t.ChangePctBelow != nil:
+			out = append(out, digest.Threshold{Metric: t.Metric, Op: digest.ChangePctBelow, Value: *t.ChangePctBelow})
+		}
+	}
+	return out
+}
+
+// Build computes job's digest as if it fired at at, without recording or
+// sending anything (run --dry-run, the slash command's digest JOB).
+func (r *Runner) Build(ctx context.Context, job *config.Job, at time.Time) (*digest.Digest, error) {
+	d, err := digest.Build(ctx, r.fetch, Spec(job, at))
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %s: %w", job.Name, err)
+	}
+	return d, nil
+}
+
+// Run executes job for the firing at firing: it claims the firing, builds the
+// digest, steps the alert states and queues every message. A firing that is
+// already claimed or done is skipped, which is what makes a second run of the
+// same firing send nothing. If the digest cannot be built at all nothing is
+// queued and the run is recorded as failed with the reason.
+func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, caughtUp bool) (Result, error) {
+	start := r.o.Clock.Now()
+	firing = FiringKey(firing)
+	log := r.o.Logger.With("job", job.Name, "firing", firing.Format(time.RFC3339))
+	run, claimed, err := r.store.ClaimRun(ctx, job.Name, firing, r.o.Owner, start, r.o.Lease, caughtUp)
+	if err != nil {
+		return Result{}, fmt.Errorf("jobs: %s: claim: %w", job.Name, err)
+	}
+	if !claimed {
+		log.Debug("firing already taken", "status", run.Status, "owner", run.Owner)
+		r.observe(job.Name, "skipped", start)
+		return Result{Run: run, Skipped: true}, nil
+	}
+	// Once claimed, the run is finished and recorded even if shutdown begins:
+	// a half-recorded run would be taken over and built again.
+	wctx := context.WithoutCancel(ctx)
+	res := Result{Run: run}
+	d, err := r.Build(ctx, job, firing)
+	if err != nil {
+		r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
+		r.observe(job.Name, store.RunFailed, start)
+		return res, err
+	}
+	res.Digest = d
+	ds, states, err := r.deliveries(wctx, job, firing, d, &res)
+	if err != nil {
+		r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
+		r.observe(job.Name, store.RunFailed, start)
+		return res, err
+	}
+	if res.Queued, err = r.store.Enqueue(wctx, ds); err != nil {
+		err = fmt.Errorf("jobs: %s: queue: %w", job.Name, err)
+		r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
+		r.observe(job.Name, store.RunFailed, start)
+		return res, err
+	}
+	// Alert states are written after their messages are queued: a crash in
+	// between re-runs the firing, which steps the same transition again and
+	// queues the same keys, stored once.
+	for _, a := range states {
+		if err := r.store.PutAlert(wctx, a); err != nil {
+			err = fmt.Errorf("jobs: %s: alert state: %w", job.Name, err)
+			r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
+			return res, err
+		}
+	}
+	status, msg := store.RunOK, ""
+	if len(d.Errors) > 0 {
+		status = store.RunPartial
+		parts := make([]string, 0, len(d.Errors))
+		for _, e := range d.Errors {
+			parts = append(parts, e.Report+": "+e.Error)
+		}
+		msg = strings.Join(parts, "; ")
+	}
+	body, _ := json.Marshal(d)
+	r.finish(wctx, log, run, status, msg, body)
+	res.Run.Status = status
+	r.observe(job.Name, status, start)
+	if res.Queued > 0 {
+		r.o.Wake()
+	}
+	log.Info("run done", "status", status, "queued", res.Queued, "caught_up", caughtUp)
+	return res, nil
+}
+
+func (r *Runner) finish(ctx context.Context, log *slog.Logger, run store.Run, status, msg string, body []byte) {
+	if err := r.store.FinishRun(ctx, run.ID, r.o.Owner, r.o.Clock.Now(), status, msg, body); err != nil {
+		// The lease expires and another owner re-runs the firing; its
+		// deliveries are keyed, so nothing is sent twice.
+		log.Warn("recording run failed", "err", err)
+	}
+}
+
+func (r *Runner) observe(job, result string, start time.Time) {
+	if r.o.Observe != nil {
+		r.o.Observe(job, result, r.o.Clock.Since(start))
+	}
+}

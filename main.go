@@ -1,0 +1,22 @@
+// Command livechat-digest sends LiveChat report digests by email and Slack on
+// a schedule, answers /livechat slash commands and posts threshold alerts.
+//
+// main only wires: each command is a short function in cli.go that loads the
+// config, builds the objects it needs (wire.go) and calls into the packages.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // the binary must know every zone in a bare container
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}

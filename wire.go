@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"livechat-digest/config"
+	"livechat-digest/livechat"
+	"livechat-digest/livechat/sim"
+	"livechat-digest/notify"
+	"livechat-digest/store"
+	"livechat-digest/templates"
+)
+
+// loadConfig reads the --config file; its problems are a usage error (exit 2)
+// printed as FILE:LINE: message lines.
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(a.configPath, a.getenv)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return cfg, nil
+}
+
+func (a *app) logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// upstream is the LiveChat client of cfg. For base_url "builtin" it first
+// serves the simulator on a loopback port, so the client speaks real HTTP to
+// it; the returned stop func shuts that down.
+func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string, status int, elapsed time.Duration)) (*livechat.Client, func(), error) {
+	stop := func() {}
+	base := cfg.LiveChat.BaseURL
+	login, key := cfg.LiveChat.Login, cfg.LiveChat.APIKey.Reveal()
+	if base == "builtin" {
+		s, err := sim.New(sim.Options{Seed: cfg.LiveChat.Seed, Login: login, APIKey: key})
+		if err != nil {
+			return nil, nil, fmt.Errorf("livechat-digest: simulator: %w", err)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, fmt.Errorf("livechat-digest: simulator: %w", err)
+		}
+		srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(l) }()
+		stop = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(ctx)
+		}
+		base = "http://" + l.Addr().String()
+	}
+	opts := []livechat.Option{
+		livechat.WithHTTPClient(&http.Client{}),
+		livechat.WithRateLimit(rate.Limit(cfg.LiveChat.RateLimit), cfg.LiveChat.Burst),
+		livechat.WithMaxConcurrent(cfg.LiveChat.MaxConcurrent),
+		livechat.WithTimeout(time.Duration(cfg.LiveChat.Timeout)),
+		livechat.WithRetry(cfg.LiveChat.Retries, 250*time.Millisecond, 10*time.Second),
+		livechat.WithLogger(log.With("component", "livechat")),
+	}
+	if observe != nil {
+		opts = append(opts, livechat.WithObserver(observe))
+	}
+	c, err := livechat.New(base, login, key, opts...)
+	if err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("livechat-digest: %w", err)
+	}
+	return c, stop, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	s, err := store.Open(ctx, cfg.Store.URL.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("livechat-digest: %w", err)
+	}
+	return s, nil
+}
+
+func renderer(cfg *config.Config) (*templates.Renderer, error) {
+	r, err := templates.New(cfg.TemplatesDir)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return r, nil
+}
+
+// senders are the notify senders by message channel: email goes to the
+// outbox folder when one is configured, else to SMTP.
+func senders(cfg *config.Config) (map[string]notify.Sender, error) {
+	out := map[string]notify.Sender{}
+	switch {
+	case cfg.Email.OutboxDir != "":
+		o, err := notify.NewOutbox(cfg.Email.OutboxDir)
+		if err != nil {
+			return nil, err
+		}
+		out["email"] = o
+	case cfg.Email.SMTP != nil:
+		s := cfg.Email.SMTP
+		m, err := notify.NewSMTP(notify.SMTPConfig{Host: s.Host, Port: s.Port, Username: s.Username,
+			Password: s.Password.Reveal(), TLS: s.TLS, Timeout: time.Duration(s.Timeout)})
+		if err != nil {
+			return nil, err
+		}
+		out["email"] = m
+	}
+	if tok := cfg.Slack.BotToken.Reveal(); tok != "" {
+		s, err := notify.NewSlack(tok, cfg.Slack.APIURL, &http.Client{Timeout: 15 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		out["slack"] = s
+	}
+	return out, nil
+}
+
+// ownerName names this process among replicas: host, pid and a random
+// suffix, so a restarted process never inherits its predecessor's leases.
+func ownerName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
