@@ -55,9 +55,10 @@ func TestValidConfigs(t *testing.T) {
 		"explicit period":    head + job + "    period: 2026-01-01..2026-01-31\n",
 		"dollar escape":      "email: {from: reports@example.com, outbox_dir: \"./out$$box\"}\nlivechat: {base_url: builtin}\njobs: []\n",
 		"default in env":     "livechat: {base_url: \"${URL:-builtin}\"}\n",
-		"alias":              "x-email: &to {to: [a@example.com]}\n"[0:0] + head + "  - {name: a, schedule: \"0 9 * * *\", email: &e {to: [a@example.com]}}\n  - {name: b, schedule: \"0 9 * * *\", email: *e}\n",
+		"alias":              head + "  - {name: a, schedule: \"0 9 * * *\", email: &e {to: [a@example.com]}}\n  - {name: b, schedule: \"0 9 * * *\", email: *e}\n",
 		"alerts + threshold": head + "  - {name: a, schedule: \"0 9 * * *\", thresholds: [{metric: goals.goals, below: 1, for: 3}], alerts: {email: {to: [a@example.com]}}}\n",
 		"postgres store":     head + job + "store: {url: \"postgres://u:${PGPASS}@db:5432/x\"}\n",
+		"null period":        head + job + "    period:\n    compare: ~\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

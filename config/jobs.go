@@ -67,7 +67,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 		}},
 		field{"period", func(_, v *yaml.Node) {
 			var s string
-			if sc, ok := d.str(v, path+".period", &s); ok {
+			if sc, ok := d.str(v, path+".period", &s); ok && !sc.null {
 				per, err := digest.ParsePeriod(sc.val)
 				if err != nil {
 					d.errorf(sc.line, "%s.period: %s", path, digestMsg(err, sc))
@@ -77,7 +77,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 		}},
 		field{"compare", func(_, v *yaml.Node) {
 			var s string
-			if sc, ok := d.str(v, path+".compare", &s); ok {
+			if sc, ok := d.str(v, path+".compare", &s); ok && !sc.null {
 				m, err := digest.ParseCompare(sc.val)
 				if err != nil {
 					d.errorf(sc.line, "%s.compare: %s", path, digestMsg(err, sc))
