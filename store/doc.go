@@ -14,6 +14,10 @@
 // The schema is migrated by numbered steps in code (migrate.go) when Open
 // is called.
 //
+// Statements are prepared and cached per connection (pgx's default); behind
+// PgBouncer in transaction mode add default_query_exec_mode=simple_protocol
+// to the URL.
+//
 // store is a leaf: it imports database/sql and its drivers, never another
 // package of this module.
 package store

@@ -107,8 +107,8 @@ func open(rawURL string) (*Store, error) {
 		return &Store{dialect: DialectPostgres, rw: db, ro: db}, nil
 	default:
 		// Name only the scheme: the rest may hold a password.
-		scheme, _, _ := strings.Cut(rawURL, ":")
-		if len(scheme) > 20 || strings.ContainsAny(scheme, "/@") {
+		scheme, _, found := strings.Cut(rawURL, ":")
+		if !found || len(scheme) > 20 || strings.ContainsAny(scheme, "/@") {
 			scheme = "?"
 		}
 		return nil, fmt.Errorf("store: unsupported url scheme %q (want sqlite: or postgres://)", scheme)

@@ -148,6 +148,7 @@ func TestOpenBadURL(t *testing.T) {
 		{"sqlite memory mode", "sqlite:x.db?mode=memory", "in-memory"},
 		{"sqlite missing dir", "sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"), "store: ping sqlite"},
 		{"postgres bad port", "postgres://postgres:hunter2@127.0.0.1:notaport/test", "url does not parse"},
+		{"postgres no such database", "postgres://postgres:hunter2@127.0.0.1:5432/no_such_db_x?sslmode=disable&connect_timeout=2", "store: ping postgres"},
 		{"postgres refused", "postgres://postgres:hunter2@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", "store: ping postgres"},
 	}
 	for _, tt := range tests {
@@ -225,4 +226,30 @@ func TestSQLitePersistsAcrossRestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, a.Firing)
 	assert.True(t, a.Since.Equal(t0))
+}
+
+// FuzzOpenURL: any store URL either opens (without connecting) or fails
+// with a store error that does not quote its password; never a panic.
+func FuzzOpenURL(f *testing.F) {
+	for _, seed := range []string{
+		"sqlite:./state.db", "sqlite:///tmp/x.db?cache=shared", "sqlite::memory:", "sqlite:",
+		"postgres://u:secretpw@h:5432/db?sslmode=disable", "postgresql://u:secretpw@h:notaport/db",
+		"postgres://u:secretpw@[::1/db", "postgres://u:secretpw@h/db?search_path=a&pool_max_conns=x",
+		"mysql://u:secretpw@h/db", "",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, url string) {
+		s, err := open(url)
+		if err == nil {
+			s.Close()
+			return
+		}
+		if !strings.HasPrefix(err.Error(), "store: ") {
+			t.Fatalf("error without package prefix: %v", err)
+		}
+		if pw := urlPassword(url); len(pw) >= 4 && strings.Contains(err.Error(), pw) {
+			t.Fatalf("password leaked: %v", err)
+		}
+	})
 }
