@@ -1,0 +1,535 @@
+package notify
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/store"
+)
+
+type observed struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (o *observed) observe(channel, result string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, channel+"/"+result)
+}
+
+func (o *observed) list() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.got)
+}
+
+type workerEnv struct {
+	w     *Worker
+	clock *clockwork.FakeClock
+	logs  *syncBuffer
+	obs   *observed
+}
+
+func newWorkerEnv(t *testing.T, q Queue, senders map[string]Sender, owner string, clock *clockwork.FakeClock) workerEnv {
+	t.Helper()
+	logger, logs := testLogger()
+	obs := &observed{}
+	w, err := NewWorker(q, senders, WorkerOptions{
+		Owner: owner, Clock: clock, Lease: time.Minute, RetryFor: 30 * time.Minute,
+		BaseBackoff: 10 * time.Second, MaxBackoff: 5 * time.Minute, Poll: 15 * time.Second,
+		Batch: 10, Logger: logger, Observe: obs.observe,
+	})
+	require.NoError(t, err)
+	return workerEnv{w: w, clock: clock, logs: logs, obs: obs}
+}
+
+func smtpSender(t *testing.T, peer *smtpPeer, password string) *SMTP {
+	t.Helper()
+	user := ""
+	if password != "" {
+		user = "reports"
+	}
+	s, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: peer.port(), TLS: TLSNone,
+		Username: user, Password: password, Timeout: 10 * time.Second})
+	require.NoError(t, err)
+	return s
+}
+
+func slackSender(t *testing.T, peer *slackPeer) *Slack {
+	t.Helper()
+	s, err := NewSlack(slackToken, peer.apiURL(), peer.srv.Client())
+	require.NoError(t, err)
+	return s
+}
+
+func runOnce(t *testing.T, w *Worker) int {
+	t.Helper()
+	n, err := w.RunOnce(t.Context())
+	require.NoError(t, err)
+	return n
+}
+
+func TestWorkerSMTPRefusedThenAccepts(t *testing.T) {
+	t.Parallel()
+	peer := newSMTPPeer(t, smtpPeerConfig{})
+	peer.stop() // refuses connections for a while
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelEmail: smtpSender(t, peer, "")}, "w1", clock)
+	id := q.add(t, sampleEmail(), firing)
+
+	require.Equal(t, 1, runOnce(t, env.w))
+	d := q.get(id)
+	require.Equal(t, store.DeliveryQueued, d.Status)
+	assert.Equal(t, 1, d.Attempts)
+	assert.Contains(t, d.LastError, "connection refused")
+	wait := d.NextAttemptAt.Sub(firing)
+	assert.True(t, wait >= 5*time.Second && wait <= 10*time.Second, "first backoff %s", wait)
+
+	peer.start(t) // back, on the same port
+	require.Equal(t, 0, runOnce(t, env.w), "not due before its backoff")
+	clock.Advance(wait)
+	require.Equal(t, 1, runOnce(t, env.w))
+	d = q.get(id)
+	assert.Equal(t, store.DeliverySent, d.Status)
+	assert.Equal(t, 2, d.Attempts)
+	require.Len(t, peer.messages(), 1)
+	assertSampleEmail(t, peer.messages()[0])
+	assert.Equal(t, []string{"email/retry", "email/sent"}, env.obs.list())
+
+	clock.Advance(time.Hour)
+	assert.Equal(t, 0, runOnce(t, env.w))
+	assert.Len(t, peer.messages(), 1)
+}
+
+func TestWorkerSMTP451ThenAccepts(t *testing.T) {
+	t.Parallel()
+	peer := newSMTPPeer(t, smtpPeerConfig{failFirst: 3})
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelEmail: smtpSender(t, peer, "")}, "w1", clock)
+	id := q.add(t, sampleEmail(), firing)
+
+	for i := 0; i < 10 && q.get(id).Status != store.DeliverySent; i++ {
+		runOnce(t, env.w)
+		clock.Advance(5 * time.Minute)
+	}
+	d := q.get(id)
+	require.Equal(t, store.DeliverySent, d.Status, "last error: %s", d.LastError)
+	assert.Equal(t, 4, d.Attempts)
+	assert.Len(t, peer.messages(), 1)
+	assert.Equal(t, []string{"email/retry", "email/retry", "email/retry", "email/sent"}, env.obs.list())
+}
+
+func TestWorkerDeliveredThenDropped(t *testing.T) {
+	t.Parallel()
+	peer := newSMTPPeer(t, smtpPeerConfig{dropAtRset: true})
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelEmail: smtpSender(t, peer, "")}, "w1", clock)
+	id := q.add(t, sampleEmail(), firing)
+
+	require.Equal(t, 1, runOnce(t, env.w))
+	assert.Equal(t, store.DeliverySent, q.get(id).Status)
+	clock.Advance(time.Hour)
+	assert.Equal(t, 0, runOnce(t, env.w))
+	assert.Len(t, peer.messages(), 1, "counted delivered, not retried")
+	assert.Equal(t, []string{"email/sent"}, env.obs.list())
+}
+
+func TestWorkerSlack429HonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	peer := newSlackPeer(t, slackReply{status: 429, retryAfter: "1"})
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: slackSender(t, peer)}, "w1", clock)
+	id := q.add(t, sampleSlack(), firing)
+
+	require.Equal(t, 1, runOnce(t, env.w))
+	assert.Equal(t, firing.Add(time.Second), q.get(id).NextAttemptAt, "Slack's Retry-After, not our backoff")
+	clock.Advance(999 * time.Millisecond)
+	assert.Equal(t, 0, runOnce(t, env.w))
+	assert.Equal(t, 1, peer.count())
+	clock.Advance(time.Millisecond)
+	require.Equal(t, 1, runOnce(t, env.w))
+	assert.Equal(t, store.DeliverySent, q.get(id).Status)
+	assert.Equal(t, 2, peer.count(), "one refused, exactly one posted")
+	assert.Equal(t, []string{"slack/retry", "slack/sent"}, env.obs.list())
+}
+
+func TestWorkerSlack500TwiceThenOK(t *testing.T) {
+	t.Parallel()
+	peer := newSlackPeer(t, slackReply{status: 500}, slackReply{status: 502})
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: slackSender(t, peer)}, "w1", clock)
+	id := q.add(t, sampleSlack(), firing)
+
+	for i := 0; i < 10 && q.get(id).Status != store.DeliverySent; i++ {
+		runOnce(t, env.w)
+		clock.Advance(20 * time.Second) // ≥ the second backoff step
+	}
+	assert.Equal(t, store.DeliverySent, q.get(id).Status)
+	assert.Equal(t, 3, peer.count())
+	assert.Equal(t, []string{"slack/retry", "slack/retry", "slack/sent"}, env.obs.list())
+}
+
+func TestWorkerPermanentFailure(t *testing.T) {
+	t.Parallel()
+	peer := newSlackPeer(t, slackReply{status: 200, body: `{"ok":false,"error":"channel_not_found"}`})
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: slackSender(t, peer)}, "w1", clock)
+	id := q.add(t, sampleSlack(), firing)
+
+	require.Equal(t, 1, runOnce(t, env.w))
+	d := q.get(id)
+	assert.Equal(t, store.DeliveryFailed, d.Status)
+	assert.Equal(t, 1, d.Attempts)
+	assert.Contains(t, d.LastError, "notify: slack #support: chat.postMessage: channel_not_found")
+	clock.Advance(time.Hour)
+	assert.Equal(t, 0, runOnce(t, env.w), "not retried")
+	assert.Equal(t, 1, peer.count())
+	assert.Equal(t, []string{"slack/failed"}, env.obs.list())
+	assert.Contains(t, env.logs.String(), "level=ERROR")
+}
+
+func TestWorkerOutageLongerThanRetryFor(t *testing.T) {
+	t.Parallel()
+	peer := newSMTPPeer(t, smtpPeerConfig{})
+	peer.stop()
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelEmail: smtpSender(t, peer, "")}, "w1", clock)
+	id := q.add(t, sampleEmail(), firing)
+
+	var lastTry time.Time
+	for i := 0; i < 100 && q.get(id).Status == store.DeliveryQueued; i++ {
+		if runOnce(t, env.w) > 0 {
+			lastTry = clock.Now()
+		}
+		clock.Advance(time.Minute)
+	}
+	d := q.get(id)
+	require.Equal(t, store.DeliveryFailed, d.Status)
+	assert.Contains(t, d.LastError, "gave up after")
+	assert.Contains(t, d.LastError, "connection refused")
+	assert.False(t, lastTry.Before(firing.Add(30*time.Minute)), "one last try at the end of the window, at %s", lastTry)
+	assert.Less(t, lastTry.Sub(firing), 32*time.Minute)
+	obs := env.obs.list()
+	assert.Equal(t, "email/failed", obs[len(obs)-1])
+	assert.Equal(t, d.Attempts, len(obs))
+}
+
+// TestWorkerNeverResendsWhatItSent: the send succeeded but recording it
+// failed; when the lease runs out and the store hands the delivery back,
+// the worker records it instead of sending it again.
+func TestWorkerNeverResendsWhatItSent(t *testing.T) {
+	t.Parallel()
+	peer := newSMTPPeer(t, smtpPeerConfig{})
+	q := newFakeQueue()
+	q.markSentErr = 1
+	clock := clockwork.NewFakeClockAt(firing)
+	senders := map[string]Sender{ChannelEmail: smtpSender(t, peer, "")}
+	env := newWorkerEnv(t, q, senders, "w1", clock)
+	id := q.add(t, sampleEmail(), firing)
+
+	n, err := env.w.RunOnce(t.Context())
+	assert.Equal(t, 1, n)
+	require.ErrorContains(t, err, "sent, but mark sent")
+	assert.Equal(t, store.DeliverySending, q.get(id).Status)
+	assert.Len(t, peer.messages(), 1)
+
+	assert.Equal(t, 0, runOnce(t, env.w), "still leased")
+	clock.Advance(time.Minute + time.Second) // lease expired, as after a crash
+	require.Equal(t, 1, runOnce(t, env.w))
+	d := q.get(id)
+	assert.Equal(t, store.DeliverySent, d.Status)
+	assert.Equal(t, firing, d.SentAt, "recorded with the time it went out")
+	assert.Len(t, peer.messages(), 1, "sent once")
+	assert.Contains(t, env.logs.String(), "already sent, not sending again")
+
+	// Another replica, later: nothing to do.
+	other := newWorkerEnv(t, q, senders, "w2", clock)
+	clock.Advance(time.Hour)
+	assert.Equal(t, 0, runOnce(t, other.w))
+	assert.Len(t, peer.messages(), 1)
+}
+
+// TestWorkerTakesOverAfterCrash: a worker claimed and died before sending;
+// another gets the delivery only once the lease is over, and sends it once.
+func TestWorkerTakesOverAfterCrash(t *testing.T) {
+	t.Parallel()
+	peer := newSMTPPeer(t, smtpPeerConfig{})
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	id := q.add(t, sampleEmail(), firing)
+	claimed, err := q.Claim(t.Context(), "crashed", clock.Now(), time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelEmail: smtpSender(t, peer, "")}, "w2", clock)
+	assert.Equal(t, 0, runOnce(t, env.w))
+	clock.Advance(time.Minute + time.Second)
+	require.Equal(t, 1, runOnce(t, env.w))
+	clock.Advance(time.Hour)
+	assert.Equal(t, 0, runOnce(t, env.w))
+	assert.Equal(t, store.DeliverySent, q.get(id).Status)
+	assert.Len(t, peer.messages(), 1)
+}
+
+func TestWorkerShutdownLeavesDeliveryQueued(t *testing.T) {
+	t.Parallel()
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	started := make(chan struct{})
+	blocking := SenderFunc(func(ctx context.Context, m Message) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: blocking}, "w1", clock)
+	id := q.add(t, sampleSlack(), firing)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- env.w.Drain(ctx) }()
+	<-started
+	cancel()
+	err := <-done
+	require.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, ErrDeliveryFailed)
+
+	d := q.get(id)
+	assert.Equal(t, store.DeliveryQueued, d.Status, "released for the next worker")
+	assert.Equal(t, 0, d.Attempts, "an interrupted send is not an attempt")
+	assert.Equal(t, firing, d.NextAttemptAt, "due at once")
+	assert.Contains(t, d.LastError, "interrupted by shutdown")
+	assert.Empty(t, env.obs.list())
+	logs := env.logs.String()
+	assert.Contains(t, logs, "level=DEBUG msg=\"send interrupted by shutdown, left queued\"")
+	assert.NotContains(t, logs, "level=ERROR")
+}
+
+func TestWorkerRunWakesOnNotifyAndPoll(t *testing.T) {
+	t.Parallel()
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	sent := make(chan string, 4)
+	sender := SenderFunc(func(ctx context.Context, m Message) error {
+		sent <- m.Slack.Text
+		return nil
+	})
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: sender}, "w1", clock)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- env.w.Run(ctx) }()
+
+	require.NoError(t, clock.BlockUntilContext(ctx, 1)) // Run waits for its poll
+	m := sampleSlack()
+	m.Slack.Text = "first"
+	q.add(t, m, clock.Now())
+	env.w.Notify()
+	assert.Equal(t, "first", <-sent)
+
+	require.NoError(t, clock.BlockUntilContext(ctx, 1))
+	m.Slack.Text = "second"
+	q.add(t, m, clock.Now())
+	clock.Advance(15 * time.Second) // the poll, no Notify
+	assert.Equal(t, "second", <-sent)
+
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestWorkerDrain(t *testing.T) {
+	t.Parallel()
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	dir := t.TempDir()
+	outbox, err := NewOutbox(dir)
+	require.NoError(t, err)
+	peer := newSlackPeer(t, slackReply{status: 200, body: `{"ok":false,"error":"channel_not_found"}`})
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelEmail: outbox, ChannelSlack: slackSender(t, peer)}, "w1", clock)
+
+	var ids []int64
+	for i := range 25 { // more than one batch
+		m := sampleEmail()
+		m.Email.MessageID = MessageID("weekly-support", firing, string(rune('a'+i)))
+		ids = append(ids, q.add(t, m, firing))
+	}
+	bad := q.add(t, sampleSlack(), firing)
+
+	err = env.w.Drain(t.Context())
+	require.ErrorIs(t, err, ErrDeliveryFailed)
+	assert.Contains(t, err.Error(), "1 deliveries")
+	for _, id := range ids {
+		assert.Equal(t, store.DeliverySent, q.get(id).Status)
+	}
+	assert.Equal(t, store.DeliveryFailed, q.get(bad).Status)
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	require.NoError(t, err)
+	assert.Len(t, files, 25)
+
+	require.NoError(t, env.w.Drain(t.Context()), "nothing left")
+}
+
+func TestWorkerBadDeliveries(t *testing.T) {
+	t.Parallel()
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: SenderFunc(func(context.Context, Message) error {
+		t.Error("nothing should be sent")
+		return nil
+	})}, "w1", clock)
+	noSender := q.add(t, sampleEmail(), firing)
+	garbage := q.add(t, sampleSlack(), firing)
+	q.mu.Lock()
+	q.ds[garbage].Payload = []byte("{not json")
+	q.mu.Unlock()
+
+	require.Equal(t, 2, runOnce(t, env.w))
+	assert.Equal(t, store.DeliveryFailed, q.get(noSender).Status)
+	assert.Contains(t, q.get(noSender).LastError, `no sender for channel "email"`)
+	assert.Equal(t, store.DeliveryFailed, q.get(garbage).Status)
+	assert.Contains(t, q.get(garbage).LastError, "notify: decode")
+}
+
+func TestWorkerKeepsOrderPerTarget(t *testing.T) {
+	t.Parallel()
+	peer := newSlackPeer(t)
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: slackSender(t, peer)}, "w1", clock)
+	for _, text := range []string{"firing", "resolved"} {
+		m := sampleSlack()
+		m.Slack.Text = text
+		m.Slack.Blocks = nil
+		q.add(t, m, firing)
+	}
+	require.Equal(t, 2, runOnce(t, env.w))
+	posts := peer.received()
+	require.Len(t, posts, 2)
+	assert.Equal(t, "firing", posts[0].Text)
+	assert.Equal(t, "resolved", posts[1].Text)
+}
+
+// TestWorkerLeaksNoSecret drives failing peers through the worker and
+// checks errors, stored error text and every log line.
+func TestWorkerLeaksNoSecret(t *testing.T) {
+	t.Parallel()
+	const password = "pa55-word-never-shown"
+	authPeer := newSMTPPeer(t, smtpPeerConfig{user: "reports", pass: "the-right-one"})
+	closedPeer := newSMTPPeer(t, smtpPeerConfig{})
+	closedPeer.stop()
+	// Each answers twice: once to the sender alone, once through the worker.
+	authFail := slackReply{status: 200, body: `{"ok":false,"error":"invalid_auth"}`}
+	slackAuth := newSlackPeer(t, authFail, authFail)
+	serverErr := slackReply{status: 500, body: "token=" + slackToken}
+	slack500 := newSlackPeer(t, serverErr, serverErr)
+
+	tests := []struct {
+		name   string
+		sender Sender
+		msg    Message
+		secret string
+	}{
+		{"smtp bad password", smtpSender(t, authPeer, password), sampleEmail(), password},
+		{"smtp closed port", smtpSender(t, closedPeer, password), sampleEmail(), password},
+		{"slack invalid_auth", slackSender(t, slackAuth), sampleSlack(), slackToken},
+		{"slack 500", slackSender(t, slack500), sampleSlack(), slackToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			q := newFakeQueue()
+			clock := clockwork.NewFakeClockAt(firing)
+			env := newWorkerEnv(t, q, map[string]Sender{tt.msg.Channel: tt.sender}, "w1", clock)
+			id := q.add(t, tt.msg, firing)
+			sendErr := tt.sender.Send(t.Context(), tt.msg)
+			require.Error(t, sendErr)
+			require.Equal(t, 1, runOnce(t, env.w))
+			d := q.get(id)
+			require.NotEmpty(t, d.LastError)
+			require.NotEmpty(t, env.logs.String())
+			assertNoSecret(t, tt.secret, sendErr.Error(), d.LastError, env.logs.String())
+		})
+	}
+}
+
+func TestNewWorkerChecks(t *testing.T) {
+	t.Parallel()
+	q := newFakeQueue()
+	ok := map[string]Sender{ChannelSlack: SenderFunc(func(context.Context, Message) error { return nil })}
+	tests := []struct {
+		name    string
+		q       Queue
+		senders map[string]Sender
+		opts    WorkerOptions
+		want    string
+	}{
+		{"no queue", nil, ok, WorkerOptions{Owner: "w"}, "queue is nil"},
+		{"no senders", q, nil, WorkerOptions{Owner: "w"}, "no senders"},
+		{"nil sender", q, map[string]Sender{"slack": nil}, WorkerOptions{Owner: "w"}, `sender "slack" is nil`},
+		{"no owner", q, ok, WorkerOptions{}, "owner is empty"},
+		{"negative lease", q, ok, WorkerOptions{Owner: "w", Lease: -1}, "lease is negative"},
+		{"max below base", q, ok, WorkerOptions{Owner: "w", BaseBackoff: time.Minute, MaxBackoff: time.Second}, "max backoff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewWorker(tt.q, tt.senders, tt.opts)
+			require.ErrorContains(t, err, tt.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "notify: "))
+		})
+	}
+	w, err := NewWorker(q, ok, WorkerOptions{Owner: "w"})
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Minute, w.opts.Lease)
+	assert.Equal(t, time.Minute, w.opts.SendTimeout)
+	assert.Equal(t, 30*time.Minute, w.opts.RetryFor)
+}
+
+// TestWorkerWithSQLiteStore runs the pipeline against the real store.
+func TestWorkerWithSQLiteStore(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	peer := newSlackPeer(t, slackReply{status: 503})
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, st, map[string]Sender{ChannelSlack: slackSender(t, peer)}, "w1", clock)
+
+	payload, err := Encode(sampleSlack())
+	require.NoError(t, err)
+	n, err := st.Enqueue(t.Context(), []store.Delivery{{
+		Key: "weekly-support|2026-11-23T14:00Z|slack:#support", Job: "weekly-support", FiringAt: firing,
+		Kind: "digest", Channel: ChannelSlack, Target: "#support", Payload: payload, CreatedAt: firing,
+	}})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	require.Equal(t, 1, runOnce(t, env.w))
+	clock.Advance(10 * time.Second)
+	require.Equal(t, 1, runOnce(t, env.w))
+	clock.Advance(time.Hour)
+	require.Equal(t, 0, runOnce(t, env.w))
+
+	ds, err := st.Deliveries(t.Context(), store.DeliveryFilter{Job: "weekly-support"})
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, store.DeliverySent, ds[0].Status)
+	assert.Equal(t, 2, ds[0].Attempts)
+	assert.Equal(t, 2, peer.count())
+	assert.True(t, ds[0].SentAt.Equal(firing.Add(10*time.Second)), "sent at %s", ds[0].SentAt)
+}
