@@ -27,6 +27,7 @@ const (
 
 // answer computes the answer to c and posts it once to responseURL.
 func (s *Server) answer(ctx context.Context, c query.Command, responseURL string, log *slog.Logger) {
+	started := time.Now() // for the log only; answers use Options.Now
 	result := ResultOK
 	msg, err := s.compute(ctx, c)
 	if err != nil {
@@ -48,6 +49,7 @@ func (s *Server) answer(ctx context.Context, c query.Command, responseURL string
 		log.Log(ctx, level, "slash command answer not posted", "err", postError(err))
 		result = ResultError
 	}
+	log.Info("slash command answered", "result", result, "elapsed", time.Since(started).Round(time.Millisecond))
 	s.o.Metrics.SlashCommand(result)
 }
 
@@ -117,8 +119,7 @@ func errorMessage(c query.Command, err error) *slack.WebhookMessage {
 	}
 	return &slack.WebhookMessage{
 		ResponseType: slack.ResponseTypeEphemeral,
-		Text: ":warning: Could not answer " + templates.EscapeMrkdwn(c.String()) + ": " +
-			templates.EscapeMrkdwn(text),
+		Text:         ":warning: Could not answer " + codeSpan(c.String()) + ": " + codeSpan(text),
 	}
 }
 

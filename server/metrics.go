@@ -147,9 +147,11 @@ func (m *Metrics) WatchQueue(ctx context.Context, src interface {
 	for {
 		depth, err := src.QueueDepth(ctx)
 		switch {
+		case ctx.Err() != nil:
+			return // an error caused by shutdown is not a failed read
 		case err == nil:
 			m.SetQueueDepth(depth)
-		case ctx.Err() == nil:
+		default:
 			m.queueErrors.Inc()
 		}
 		select {
