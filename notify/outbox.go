@@ -45,7 +45,7 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	name := FileName(m.Email)
-	tmp, err := os.CreateTemp(o.dir, ".tmp-*.eml")
+	tmp, err := os.CreateTemp(o.dir, ".outbox-*.tmp") // not *.eml: a crash must not leave a half message that looks whole
 	if err != nil {
 		return fmt.Errorf("notify: outbox %s: %w", name, err)
 	}

@@ -68,6 +68,7 @@ func testLogger() (*slog.Logger, *syncBuffer) {
 
 type smtpPeerConfig struct {
 	tls        bool // offer STARTTLS with a certificate for 127.0.0.1
+	implicit   bool // with tls: speak TLS from the first byte instead
 	user, pass string
 	failFirst  int  // answer the first N DATA commands with 451
 	dropAtRset bool // close the connection right after accepting a message
@@ -120,15 +121,21 @@ func (p *smtpPeer) start(t *testing.T) {
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
+	var serveOn net.Listener = ln
 	if p.cfg.tls {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{p.cert}}
+		tc := &tls.Config{Certificates: []tls.Certificate{p.cert}}
+		if p.cfg.implicit {
+			serveOn = tls.NewListener(ln, tc)
+		} else {
+			srv.TLSConfig = tc
+		}
 	}
 	p.mu.Lock()
 	p.addr = ln.Addr().String()
 	p.srv = srv
 	p.ln = ln
 	p.mu.Unlock()
-	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = srv.Serve(serveOn) }()
 }
 
 func (p *smtpPeer) stop() {

@@ -140,6 +140,7 @@ func TestSMTPDelivers(t *testing.T) {
 		tls  string
 	}{
 		{"starttls with plain auth", smtpPeerConfig{tls: true, user: "reports", pass: "s3cret-smtp-pw"}, TLSStartTLS},
+		{"implicit tls with plain auth", smtpPeerConfig{tls: true, implicit: true, user: "reports", pass: "s3cret-smtp-pw"}, TLSImplicit},
 		{"no tls, no auth", smtpPeerConfig{}, TLSNone},
 		{"no tls, plain auth to localhost", smtpPeerConfig{user: "reports", pass: "s3cret-smtp-pw"}, TLSNone},
 	}

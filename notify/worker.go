@@ -35,9 +35,9 @@ const markTimeout = 5 * time.Second
 // maxErrorLen bounds the error text kept in the store.
 const maxErrorLen = 1000
 
-// Queue is the delivery queue as the worker needs it; *store.SQL provides
-// it. Every method after Claim names the owner, so a worker whose lease has
-// passed to another cannot overwrite that worker's outcome.
+// Queue is the delivery queue as the worker needs it; *store.Store
+// provides it. Every method after Claim names the owner, so a worker whose
+// lease has passed to another cannot overwrite that worker's outcome.
 type Queue interface {
 	// Claim leases up to limit deliveries that are due at now to owner.
 	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)

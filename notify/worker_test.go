@@ -16,6 +16,8 @@ import (
 	"livechat-digest/store"
 )
 
+var _ Queue = (*store.Store)(nil)
+
 type observed struct {
 	mu  sync.Mutex
 	got []string
