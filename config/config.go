@@ -38,6 +38,8 @@ package config
 //	  workers: 2                     concurrent senders; default 2
 //	scheduler:
 //	  catch_up_grace: 6h             firings missed while down are run if younger; default 6h, 0 = never
+//	  lease: 2m                      a firing's owner must finish (or renew) within this, else another replica takes it over; default 2m
+//	  reap_every: 30s                how often to look for firings whose owner died; default lease/4
 //	templates_dir: ./templates       optional directory whose templates override the embedded ones
 //	jobs:                            (contract)
 //	  - name: weekly-support         required, unique; letters, digits, - _ .
@@ -161,6 +163,12 @@ type Scheduler struct {
 	// CatchUpGrace is how old a firing missed while no replica ran may be
 	// and still be run at startup; 0 runs none.
 	CatchUpGrace Duration
+	// Lease is how long a replica owns a firing it started without
+	// finishing it; when it expires (the replica died), another replica
+	// takes the firing over. Runs renew it while they work.
+	Lease Duration
+	// ReapEvery is how often a replica looks for firings whose owner died.
+	ReapEvery Duration
 }
 
 // Job is one scheduled digest and/or alert check.

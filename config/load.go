@@ -28,6 +28,7 @@ const (
 	defaultRetryFor      = Duration(30 * time.Minute)
 	defaultWorkers       = 2
 	defaultCatchUpGrace  = Duration(6 * time.Hour)
+	defaultLease         = Duration(2 * time.Minute)
 	defaultPeriod        = digest.Last7Days
 	defaultCompare       = digest.PreviousPeriod
 )
@@ -85,6 +86,12 @@ func (d *decoder) config(root *yaml.Node) *Config {
 				field{"catch_up_grace", func(_, v *yaml.Node) {
 					d.duration(v, "scheduler.catch_up_grace", 0, &c.Scheduler.CatchUpGrace)
 				}},
+				field{"lease", func(_, v *yaml.Node) {
+					d.duration(v, "scheduler.lease", time.Second, &c.Scheduler.Lease)
+				}},
+				field{"reap_every", func(_, v *yaml.Node) {
+					d.duration(v, "scheduler.reap_every", 100*time.Millisecond, &c.Scheduler.ReapEvery)
+				}},
 			)
 		}},
 		field{"templates_dir", func(_, v *yaml.Node) {
@@ -128,6 +135,12 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	if !d.given(root, "scheduler", "catch_up_grace") {
 		c.Scheduler.CatchUpGrace = defaultCatchUpGrace
+	}
+	if c.Scheduler.Lease == 0 {
+		c.Scheduler.Lease = defaultLease
+	}
+	if c.Scheduler.ReapEvery == 0 {
+		c.Scheduler.ReapEvery = c.Scheduler.Lease / 4
 	}
 	c.Jobs = d.jobs(jobs, c, &p)
 	return c
