@@ -168,7 +168,7 @@ func TestRunFailsWhenNoReportAnswers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
-		name  string
+		name    string
 		breakIt func(e *runEnv) *Runner // returns the runner to use while broken
 	}{
 		{"upstream 5xx on every endpoint", func(e *runEnv) *Runner {
