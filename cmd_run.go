@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -124,27 +125,9 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 	if res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: already %s; nothing new to send\n", job.Name, firing, res.Run.Status)
 	}
-	// Send what is due, this firing's and any left over from earlier runs,
-	// within the retry window; what is still unsent stays queued.
-	dctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Delivery.RetryFor))
-	defer cancel()
-	if err := worker.Drain(dctx); err != nil {
-		return failed(fmt.Errorf("livechat-digest: %s: delivery: %w", job.Name, err))
-	}
-	ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job.Name})
+	sent, pending, err := a.deliver(ctx, st, worker, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
 	if err != nil {
 		return failed(err)
-	}
-	var sent, pending int
-	for _, d := range ds {
-		if !d.FiringAt.Equal(jobs.FiringKey(at)) {
-			continue
-		}
-		if d.Status == store.DeliverySent {
-			sent++
-		} else {
-			pending++
-		}
 	}
 	if !res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: %s, %d queued, %d sent", job.Name, firing, res.Run.Status, res.Queued, sent)
@@ -157,4 +140,53 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 		return failed(fmt.Errorf("livechat-digest: %s: %d deliveries not sent; they stay queued (see `livechat-digest jobs`)", job.Name, pending))
 	}
 	return nil
+}
+
+// deliver sends this firing's deliveries (and any left over from earlier
+// runs), retrying within the retry window as `serve` would, and returns how
+// many of the firing's deliveries were sent and how many are still unsent.
+func (a *app) deliver(ctx context.Context, st *store.Store, w *notify.Worker, job string, firing time.Time, window time.Duration) (sent, pending int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, window+time.Minute)
+	defer cancel()
+	for {
+		if err := w.Drain(ctx); err != nil && !errors.Is(err, notify.ErrDeliveryFailed) {
+			if ctx.Err() != nil {
+				break
+			}
+			return 0, 0, fmt.Errorf("livechat-digest: %s: delivery: %w", job, err)
+		}
+		ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job})
+		if err != nil {
+			return 0, 0, err
+		}
+		sent, pending = 0, 0
+		var next time.Time
+		for _, d := range ds {
+			if !d.FiringAt.Equal(firing) {
+				continue
+			}
+			switch d.Status {
+			case store.DeliverySent:
+				sent++
+			case store.DeliveryFailed:
+				pending++
+			default:
+				pending++
+				if next.IsZero() || d.NextAttemptAt.Before(next) {
+					next = d.NextAttemptAt
+				}
+			}
+		}
+		if next.IsZero() {
+			return sent, pending, nil // all sent, or given up
+		}
+		wait := time.Until(next)
+		fmt.Fprintf(a.stderr, "%s: %d deliveries not sent yet; retrying in %s\n", job, pending, wait.Round(time.Second))
+		select {
+		case <-ctx.Done():
+			return sent, pending, nil
+		case <-time.After(max(wait, 100*time.Millisecond)):
+		}
+	}
+	return sent, pending, nil
 }

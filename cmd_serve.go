@@ -76,14 +76,15 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		return failed(err)
 	}
 	runner, err := jobs.NewRunner(client, r, st, jobs.RunnerOptions{Owner: owner, Clock: clock,
-		From: cfg.Email.From, Wake: worker.Notify, Logger: log.With("component", "jobs"), Observe: metrics.JobRun})
+		From: cfg.Email.From, Wake: worker.Notify, Logger: log.With("component", "jobs"), Observe: metrics.JobRun,
+		Lease: time.Duration(cfg.Scheduler.Lease)})
 	if err != nil {
 		return failed(err)
 	}
-	lease := 5 * time.Minute
+	lease := time.Duration(cfg.Scheduler.Lease)
 	sched, err := jobs.NewScheduler(runner, cfg.Jobs, jobs.SchedulerOptions{Clock: clock,
 		Grace: time.Duration(cfg.Scheduler.CatchUpGrace), Logger: log.With("component", "scheduler"),
-		Locker: jobs.NewLocker(st, owner, clock, lease), Store: st})
+		Locker: jobs.NewLocker(st, owner, clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery)})
 	if err != nil {
 		return failed(err)
 	}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// runCLI runs one command line in-process, as the binary would, with only
+// the given environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	code = cli(context.Background(), args, &out, &errb, getenv)
+	return code, out.String(), errb.String()
+}
+
+// writeConfig writes the README's example config into a fresh folder, with
+// the outbox and the store inside it.
+func writeConfig(t *testing.T) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	b, err := os.ReadFile("config.yaml")
+	require.NoError(t, err)
+	s := strings.ReplaceAll(string(b), "./outbox", filepath.Join(dir, "outbox"))
+	s = strings.ReplaceAll(s, "sqlite:./state.db", "sqlite:"+filepath.Join(dir, "state.db"))
+	path = filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(s), 0o600))
+	return dir, path
+}
+
+func TestValidateReportsEveryProblemWithItsLine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	cfg := `timezone: UTC
+livechat:
+  base_url: builtin
+  login: demo
+  api_key: ${NOT_SET_ANYWHERE}
+jobs:
+  - name: weekly
+    schedule: "0 9 * * MONDAYS"
+    timezone: Mars/Olympus
+    period: last_week
+    colour: blue
+    email: {to: [a@example.com]}
+email: {from: "r@example.com", outbox_dir: ./outbox}
+`
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	code, stdout, stderr := runCLI(t, nil, "validate", "--config", path)
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, stdout)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	require.Len(t, lines, 4, stderr)
+	for i, want := range []string{path + ":5: ", path + ":8: ", path + ":9: ", path + ":11: "} {
+		assert.True(t, strings.HasPrefix(lines[i], want), "line %d: %q, want prefix %q", i, lines[i], want)
+	}
+	assert.Contains(t, stderr, "NOT_SET_ANYWHERE")
+	assert.Contains(t, stderr, "Mars/Olympus")
+	assert.Contains(t, stderr, "colour")
+}
+
+func TestValidateExampleConfig(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCLI(t, nil, "validate", "--config", "config.yaml")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "ok, 2 jobs")
+}
+
+func TestRunWritesOneMessageOnceAndNothingOnRerun(t *testing.T) {
+	t.Parallel()
+	dir, path := writeConfig(t)
+	code, stdout, stderr := runCLI(t, nil, "run", "weekly-support", "--config", path, "--at", "2026-11-23T09:00")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "1 queued, 1 sent")
+	files, err := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	msg, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(msg), "Subject: =?UTF-8?q?Support_weekly:_2026-11-16_")
+	assert.Contains(t, string(msg), "Content-Type: image/png")
+
+	code, stdout, stderr = runCLI(t, nil, "run", "weekly-support", "--config", path, "--at", "2026-11-23T09:00")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "nothing new to send")
+	files, _ = filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	assert.Len(t, files, 1)
+
+	code, stdout, stderr = runCLI(t, nil, "jobs", "--config", path)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "weekly-support")
+	assert.Contains(t, stdout, "ok at 2026-11-23 09:00 EST")
+}
+
+func TestRunDryRunJSONHasTheContractShape(t *testing.T) {
+	t.Parallel()
+	_, path := writeConfig(t)
+	code, stdout, stderr := runCLI(t, nil, "run", "weekly-support", "--config", path, "--dry-run", "--format", "json", "--at", "2026-11-23T09:00")
+	require.Equal(t, exitOK, code, stderr)
+	var d struct {
+		Job      string                     `json:"job"`
+		Timezone string                     `json:"timezone"`
+		Period   map[string]string          `json:"period"`
+		Compare  map[string]string          `json:"compare"`
+		Metrics  map[string]map[string]*any `json:"metrics"`
+		Rankings map[string][]any           `json:"rankings"`
+		Breaches []any                      `json:"breaches"`
+		Errors   []any                      `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &d))
+	assert.Equal(t, "weekly-support", d.Job)
+	assert.Equal(t, "America/New_York", d.Timezone)
+	assert.Equal(t, map[string]string{"from": "2026-11-16", "to": "2026-11-22"}, d.Period)
+	assert.Equal(t, map[string]string{"from": "2026-11-09", "to": "2026-11-15"}, d.Compare)
+	assert.Contains(t, d.Metrics, "total_chats.chats")
+	for _, k := range []string{"current", "previous", "change", "change_pct"} {
+		assert.Contains(t, d.Metrics["total_chats.chats"], k)
+	}
+	assert.NotEmpty(t, d.Rankings["chats"])
+	assert.NotNil(t, d.Breaches)
+	assert.Empty(t, d.Errors)
+}
+
+func TestReportAnswersTheSlashGrammar(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCLI(t, nil, "report", "ratings", "last", "week", "group=1", "--format", "json", "--config", "config.yaml")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, `"chat_ratings.satisfaction"`)
+	assert.NotContains(t, stdout, `"total_chats.chats"`)
+
+	code, _, stderr = runCLI(t, nil, "report", "ratngs", "--config", "config.yaml")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `did you mean "ratings"`)
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"run"},
+		{"run", "no-such-job", "--config", "config.yaml"},
+		{"run", "weekly-support", "--format", "pdf", "--config", "config.yaml"},
+		{"run", "weekly-support", "--at", "next tuesday", "--config", "config.yaml"},
+		{"validate", "--config", "does-not-exist.yaml"},
+		{"simulate", "--fault", "explode:1"},
+	} {
+		code, _, stderr := runCLI(t, nil, args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+		assert.NotEmpty(t, stderr, "%v", args)
+	}
+}
