@@ -71,12 +71,18 @@ type runEnv struct {
 	runner *Runner
 	worker *notify.Worker
 	sent   *countingSender
+	// peer, when set, receives email over SMTP instead of the outbox.
+	peer *smtpPeer
 }
 
-func newRunEnv(t *testing.T, at time.Time) *runEnv {
+// newRunEnv sends email to the outbox, or to peer when one is given.
+func newRunEnv(t *testing.T, at time.Time, peer ...*smtpPeer) *runEnv {
 	t.Helper()
 	dir := t.TempDir()
 	e := &runEnv{clock: clockwork.NewFakeClockAt(at), dbPath: filepath.Join(dir, "state.db"), outbox: filepath.Join(dir, "outbox")}
+	if len(peer) > 0 {
+		e.peer = peer[0]
+	}
 	e.up = newUpstream(t, e.clock)
 	e.open(t, "replica-1")
 	return e
@@ -88,7 +94,14 @@ func (e *runEnv) open(t *testing.T, owner string) {
 	t.Helper()
 	e.st = openStore(t, e.dbPath)
 	e.runner = newRunner(t, e.up.client(t, testLogin, testKey), e.st, e.clock, owner)
-	e.worker, e.sent = outboxWorker(t, e.st, e.outbox, owner, e.clock)
+	if e.peer == nil {
+		e.worker, e.sent = outboxWorker(t, e.st, e.outbox, owner, e.clock)
+		return
+	}
+	w, err := notify.NewWorker(e.st, map[string]notify.Sender{notify.ChannelEmail: e.peer.sender(t)},
+		notify.WorkerOptions{Owner: owner, Clock: e.clock})
+	require.NoError(t, err)
+	e.worker, e.sent = w, nil
 }
 
 // restart drops the process's parts without sending anything and opens new
