@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -18,6 +19,7 @@ import (
 	"livechat-digest/jobs"
 	"livechat-digest/notify"
 	"livechat-digest/server"
+	"livechat-digest/store"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -106,13 +108,16 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
-	// The worker and the HTTP server run until ctx ends; both are waited for.
+	// The worker, the HTTP server and the gauges run until the end; each is
+	// waited for below.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workCtx) }()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpSrv.Serve(l) }()
-	go metrics.WatchQueue(workCtx, st, 15*time.Second)
+	bg.Add(1)
+	go func() { defer bg.Done(); watchGauges(workCtx, st, metrics, 15*time.Second, log) }()
 
 	if err := sched.Start(ctx); err != nil {
 		log.Error("catch-up failed", "err", err)
@@ -139,5 +144,34 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	}
 	stopWork()
 	<-workerDone
+	bg.Wait()
 	return nil
+}
+
+// watchGauges keeps the queue-depth and alerts-firing gauges current until
+// ctx ends.
+func watchGauges(ctx context.Context, st *store.Store, m *server.Metrics, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if depth, err := st.QueueDepth(ctx); err == nil {
+			m.SetQueueDepth(depth)
+		} else if ctx.Err() == nil {
+			log.Warn("reading queue depth failed", "err", err)
+		}
+		if alerts, err := st.Alerts(ctx); err == nil {
+			n := 0
+			for _, a := range alerts {
+				if a.Firing {
+					n++
+				}
+			}
+			m.SetAlertsFiring(n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
