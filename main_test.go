@@ -158,3 +158,43 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		assert.NotEmpty(t, stderr, "%v", args)
 	}
 }
+
+// TestSecretsNeverReachOutput runs a job whose SMTP server is down with
+// every secret set, and checks that nothing printed holds one.
+func TestSecretsNeverReachOutput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	secrets := map[string]string{
+		"LIVECHAT_API_KEY":     "lc-key-5ecr3t-0001",
+		"SMTP_PASSWORD":        "smtp-pa55-5ecr3t-0002",
+		"SLACK_BOT_TOKEN":      "xoxb-5ecr3t-0003",
+		"SLACK_SIGNING_SECRET": "sign-5ecr3t-0004",
+	}
+	cfg := `livechat: {base_url: builtin, login: demo@example.com, api_key: "${LIVECHAT_API_KEY}"}
+email:
+  from: reports@example.com
+  smtp: {host: 127.0.0.1, port: 1, username: reports, password: "${SMTP_PASSWORD}", tls: none, timeout: 2s}
+slack: {bot_token: "${SLACK_BOT_TOKEN}", signing_secret: "${SLACK_SIGNING_SECRET}", api_url: "http://127.0.0.1:1/api/"}
+store: {url: "sqlite:` + filepath.Join(dir, "state.db") + `"}
+delivery: {retry_for: 1s}
+jobs:
+  - name: daily
+    schedule: "0 8 * * *"
+    period: yesterday
+    reports: [total_chats]
+    email: {to: [leads@example.com]}
+    slack: {channel: "#support"}
+`
+	path := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	code, stdout, stderr := runCLI(t, secrets, "run", "daily", "--config", path, "--at", "2026-11-23T08:00")
+	assert.Equal(t, exitFailed, code, "stdout %s\nstderr %s", stdout, stderr)
+	assert.Contains(t, stderr, "not sent")
+	_, jobsOut, jobsErr := runCLI(t, secrets, "jobs", "--config", path)
+	assert.Contains(t, jobsOut, "failed")
+	for name, secret := range secrets {
+		for _, out := range []string{stdout, stderr, jobsOut, jobsErr} {
+			assert.NotContains(t, out, secret, "%s leaked", name)
+		}
+	}
+}
