@@ -643,3 +643,24 @@ func TestNewOptions(t *testing.T) {
 	assert.Equal(t, int64(DefaultMaxBody), s.o.MaxBody)
 	assert.Equal(t, DefaultAnswerTimeout, s.o.AnswerTimeout)
 }
+
+// A transport error names the response_url; it is logged without it.
+func TestSlashAnswerPeerGone(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	ans := &fakeAnswerer{alerts: func(context.Context) ([]Alert, error) {
+		<-release
+		return nil, nil
+	}}
+	e := newEnv(t, ans, nil)
+	status, _ := e.command(t, "alerts")
+	require.Equal(t, http.StatusOK, status)
+	e.hook.Close() // Slack's side goes away before the answer is ready
+	close(release)
+	e.settle(t)
+	logs := e.logs.String()
+	assert.Contains(t, logs, "slash command answer not posted")
+	assert.NotContains(t, logs, "abcdefABCDEF")
+	assert.NotContains(t, logs, e.hook.URL)
+	assert.Equal(t, 1.0, testutil.ToFloat64(e.metrics.slashCommands.WithLabelValues(ResultError)))
+}
