@@ -67,6 +67,7 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 		livechat.WithTimeout(time.Duration(cfg.LiveChat.Timeout)),
 		livechat.WithRetry(cfg.LiveChat.Retries, 250*time.Millisecond, 10*time.Second),
 		livechat.WithLogger(log.With("component", "livechat")),
+		livechat.WithCache(time.Duration(cfg.LiveChat.CacheTTL)),
 	}
 	if observe != nil {
 		opts = append(opts, livechat.WithObserver(observe))

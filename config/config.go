@@ -13,10 +13,13 @@ package config
 //	  api_key: ...                   (contract) Secret; required unless builtin
 //	  seed: 1                        simulator seed for builtin; default 1
 //	  rate_limit: 10                 requests per second to the API; default 10
-//	  burst: 10                      rate limiter burst; default rate_limit rounded up (at least 1)
-//	  max_concurrent: 8              requests in flight at once; default 8
+//	  burst: 30                      rate limiter burst; default 3 × rate_limit rounded up, so one full
+//	                                 digest (26 requests) leaves at once while the sustained rate stays rate_limit
+//	  max_concurrent: 16             requests in flight at once; default 16
 //	  timeout: 30s                   per request; default 30s
 //	  retries: 4                     attempts per request, the first included; default 4
+//	  cache_ttl: 1m                  identical requests (endpoint, range, filters) within this reuse one
+//	                                 answer, so jobs firing in the same minute share; default 1m, 0 = off
 //	email:
 //	  from: "Name <addr>"            (contract) required when any job sends email
 //	  smtp:                          (contract) host, port, username, password (Secret), tls
@@ -104,6 +107,9 @@ type LiveChat struct {
 	MaxConcurrent int
 	Timeout       Duration // per request
 	Retries       int      // tries per request, the first included
+	// CacheTTL is how long an answer is reused for identical requests; 0
+	// turns the cache off.
+	CacheTTL Duration
 }
 
 // Builtin reports whether the embedded simulator is to be used.

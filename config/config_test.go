@@ -43,7 +43,8 @@ func TestLoadContractExample(t *testing.T) {
 		t.Errorf("file/timezone: %q %q %v", c.File, c.Timezone, c.Location)
 	}
 	wantLC := LiveChat{BaseURL: "https://api.livechatinc.com", Login: "me@example.com", APIKey: "lc-key-Zq81",
-		Seed: 1, RateLimit: 10, Burst: 10, MaxConcurrent: 8, Timeout: Duration(30 * time.Second), Retries: 4}
+		Seed: 1, RateLimit: 10, Burst: 30, MaxConcurrent: 16, Timeout: Duration(30 * time.Second), Retries: 4,
+		CacheTTL: Duration(time.Minute)}
 	if diff := cmp.Diff(wantLC, c.LiveChat); diff != "" {
 		t.Errorf("livechat (-want +got):\n%s", diff)
 	}
@@ -124,7 +125,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("defaults: %+v", c)
 	}
 
-	src := `livechat: {base_url: builtin, seed: 0, rate_limit: 2.5}
+	src := `livechat: {base_url: builtin, seed: 0, rate_limit: 2.5, cache_ttl: 0s}
 email: {from: r@example.com, smtp: {host: h, tls: tls}}
 slack: {api_url: "http://127.0.0.1:9/api"}
 scheduler: {catch_up_grace: 0s}
@@ -133,7 +134,8 @@ scheduler: {catch_up_grace: 0s}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.LiveChat.Seed != 0 || c.LiveChat.RateLimit != 2.5 || c.LiveChat.Burst != 3 {
+	// burst is 3 × rate_limit rounded up; a cache_ttl of 0 turns the cache off.
+	if c.LiveChat.Seed != 0 || c.LiveChat.RateLimit != 2.5 || c.LiveChat.Burst != 8 || c.LiveChat.CacheTTL != 0 {
 		t.Errorf("livechat: %+v", c.LiveChat)
 	}
 	if c.Email.SMTP.Port != 465 || c.Slack.APIURL != "http://127.0.0.1:9/api/" || c.Scheduler.CatchUpGrace != 0 {

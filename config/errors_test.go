@@ -84,6 +84,11 @@ func TestErrorKinds(t *testing.T) {
 			want: []string{"c.yaml:1: config is empty: it needs at least livechat and jobs"},
 		},
 		{
+			name: "negative cache ttl",
+			src:  "livechat:\n  base_url: builtin\n  cache_ttl: -1s\nemail:\n  from: r@example.com\n  outbox_dir: ./o\njobs:\n" + job,
+			want: []string{"c.yaml:3: livechat.cache_ttl: must not be negative"},
+		},
+		{
 			name: "comments only",
 			src:  "# nothing\n",
 			want: []string{"c.yaml:1: config is empty: it needs at least livechat and jobs"},

@@ -19,7 +19,9 @@ const (
 	defaultTimezone      = "UTC"
 	defaultSeed          = 1
 	defaultRateLimit     = 10
-	defaultMaxConcurrent = 8
+	defaultMaxConcurrent = 16
+	defaultBurstFactor   = 3 // burst = rate_limit × this: a full digest's 26 requests leave at once at the default rate
+	defaultCacheTTL      = Duration(time.Minute)
 	defaultTimeout       = Duration(30 * time.Second)
 	defaultRetries       = 4
 	defaultSlackAPIURL   = "https://slack.com/api/"
@@ -185,6 +187,7 @@ func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
 	var base, login, key scalar
 	seedSet := false
 	burstSet := false
+	cacheSet := false
 	d.mapping(v, "livechat", "livechat",
 		field{"base_url", func(_, v *yaml.Node) {
 			p.baseURL = true
@@ -215,6 +218,7 @@ func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
 		field{"max_concurrent", func(_, v *yaml.Node) { d.intField(v, "livechat.max_concurrent", 1, 1000, &l.MaxConcurrent) }},
 		field{"timeout", func(_, v *yaml.Node) { d.duration(v, "livechat.timeout", time.Millisecond, &l.Timeout) }},
 		field{"retries", func(_, v *yaml.Node) { d.intField(v, "livechat.retries", 1, 100, &l.Retries) }},
+		field{"cache_ttl", func(_, v *yaml.Node) { cacheSet = d.duration(v, "livechat.cache_ttl", 0, &l.CacheTTL) }},
 	)
 	if !seedSet {
 		l.Seed = defaultSeed
@@ -223,10 +227,13 @@ func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
 		l.RateLimit = defaultRateLimit
 	}
 	if !burstSet {
-		l.Burst = max(1, int(math.Min(math.Ceil(l.RateLimit), math.MaxInt32)))
+		l.Burst = max(1, int(math.Min(math.Ceil(defaultBurstFactor*l.RateLimit), math.MaxInt32)))
 	}
 	if l.MaxConcurrent == 0 {
 		l.MaxConcurrent = defaultMaxConcurrent
+	}
+	if !cacheSet {
+		l.CacheTTL = defaultCacheTTL
 	}
 	if l.Timeout == 0 {
 		l.Timeout = defaultTimeout

@@ -39,6 +39,7 @@ type Client struct {
 	sf      singleflight.Group
 	mu      sync.Mutex
 	flights map[string]*flight
+	cache   *responseCache // nil: no cache (see WithCache)
 }
 
 // Option configures a Client in New.

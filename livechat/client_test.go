@@ -110,6 +110,7 @@ func TestNewRejects(t *testing.T) {
 		{"zero timeout", "https://api.example.com", "me", "k", WithTimeout(0)},
 		{"nil observer", "https://api.example.com", "me", "k", WithObserver(nil)},
 		{"nil logger", "https://api.example.com", "me", "k", WithLogger(nil)},
+		{"negative cache ttl", "https://api.example.com", "me", "k", WithCache(-time.Second)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,12 +1,14 @@
 // Package livechat is the client for the LiveChat Reports API v2: one typed
 // method per report, query building, decoding of every bucket shape the API
 // uses, retries with backoff, a client-wide rate limit and concurrency cap,
-// and coalescing of identical in-flight requests.
+// coalescing of identical in-flight requests and an optional short-lived
+// response cache.
 //
 // Every request goes through one path: the URL is built from the report's
 // path and the Query arguments the endpoint accepts (ReportInfo.Params);
 // identical requests already in flight are shared (golang.org/x/sync
-// singleflight, keyed by the full URL); each attempt waits for the
+// singleflight, keyed by the full URL) and, with WithCache, answers fetched
+// within the cache's ttl are reused under the same key; each attempt waits for the
 // concurrency cap and the rate limiter, is bounded by the per-request
 // timeout and carries basic auth and X-API-Version: 2. 5xx answers,
 // timeouts, transport errors and 429s are retried with exponential backoff

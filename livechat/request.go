@@ -91,8 +91,9 @@ func checkQuery(info ReportInfo, q Query) error {
 }
 
 // get returns the body of a 200 answer for info and q. Identical requests in
-// flight at the same time share one fetch; each caller still waits only as
-// long as its own ctx allows.
+// flight at the same time share one fetch, and with WithCache a recent
+// identical answer is reused; each caller still waits only as long as its
+// own ctx allows.
 func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("livechat: %s: nil context", info.Endpoint)
@@ -104,6 +105,9 @@ func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
+	if body, ok := c.cache.get(u); ok {
+		return body, nil
+	}
 
 	c.mu.Lock()
 	f := c.flights[u]
@@ -113,7 +117,13 @@ func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, err
 		// all tries can take, and cancelled when its last caller leaves.
 		budget := time.Duration(c.tries) * (c.timeout + c.backoffMax)
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
-		f = &flight{cancel: cancel, fetch: func() (any, error) { return c.fetch(fctx, info, u) }}
+		f = &flight{cancel: cancel, fetch: func() (any, error) {
+			body, err := c.fetch(fctx, info, u)
+			if err == nil {
+				c.cache.put(u, body)
+			}
+			return body, err
+		}}
 		c.flights[u] = f
 	}
 	f.waiters++
