@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
@@ -292,4 +293,13 @@ func parseConfig(t *testing.T, body string) *config.Config {
 	cfg, err := config.Parse("test.yaml", []byte(head+body), nil)
 	require.NoError(t, err)
 	return cfg
+}
+
+// gocronJobs are the scheduler's gocron jobs, for their planned next runs.
+func (sc *Scheduler) gocronJobs() []gocron.Job {
+	var out []gocron.Job
+	for _, s := range sc.zones {
+		out = append(out, s.Jobs()...)
+	}
+	return out
 }

@@ -15,11 +15,13 @@ import (
 	"livechat-digest/store"
 )
 
-// SchedulerOptions configure a Scheduler. Zero values get defaults.
+// SchedulerOptions configure a Scheduler. Zero values get defaults, except
+// Grace.
 type SchedulerOptions struct {
 	Clock clockwork.Clock // default: the real clock; tests pass a fake one
 	// Grace is how old a firing missed while the service was down may be and
-	// still be run at start-up (default 6h).
+	// still be run at start-up. Zero (or negative) runs none, as
+	// scheduler.catch_up_grace: 0 means; the config supplies the 6h default.
 	Grace time.Duration
 	// StopTimeout bounds how long Shutdown waits for running jobs (default 2m).
 	StopTimeout time.Duration
@@ -43,7 +45,13 @@ type Scheduler struct {
 	runner *Runner
 	jobs   []*config.Job
 	o      SchedulerOptions
-	s      gocron.Scheduler
+	// zones holds one gocron scheduler per time zone of the jobs, in the
+	// order the zones first appear. gocron's DST handling (run a 02:30 the
+	// spring-forward gap skipped at 03:30, run a 01:30 that fall-back repeats
+	// once) compares wall clocks in the scheduler's location, so a job must
+	// be scheduled by a scheduler of its own zone: one UTC scheduler with a
+	// CRON_TZ prefix skips the first and runs the second twice.
+	zones []gocron.Scheduler
 
 	stopReaper context.CancelFunc
 	reaperDone chan struct{}
@@ -55,9 +63,6 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
 	}
-	if o.Grace <= 0 {
-		o.Grace = 6 * time.Hour
-	}
 	if o.StopTimeout <= 0 {
 		o.StopTimeout = 2 * time.Minute
 	}
@@ -67,23 +72,25 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 	if o.ReapEvery <= 0 {
 		o.ReapEvery = 30 * time.Second
 	}
-	opts := []gocron.SchedulerOption{
-		gocron.WithClock(o.Clock),
-		gocron.WithLocation(time.UTC),
-		gocron.WithStopTimeout(o.StopTimeout),
-		gocron.WithLogger(o.Logger.With("component", "gocron")),
-	}
-	if o.Locker != nil {
-		opts = append(opts, gocron.WithDistributedLocker(o.Locker))
-	}
-	s, err := gocron.NewScheduler(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: scheduler: %w", err)
-	}
-	sc := &Scheduler{runner: r, o: o, s: s}
+	sc := &Scheduler{runner: r, o: o}
+	byZone := map[string]gocron.Scheduler{}
 	for i := range jobs {
 		job := &jobs[i]
 		sc.jobs = append(sc.jobs, job)
+		if job.Location == nil {
+			_ = sc.shutdownAll()
+			return nil, fmt.Errorf("jobs: %s: no time zone", job.Name)
+		}
+		s, ok := byZone[job.Location.String()]
+		if !ok {
+			var err error
+			if s, err = sc.newZone(job.Location); err != nil {
+				_ = sc.shutdownAll()
+				return nil, err
+			}
+			byZone[job.Location.String()] = s
+			sc.zones = append(sc.zones, s)
+		}
 		_, err := s.NewJob(
 			gocron.CronJob(crontab(job), false),
 			gocron.NewTask(sc.fire, job),
@@ -92,11 +99,40 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 			gocron.WithDaylightSavingsTimePolicy(gocron.DaylightSavingsTimeRunAfterTransition),
 		)
 		if err != nil {
-			_ = s.Shutdown()
+			_ = sc.shutdownAll()
 			return nil, fmt.Errorf("jobs: %s: schedule %q: %w", job.Name, job.Schedule, err)
 		}
 	}
 	return sc, nil
+}
+
+// newZone returns a gocron scheduler whose location is loc (see zones).
+func (sc *Scheduler) newZone(loc *time.Location) (gocron.Scheduler, error) {
+	opts := []gocron.SchedulerOption{
+		gocron.WithClock(sc.o.Clock),
+		gocron.WithLocation(loc),
+		gocron.WithStopTimeout(sc.o.StopTimeout),
+		gocron.WithLogger(sc.o.Logger.With("component", "gocron", "zone", loc.String())),
+	}
+	if sc.o.Locker != nil {
+		opts = append(opts, gocron.WithDistributedLocker(sc.o.Locker))
+	}
+	s, err := gocron.NewScheduler(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: scheduler %s: %w", loc, err)
+	}
+	return s, nil
+}
+
+// shutdownAll stops every gocron scheduler and reports the errors.
+func (sc *Scheduler) shutdownAll() error {
+	var errs []error
+	for _, s := range sc.zones {
+		if err := s.Shutdown(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func crontab(j *config.Job) string { return "CRON_TZ=" + j.Location.String() + " " + j.Schedule }
@@ -115,7 +151,9 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 	if err := sc.CatchUp(ctx); err != nil {
 		return err
 	}
-	sc.s.Start()
+	for _, s := range sc.zones {
+		s.Start()
+	}
 	if sc.o.Store != nil {
 		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		sc.stopReaper, sc.reaperDone = cancel, make(chan struct{})
@@ -175,6 +213,9 @@ func (sc *Scheduler) job(name string) *config.Job {
 // grace and has no run recorded. A firing that ran (or is running on another
 // replica) is skipped by the run store, so CatchUp is safe to repeat.
 func (sc *Scheduler) CatchUp(ctx context.Context) error {
+	if sc.o.Grace <= 0 {
+		return nil
+	}
 	now := sc.o.Clock.Now()
 	var errs []error
 	for _, job := range sc.jobs {
@@ -200,54 +241,109 @@ func (sc *Scheduler) Shutdown() error {
 		sc.stopReaper()
 		<-sc.reaperDone
 	}
-	if err := sc.s.Shutdown(); err != nil {
+	if err := sc.shutdownAll(); err != nil {
 		return fmt.Errorf("jobs: scheduler shutdown: %w", err)
 	}
 	return nil
 }
 
-// NextRuns returns the next n firings of job after from, in the job's zone.
-// Two firings with the same wall-clock label (a fall-back hour) count once,
-// as the scheduler runs them once.
+// NextRuns returns the next n firings of job after from, in the job's zone,
+// as the scheduler runs them (see firings): a wall-clock time that a
+// fall-back hour repeats is listed once, and one that the spring-forward gap
+// skips is listed at the same distance after the gap (02:30 → 03:30).
 func NextRuns(job *config.Job, from time.Time, n int) ([]time.Time, error) {
-	c := gocron.NewDefaultCron(false)
-	if err := c.IsValid(crontab(job), job.Location, from); err != nil {
-		return nil, fmt.Errorf("jobs: %s: schedule %q: %w", job.Name, job.Schedule, err)
-	}
 	var out []time.Time
-	t := from
-	for len(out) < n {
-		next := c.Next(t)
-		if next.IsZero() {
-			break
+	err := firings(job, from, func(t time.Time) bool {
+		out = append(out, t)
+		return len(out) < n
+	})
+	return out, err
+}
+
+// LastFiring returns job's latest scheduled firing in (now-grace, now], as
+// the scheduler runs them (see NextRuns).
+func LastFiring(job *config.Job, now time.Time, grace time.Duration) (time.Time, bool, error) {
+	var last time.Time
+	err := firings(job, now.Add(-grace), func(t time.Time) bool {
+		if t.After(now) {
+			return false
 		}
-		next = next.In(job.Location)
-		if len(out) == 0 || !sameLabel(out[len(out)-1], next) {
-			out = append(out, next)
+		last = t
+		return true
+	})
+	return last, !last.IsZero(), err
+}
+
+// firings calls yield with job's firings after from, in order and in the
+// job's zone, until yield returns false. They are the firings gocron's
+// scheduler makes for a cron job in a scheduler of the job's zone with
+// DaylightSavingsTimeRunAfterTransition (cronJob.next in gocron v2.21): raw
+// cron times, less a repeat of the previous firing's wall-clock time, plus
+// the time of a day whose firing fell in the spring-forward gap, moved past
+// the gap. The walk starts two days before from, so that a firing the gap
+// moved is found whatever hour from has.
+func firings(job *config.Job, from time.Time, yield func(time.Time) bool) error {
+	c := gocron.NewDefaultCron(false)
+	if job.Location == nil {
+		return fmt.Errorf("jobs: %s: no time zone", job.Name)
+	}
+	if err := c.IsValid(crontab(job), job.Location, from); err != nil {
+		return fmt.Errorf("jobs: %s: schedule %q: %w", job.Name, job.Schedule, err)
+	}
+	t := from.In(job.Location).AddDate(0, 0, -2)
+	for range maxFiringSteps {
+		next := nextFiring(c, t)
+		if next.IsZero() {
+			return nil
+		}
+		if next.After(from) && !yield(next) {
+			return nil
 		}
 		t = next
 	}
-	return out, nil
+	return nil
 }
 
-// LastFiring returns job's latest scheduled firing in (now-grace, now].
-func LastFiring(job *config.Job, now time.Time, grace time.Duration) (time.Time, bool, error) {
-	c := gocron.NewDefaultCron(false)
-	from := now.Add(-grace)
-	if err := c.IsValid(crontab(job), job.Location, from); err != nil {
-		return time.Time{}, false, fmt.Errorf("jobs: %s: schedule %q: %w", job.Name, job.Schedule, err)
+// maxFiringSteps bounds a walk through the schedule: a minute-by-minute
+// cron over a long grace must not loop for ever.
+const maxFiringSteps = 100_000
+
+// nextFiring is gocron's cronJob.next with DaylightSavingsTimeRunAfterTransition
+// for a scheduler whose location is last's.
+func nextFiring(c gocron.Cron, last time.Time) time.Time {
+	next := c.Next(last)
+	if next.IsZero() {
+		return next
 	}
-	var last time.Time
-	for t := from; ; {
-		next := c.Next(t)
-		if next.IsZero() || next.After(now) {
-			break
+	if sameWall(last, next) {
+		// A fall-back hour repeats last's wall-clock time: run it once.
+		return c.Next(next)
+	}
+	loc := last.Location()
+	for day := last.AddDate(0, 0, 1); day.Before(next); day = day.AddDate(0, 0, 1) {
+		want := time.Date(day.Year(), day.Month(), day.Day(), next.Hour(), next.Minute(), next.Second(), 0, loc)
+		if sameClock(want, next) {
+			continue
 		}
-		last, t = next, next
+		// want fell in a gap: time.Date picked another offset. Move it to the
+		// same distance after the gap as the wall-clock time asked for.
+		offset := time.Duration(next.Hour()-want.Hour())*time.Hour +
+			time.Duration(next.Minute()-want.Minute())*time.Minute +
+			time.Duration(next.Second()-want.Second())*time.Second
+		if offset > 0 {
+			want = want.Add(offset)
+		}
+		if want.After(last) && want.Before(next) {
+			return want
+		}
 	}
-	return last, !last.IsZero(), nil
+	return next
 }
 
-func sameLabel(a, b time.Time) bool {
-	return a.Format("2006-01-02 15:04") == b.Format("2006-01-02 15:04")
+func sameClock(a, b time.Time) bool {
+	return a.Hour() == b.Hour() && a.Minute() == b.Minute() && a.Second() == b.Second()
+}
+
+func sameWall(a, b time.Time) bool {
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay() && sameClock(a, b)
 }
