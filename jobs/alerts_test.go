@@ -217,3 +217,29 @@ func TestAlertUnchangedWhileReportFails(t *testing.T) {
 	f, r = e.alertCounts(t)
 	assert.Equal(t, [2]int{2, 2}, [2]int{f, r})
 }
+
+func TestAlertEmailSubject(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, subject string
+		wantFiring    string // prefix of the firing subject
+	}{
+		{"default: the templates' summary", "", "[FIRING] chat-volume: "},
+		{"alerts.email.subject over the digest", "Chat volume {{.From}}", "[FIRING] Chat volume 2026-11-21: total_chats.chats below "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newRunEnv(t, day(19))
+			job := alertJob(t, e, 1)
+			job.Alerts.Email.Subject = tt.subject
+			e.fireAt(t, job, day(22)) // bad
+			e.fireAt(t, job, day(24)) // good
+			files := outboxFiles(t, e.outbox)
+			require.Len(t, files, 4)
+			c := countSubjects(files, tt.wantFiring, "[RESOLVED] ")
+			assert.Equal(t, 2, c[tt.wantFiring], "%v", files)
+			assert.Equal(t, 2, c["[RESOLVED] "], "%v", files)
+		})
+	}
+}

@@ -88,7 +88,11 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 				if err != nil {
 					return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
 				}
-				e := templates.Email{Subject: alertSubject(ev), Text: r.render.AlertText(ev), HTML: html}
+				subject, err := r.alertSubject(job, d, ev)
+				if err != nil {
+					return nil, nil, err
+				}
+				e := templates.Email{Subject: subject, Text: r.render.AlertText(ev), HTML: html}
 				for _, to := range job.Alerts.Email.To {
 					target := tag + "|email:" + to
 					if err := add(kindAlert, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
@@ -117,11 +121,23 @@ func (r *Runner) emailMessage(job string, firing time.Time, target, to string, e
 	return notify.Message{Channel: "email", Email: m}
 }
 
-func alertSubject(ev templates.AlertEvent) string {
-	if ev.State == Resolve.String() {
-		return fmt.Sprintf("[RESOLVED] %s: %s %s", ev.Job, ev.Metric, ev.Rule)
+// alertSubject is the subject of an alert email. It always starts with
+// [FIRING] or [RESOLVED] so that mail filters can sort on it; then comes the
+// job's alerts.email.subject rendered over the digest, with the threshold,
+// or else the templates' summary of the alert with its value.
+func (r *Runner) alertSubject(job *config.Job, d *digest.Digest, ev templates.AlertEvent) (string, error) {
+	if job.Alerts.Email.Subject == "" {
+		return r.render.AlertSubject(ev), nil
 	}
-	return fmt.Sprintf("[FIRING] %s: %s %s", ev.Job, ev.Metric, ev.Rule)
+	s, err := templates.Subject(d, job.Alerts.Email.Subject)
+	if err != nil {
+		return "", fmt.Errorf("jobs: %s: alert subject: %w", job.Name, err)
+	}
+	state := "[FIRING] "
+	if ev.State == Resolve.String() {
+		state = "[RESOLVED] "
+	}
+	return state + s + ": " + ev.Metric + " " + ev.Rule, nil
 }
 
 // stepAlerts evaluates every threshold of job on d against its stored state.

@@ -167,33 +167,32 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	// a half-recorded run would be taken over and built again.
 	wctx := context.WithoutCancel(ctx)
 	res := Result{Run: run}
-	d, err := r.Build(ctx, job, firing)
-	if err != nil {
+	fail := func(err error) (Result, error) {
 		r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
+		res.Run.Status, res.Run.Error = store.RunFailed, err.Error()
 		r.observe(job.Name, store.RunFailed, start)
 		return res, err
+	}
+	d, err := r.Build(ctx, job, firing)
+	if err != nil {
+		return fail(err)
 	}
 	res.Digest = d
 	ds, states, err := r.deliveries(wctx, job, firing, d, &res)
 	if err != nil {
-		r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
-		r.observe(job.Name, store.RunFailed, start)
-		return res, err
+		return fail(err)
 	}
 	if res.Queued, err = r.store.Enqueue(wctx, ds); err != nil {
-		err = fmt.Errorf("jobs: %s: queue: %w", job.Name, err)
-		r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
-		r.observe(job.Name, store.RunFailed, start)
-		return res, err
+		return fail(fmt.Errorf("jobs: %s: queue: %w", job.Name, err))
 	}
 	// Alert states are written after their messages are queued: a crash in
 	// between re-runs the firing, which steps the same transition again and
 	// queues the same keys, stored once.
 	for _, a := range states {
 		if err := r.store.PutAlert(wctx, a); err != nil {
-			err = fmt.Errorf("jobs: %s: alert state: %w", job.Name, err)
-			r.finish(wctx, log, run, store.RunFailed, err.Error(), nil)
-			return res, err
+			// The run is retryable as failed; its deliveries are queued
+			// and keyed, so the retry queues nothing twice.
+			return fail(fmt.Errorf("jobs: %s: alert state: %w", job.Name, err))
 		}
 	}
 	status, msg := store.RunOK, ""
@@ -207,7 +206,7 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	}
 	body, _ := json.Marshal(d)
 	r.finish(wctx, log, run, status, msg, body)
-	res.Run.Status = status
+	res.Run.Status, res.Run.Error = status, msg
 	r.observe(job.Name, status, start)
 	if res.Queued > 0 {
 		r.o.Wake()

@@ -205,6 +205,7 @@ func TestRunFailsWhenNoReportAnswers(t *testing.T) {
 			res, err := broken.Run(ctx, job, mondayNY, false)
 			require.Error(t, err)
 			assert.False(t, res.Skipped)
+			assert.Equal(t, store.RunFailed, res.Run.Status)
 			assert.NotContains(t, err.Error(), testKey)
 			assert.NotContains(t, err.Error(), "not-the-key")
 			runs, rerr := e.st.Runs(ctx, job.Name, 0)

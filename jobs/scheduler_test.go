@@ -436,3 +436,51 @@ func TestSchedulersShareOneFiring(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, ds, 1)
 }
+
+// Catch-up picks the firing the scheduler would have made on a DST day: the
+// first 01:30 of a fall-back night (not its repeat), and 03:30 for a 02:30
+// that the spring-forward gap skipped.
+func TestCatchUpDST(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	edt := time.FixedZone("EDT", -4*3600)
+	est := time.FixedZone("EST", -5*3600)
+	tests := []struct {
+		name     string
+		schedule string
+		ran      []time.Time // firings run before the restart
+		now      time.Time
+		want     []time.Time // firings recorded after it
+	}{
+		{"fall back, restarted inside the repeated hour", "30 1 * * *",
+			[]time.Time{time.Date(2026, 11, 1, 1, 30, 0, 0, edt)}, time.Date(2026, 11, 1, 1, 45, 0, 0, est),
+			[]time.Time{time.Date(2026, 11, 1, 1, 30, 0, 0, edt)}},
+		{"fall back, the first 01:30 missed", "30 1 * * *",
+			nil, time.Date(2026, 11, 1, 1, 45, 0, 0, est),
+			[]time.Time{time.Date(2026, 11, 1, 1, 30, 0, 0, edt)}},
+		{"spring forward, the moved 02:30 missed", "30 2 * * *",
+			nil, time.Date(2026, 3, 8, 4, 0, 0, 0, edt),
+			[]time.Time{time.Date(2026, 3, 8, 3, 30, 0, 0, edt)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e := newSchedEnv(t, tt.now)
+			job := dailyJob(t, "nightly", tt.schedule, "America/New_York")
+			for _, at := range tt.ran {
+				_, err := e.r.Run(ctx, &job, at, false)
+				require.NoError(t, err)
+			}
+			sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Grace: 6 * time.Hour})
+			require.NoError(t, err)
+			require.NoError(t, sc.CatchUp(ctx))
+			runs := e.runs(t, job.Name)
+			require.Len(t, runs, len(tt.want), "%v", runs)
+			for i, r := range runs {
+				assert.True(t, r.FiringAt.Equal(tt.want[i]), "ran %s, want %s", r.FiringAt.In(ny), tt.want[i])
+			}
+		})
+	}
+}
