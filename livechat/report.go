@@ -60,6 +60,8 @@ const (
 // ReportInfo describes one report endpoint.
 type ReportInfo struct {
 	Report Report
+	// Title is the report's name for people, e.g. "New tickets".
+	Title string
 	// Endpoint is the path below "reports/", the name used in errors,
 	// metrics and logs, e.g. "chats/ratings".
 	Endpoint string
@@ -81,26 +83,26 @@ const (
 
 // Reports lists every report in the order digests show them. Read-only.
 var Reports = []ReportInfo{
-	{Report: TotalChats, Endpoint: "chats/total_chats", Params: full},
-	{Report: Engagement, Endpoint: "chats/engagement", Params: full},
-	{Report: ChatRatings, Endpoint: "chats/ratings", Params: full},
-	{Report: ChatRanking, Endpoint: "chats/ratings/ranking", Params: dates | ParamGroup | ParamTag, Shape: ShapeRanking},
-	{Report: QueuedVisitors, Endpoint: "chats/queued_visitors", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy},
-	{Report: QueueWaitingTimes, Endpoint: "chats/queued_visitors/waiting_times", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy},
-	{Report: Availability, Endpoint: "availability", Params: dates | ParamTimezone | ParamGroup | ParamAgent, MinutesPerHour: true},
-	{Report: ChattingTime, Endpoint: "chats/chatting_time", Params: dates | ParamGroup | ParamAgent | ParamTag, MinutesPerHour: true},
-	{Report: ChatsFirstResponseTime, Endpoint: "chats/first_response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
-	{Report: ChatsResponseTime, Endpoint: "chats/response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
-	{Report: AgentsOccupancy, Endpoint: "chats/agents_occupancy", Params: ParamWeekday | dates, Shape: ShapeOccupancy},
-	{Report: Goals, Endpoint: "chats/goals", Params: full | ParamGoal},
-	{Report: Greetings, Endpoint: "chats/greetings", Params: dates | ParamTimezone | ParamGroup | ParamGoal | ParamGreeting | ParamGroupBy | ParamTag},
-	{Report: TicketsNew, Endpoint: "tickets/new_tickets", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
-	{Report: TicketsFirstResponseTime, Endpoint: "tickets/first_response_time", Params: full},
-	{Report: TicketsSolved, Endpoint: "tickets/solved_tickets", Params: full},
-	{Report: TicketsResolutionTime, Endpoint: "tickets/resolution_time", Params: full},
-	{Report: TicketSources, Endpoint: "tickets/ticket_sources", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
-	{Report: TicketRatings, Endpoint: "tickets/ratings", Params: full},
-	{Report: TicketRanking, Endpoint: "tickets/ratings/ranking", Params: dates | ParamGroup | ParamTag, Shape: ShapeRanking},
+	{Report: TotalChats, Title: "Total chats", Endpoint: "chats/total_chats", Params: full},
+	{Report: Engagement, Title: "Chat engagement", Endpoint: "chats/engagement", Params: full},
+	{Report: ChatRatings, Title: "Chat ratings", Endpoint: "chats/ratings", Params: full},
+	{Report: ChatRanking, Title: "Chat ranking", Endpoint: "chats/ratings/ranking", Params: dates | ParamGroup | ParamTag, Shape: ShapeRanking},
+	{Report: QueuedVisitors, Title: "Queued visitors", Endpoint: "chats/queued_visitors", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy},
+	{Report: QueueWaitingTimes, Title: "Queue waiting times", Endpoint: "chats/queued_visitors/waiting_times", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy},
+	{Report: Availability, Title: "Agent availability", Endpoint: "availability", Params: dates | ParamTimezone | ParamGroup | ParamAgent, MinutesPerHour: true},
+	{Report: ChattingTime, Title: "Chatting time", Endpoint: "chats/chatting_time", Params: dates | ParamGroup | ParamAgent | ParamTag, MinutesPerHour: true},
+	{Report: ChatsFirstResponseTime, Title: "Chat first response time", Endpoint: "chats/first_response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
+	{Report: ChatsResponseTime, Title: "Chat response time", Endpoint: "chats/response_time", Params: dates | ParamGroup | ParamAgent | ParamGroupBy | ParamTag},
+	{Report: AgentsOccupancy, Title: "Agent occupancy", Endpoint: "chats/agents_occupancy", Params: ParamWeekday | dates, Shape: ShapeOccupancy},
+	{Report: Goals, Title: "Goals", Endpoint: "chats/goals", Params: full | ParamGoal},
+	{Report: Greetings, Title: "Greetings", Endpoint: "chats/greetings", Params: dates | ParamTimezone | ParamGroup | ParamGoal | ParamGreeting | ParamGroupBy | ParamTag},
+	{Report: TicketsNew, Title: "New tickets", Endpoint: "tickets/new_tickets", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
+	{Report: TicketsFirstResponseTime, Title: "Ticket first response time", Endpoint: "tickets/first_response_time", Params: full},
+	{Report: TicketsSolved, Title: "Solved tickets", Endpoint: "tickets/solved_tickets", Params: full},
+	{Report: TicketsResolutionTime, Title: "Ticket resolution time", Endpoint: "tickets/resolution_time", Params: full},
+	{Report: TicketSources, Title: "Ticket sources", Endpoint: "tickets/ticket_sources", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
+	{Report: TicketRatings, Title: "Ticket ratings", Endpoint: "tickets/ratings", Params: full},
+	{Report: TicketRanking, Title: "Ticket ranking", Endpoint: "tickets/ratings/ranking", Params: dates | ParamGroup | ParamTag, Shape: ShapeRanking},
 }
 
 // Path is the endpoint's path below the API base URL, e.g. "reports/chats/ratings".

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"livechat-digest/digest"
+	"livechat-digest/livechat"
 )
 
 // Format is an output format of Render.
@@ -154,4 +155,12 @@ func title(s string) string {
 		return s
 	}
 	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// reportTitle is a report's heading, e.g. "New tickets".
+func reportTitle(r livechat.Report) string {
+	if i, ok := livechat.Lookup(r); ok && i.Title != "" {
+		return i.Title
+	}
+	return title(oneLine(string(r)))
 }

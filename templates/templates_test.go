@@ -393,7 +393,7 @@ func TestOverride(t *testing.T) {
 		require.NoError(t, err)
 		got, err := r.Render(fixture(), FormatText)
 		require.NoError(t, err)
-		assert.Equal(t, "custom weekly-support [Total chats][Chat ratings][Queue waiting times][Availability][Chats first response time][Goals][Tickets new]\n", string(got))
+		assert.Equal(t, "custom weekly-support [Total chats][Chat ratings][Queue waiting times][Agent availability][Chat first response time][Goals][New tickets]\n", string(got))
 		// The others stay embedded.
 		html, err := r.Render(fixture(), FormatHTML)
 		require.NoError(t, err)

@@ -145,7 +145,7 @@ func newDigestView(d *digest.Digest) *digestView {
 		if !ok {
 			i = len(v.Sections)
 			index[m.Report] = i
-			v.Sections = append(v.Sections, sectionView{Report: string(m.Report), Title: title(oneLine(string(m.Report)))})
+			v.Sections = append(v.Sections, sectionView{Report: string(m.Report), Title: reportTitle(m.Report)})
 		}
 		v.Sections[i].Rows = append(v.Sections[i].Rows, rowView{
 			Key:      oneLine(m.Key),
