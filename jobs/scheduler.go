@@ -91,13 +91,26 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 			byZone[job.Location.String()] = s
 			sc.zones = append(sc.zones, s)
 		}
-		_, err := s.NewJob(
-			gocron.CronJob(crontab(job), false),
-			gocron.NewTask(sc.fire, job),
+		first, err := NextRuns(job, o.Clock.Now(), 1)
+		if err != nil {
+			_ = sc.shutdownAll()
+			return nil, err
+		}
+		opts := []gocron.JobOption{
 			gocron.WithName(job.Name),
 			gocron.WithSingletonMode(gocron.LimitModeReschedule),
 			gocron.WithDaylightSavingsTimePolicy(gocron.DaylightSavingsTimeRunAfterTransition),
-		)
+		}
+		if len(first) == 1 {
+			// gocron moves a firing out of the spring-forward gap only when
+			// the firing before it was on an earlier day, so a scheduler
+			// started on the gap day before the gap would skip that day.
+			// Starting it at our own first firing (NextRuns follows the same
+			// rules) closes the hole; should Start come after that instant,
+			// CatchUp runs the firing and gocron plans the next one from it.
+			opts = append(opts, gocron.WithStartAt(gocron.WithStartDateTimePast(first[0])))
+		}
+		_, err = s.NewJob(gocron.CronJob(crontab(job), false), gocron.NewTask(sc.fire, job), opts...)
 		if err != nil {
 			_ = sc.shutdownAll()
 			return nil, fmt.Errorf("jobs: %s: schedule %q: %w", job.Name, job.Schedule, err)

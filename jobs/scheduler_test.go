@@ -152,6 +152,11 @@ func TestSchedulerDST(t *testing.T) {
 			day: [3]int{2026, 3, 8}, want: time.Date(2026, 3, 8, 3, 30, 0, 0, ny),
 		},
 		{
+			name: "spring forward, scheduler started on the gap day before 02:00", schedule: "30 2 * * *",
+			start: time.Date(2026, 3, 8, 0, 30, 0, 0, ny), until: time.Date(2026, 3, 9, 12, 0, 0, 0, ny),
+			day: [3]int{2026, 3, 8}, want: time.Date(2026, 3, 8, 3, 30, 0, 0, ny),
+		},
+		{
 			name: "fall back: 01:30 runs once, at 01:30 EDT", schedule: "30 1 * * *",
 			start: time.Date(2026, 10, 31, 12, 0, 0, 0, ny), until: time.Date(2026, 11, 2, 12, 0, 0, 0, ny),
 			day: [3]int{2026, 11, 1}, want: time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC),
