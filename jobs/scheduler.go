@@ -159,11 +159,11 @@ func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 }
 
 // Start runs, once each, the firings missed while the service was down that
-// are no older than the grace, then starts the schedule.
+// are no older than the grace, then starts the schedule. The schedule starts
+// even when a catch-up run failed (LiveChat down at start-up): the error
+// returned names those runs, and every later firing still fires.
 func (sc *Scheduler) Start(ctx context.Context) error {
-	if err := sc.CatchUp(ctx); err != nil {
-		return err
-	}
+	err := sc.CatchUp(ctx)
 	for _, s := range sc.zones {
 		s.Start()
 	}
@@ -172,7 +172,7 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 		sc.stopReaper, sc.reaperDone = cancel, make(chan struct{})
 		go sc.reap(rctx)
 	}
-	return nil
+	return err
 }
 
 // reap takes over, every ReapEvery, the runs whose owner died mid-run. The

@@ -489,3 +489,30 @@ func TestCatchUpDST(t *testing.T) {
 		})
 	}
 }
+
+// A catch-up run that fails (LiveChat down at start-up) is reported, and the
+// schedule runs all the same.
+func TestStartSchedulesEvenWhenCatchUpFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	nine := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	e := newSchedEnv(t, nine.Add(time.Hour))
+	job := dailyJob(t, "nightly", "0 9 * * *", "UTC")
+	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Grace: 6 * time.Hour})
+	require.NoError(t, err)
+	e.up.fail(failAll)
+	err = sc.Start(ctx)
+	t.Cleanup(func() { _ = sc.Shutdown() })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nightly")
+	e.up.fail(nil)
+
+	fired := e.stepUntil(t, sc, nine.Add(25*time.Hour))
+	require.Len(t, fired, 1)
+	runs := e.runs(t, job.Name)
+	require.Len(t, runs, 2)
+	assert.True(t, runs[0].FiringAt.Equal(nine.AddDate(0, 0, 1)))
+	assert.Equal(t, store.RunOK, runs[0].Status)
+	assert.Equal(t, store.RunFailed, runs[1].Status, "the failed catch-up stays failed, retryable")
+	assert.True(t, runs[1].CaughtUp)
+}
