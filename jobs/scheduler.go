@@ -152,8 +152,12 @@ func crontab(j *config.Job) string { return "CRON_TZ=" + j.Location.String() + "
 
 // fire is the gocron task of one job. gocron does not pass the scheduled
 // instant, so it is the clock's now rounded to the minute (FiringKey).
+// gocron cancels the task's context as soon as Shutdown begins, before it
+// waits for running tasks; a run in flight is finished instead (Shutdown
+// waits up to StopTimeout), so a digest being built at SIGTERM is still sent
+// rather than recorded as failed.
 func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
-	if _, err := sc.runner.Run(ctx, job, sc.o.Clock.Now(), false); err != nil {
+	if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, sc.o.Clock.Now(), false); err != nil {
 		sc.o.Logger.Error("run failed", "job", job.Name, "err", err)
 	}
 }
