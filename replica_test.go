@@ -1,0 +1,468 @@
+package main
+
+// The fault drill: serve replicas as separate processes sharing one
+// PostgreSQL schema, the simulator as upstream and an in-process SMTP server
+// that counts messages by Message-Id, so a digest sent twice is visible
+// (the outbox would hide it: its file name is stable per Message-Id).
+//
+// Cron has minute resolution, so each scenario waits for the next minute
+// boundary (at most 60 s) after its replicas are up. The two scenarios run
+// in parallel so they share that wait.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http/httptest"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to create and drop schemas
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/livechat/sim"
+	"livechat-digest/store"
+)
+
+const drillPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// TestReplicaDrill builds the binary once and runs the two scenarios of the
+// drill side by side.
+func TestReplicaDrill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the replica drill waits for a minute boundary; skipped with -short")
+	}
+	pgReachable(t)
+	bin := filepath.Join(t.TempDir(), "livechat-digest")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	t.Run("kill the replica mid-run", func(t *testing.T) {
+		t.Parallel()
+		testKillMidRun(t, bin)
+	})
+	t.Run("100 firings across 3 replicas", func(t *testing.T) {
+		t.Parallel()
+		testHundredFirings(t, bin)
+	})
+}
+
+// testKillMidRun fires one slow job, SIGKILLs the replica that took the
+// firing while it fetches, and checks that another replica takes it over
+// within a lease and the digest is delivered exactly once.
+func testKillMidRun(t *testing.T, bin string) {
+	// Two reports, one request at a time, 2 s per answer: a run takes ~4 s,
+	// well inside the 8 s lease, so only a dead owner loses it.
+	upstream := simServer(t, 2*time.Second)
+	mx := newMailCounter(t)
+	url := pgSchema(t)
+	jobs := `  - name: slow-digest
+    schedule: "* * * * *"
+    period: yesterday
+    compare: none
+    reports: [total_chats, chat_ratings]
+    email: {to: [leads@example.com]}
+`
+	cfg := drillConfig(t, upstream, mx.addr, url, "8s", 1, jobs)
+	reps := startReplicas(t, bin, cfg, 3)
+	firing := nextMinute(reps.readyAt)
+	st := openDrillStore(t, url)
+
+	// Wait for the firing's run row and find who holds it.
+	var run store.Run
+	waitUntil(t, firing.Add(30*time.Second), "the firing to be claimed", func() bool {
+		r, err := runAt(t, st, "slow-digest", firing)
+		if err != nil || r.Status != store.RunRunning {
+			return false
+		}
+		run = r
+		return true
+	})
+	victim := reps.byOwner(t, run.Owner)
+	t.Logf("firing %s taken by %s (pid %d); killing it mid-run", firing.Format(time.RFC3339), run.Owner, victim.Process.Pid)
+	require.NoError(t, victim.Process.Signal(syscall.SIGKILL))
+
+	// Another replica must finish the firing and send its one message.
+	var done store.Run
+	waitUntil(t, time.Now().Add(60*time.Second), "another replica to finish the firing", func() bool {
+		r, err := runAt(t, st, "slow-digest", firing)
+		if err != nil || r.Status == store.RunRunning {
+			return false
+		}
+		done = r
+		return true
+	})
+	assert.Equal(t, store.RunOK, done.Status, "run error: %s", done.Error)
+	assert.NotEqual(t, run.Owner, done.Owner, "the dead replica cannot have finished the run")
+	assert.GreaterOrEqual(t, done.Attempt, 2, "the firing was taken over")
+
+	id := "slow-digest." + firing.UTC().Format("20060102T1504Z")
+	waitUntil(t, time.Now().Add(60*time.Second), "the digest to be delivered", func() bool {
+		return deliveredAll(t, st, "slow-digest", firing)
+	})
+	got := mx.count(func(mid string) bool { return strings.HasPrefix(mid, id+".") })
+	assert.Equal(t, 1, got, "messages of the firing (Message-Id %s.*)", id)
+	assert.Empty(t, mx.duplicates(), "Message-Ids received more than once")
+}
+
+// testHundredFirings runs 100 jobs firing in the same minute across three
+// replicas and counts exactly 100 messages, each Message-Id once.
+func testHundredFirings(t *testing.T, bin string) {
+	upstream := simServer(t, 50*time.Millisecond)
+	mx := newMailCounter(t)
+	url := pgSchema(t)
+	var jobs strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&jobs, `  - name: job-%03d
+    schedule: "* * * * *"
+    period: yesterday
+    compare: none
+    reports: [total_chats, chat_ratings]
+    email: {to: [team-%03d@example.com]}
+`, i, i)
+	}
+	cfg := drillConfig(t, upstream, mx.addr, url, "30s", 4, jobs.String())
+	reps := startReplicas(t, bin, cfg, 3)
+	firing := nextMinute(reps.readyAt)
+	st := openDrillStore(t, url)
+	stamp := "." + firing.UTC().Format("20060102T1504Z") + "."
+	ofFiring := func(mid string) bool { return strings.Contains(mid, stamp) }
+
+	waitUntil(t, firing.Add(2*time.Minute), "100 messages of the firing", func() bool {
+		return mx.count(ofFiring) >= 100
+	})
+	// Every delivery of the firing is settled, so no further message of it
+	// can be on its way.
+	waitUntil(t, time.Now().Add(30*time.Second), "every delivery of the firing to be settled", func() bool {
+		for i := range 100 {
+			if !deliveredAll(t, st, fmt.Sprintf("job-%03d", i), firing) {
+				return false
+			}
+		}
+		return true
+	})
+	assert.Equal(t, 100, mx.count(ofFiring), "messages of firing %s", firing.Format(time.RFC3339))
+	assert.Empty(t, mx.duplicates(), "Message-Ids received more than once")
+
+	owners := map[string]int{}
+	for i := range 100 {
+		r, err := runAt(t, st, fmt.Sprintf("job-%03d", i), firing)
+		require.NoError(t, err)
+		assert.Contains(t, []string{store.RunOK, store.RunPartial}, r.Status, "job-%03d: %s", i, r.Error)
+		owners[r.Owner]++
+	}
+	t.Logf("runs per replica: %v", owners)
+}
+
+// ---- upstream, mail and store helpers ----
+
+func simServer(t *testing.T, latency time.Duration) string {
+	t.Helper()
+	s, err := sim.New(sim.Options{Seed: 7, Login: "drill@example.com", APIKey: "drill-key", Latency: latency})
+	require.NoError(t, err)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func pgReachable(t *testing.T) {
+	t.Helper()
+	db, err := sql.Open("pgx", drillPostgres+"&connect_timeout=3")
+	require.NoError(t, err)
+	defer db.Close()
+	if err := db.PingContext(t.Context()); err != nil {
+		t.Skipf("PostgreSQL not reachable at 127.0.0.1:5432 db test user postgres (the replica drill needs it): %v", err)
+	}
+}
+
+// pgSchema creates a fresh schema and returns a store URL whose
+// search_path points at it; the schema is dropped on cleanup.
+func pgSchema(t *testing.T) string {
+	t.Helper()
+	db, err := sql.Open("pgx", drillPostgres)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	schema := fmt.Sprintf("drill_%d_%d", os.Getpid(), time.Now().UnixNano())
+	_, err = db.ExecContext(t.Context(), `CREATE SCHEMA `+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = db.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`)
+	})
+	return drillPostgres + "&search_path=" + schema
+}
+
+func openDrillStore(t *testing.T, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func runAt(t *testing.T, st *store.Store, job string, firing time.Time) (store.Run, error) {
+	t.Helper()
+	runs, err := st.Runs(t.Context(), job, 0)
+	if err != nil {
+		return store.Run{}, err
+	}
+	for _, r := range runs {
+		if r.FiringAt.Equal(firing) {
+			return r, nil
+		}
+	}
+	return store.Run{}, store.ErrNotFound
+}
+
+// deliveredAll reports whether the firing's run finished and every
+// delivery it queued is sent.
+func deliveredAll(t *testing.T, st *store.Store, job string, firing time.Time) bool {
+	t.Helper()
+	r, err := runAt(t, st, job, firing)
+	if err != nil || r.Status == store.RunRunning {
+		return false
+	}
+	ds, err := st.Deliveries(t.Context(), store.DeliveryFilter{Job: job})
+	if err != nil {
+		return false
+	}
+	n := 0
+	for _, d := range ds {
+		if !d.FiringAt.Equal(firing) {
+			continue
+		}
+		n++
+		if d.Status != store.DeliverySent {
+			return false
+		}
+	}
+	return n > 0
+}
+
+// mailCounter is an SMTP server that counts arrivals by Message-Id.
+type mailCounter struct {
+	addr string
+	mu   sync.Mutex
+	byID map[string]int
+}
+
+func newMailCounter(t *testing.T) *mailCounter {
+	t.Helper()
+	m := &mailCounter{byID: map[string]int{}}
+	srv := smtp.NewServer(m)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	m.addr = l.Addr().String()
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return m
+}
+
+func (m *mailCounter) NewSession(*smtp.Conn) (smtp.Session, error) { return mailSession{m}, nil }
+
+func (m *mailCounter) count(match func(messageID string) bool) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, c := range m.byID {
+		if match(id) {
+			n += c
+		}
+	}
+	return n
+}
+
+func (m *mailCounter) duplicates() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	for id, c := range m.byID {
+		if c > 1 {
+			out[id] = c
+		}
+	}
+	return out
+}
+
+type mailSession struct{ m *mailCounter }
+
+func (mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (mailSession) Reset()                               {}
+func (mailSession) Logout() error                        { return nil }
+
+func (s mailSession) Data(r io.Reader) error {
+	msg, err := mail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	id := strings.Trim(msg.Header.Get("Message-Id"), "<>")
+	_, _ = io.Copy(io.Discard, msg.Body)
+	s.m.mu.Lock()
+	s.m.byID[id]++
+	s.m.mu.Unlock()
+	return nil
+}
+
+// ---- replicas ----
+
+// drillConfig writes a config for the replicas: the simulator at upstream,
+// SMTP at smtpAddr, the shared store, a short lease so a takeover is quick,
+// and no catch-up (only the scheduled firing runs).
+func drillConfig(t *testing.T, upstream, smtpAddr, storeURL, lease string, maxConcurrent int, jobs string) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(smtpAddr)
+	require.NoError(t, err)
+	cfg := fmt.Sprintf(`timezone: UTC
+livechat:
+  base_url: %s
+  login: drill@example.com
+  api_key: drill-key
+  max_concurrent: %d
+  retries: 2
+email:
+  from: "Drill <drill@example.com>"
+  smtp: {host: %s, port: %s, tls: none, timeout: 10s}
+server: {addr: "127.0.0.1:0"}
+store: {url: "%s"}
+delivery: {retry_for: 2m}
+scheduler: {catch_up_grace: 0s, lease: %s, reap_every: 1s}
+jobs:
+%s`, upstream, maxConcurrent, host, port, storeURL, lease, jobs)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	return path
+}
+
+type replicas struct {
+	cmds    []*exec.Cmd
+	readyAt time.Time // when the last replica said it was serving
+}
+
+var servingLine = regexp.MustCompile(`msg=serving .*owner=(\S+)`)
+
+// startReplicas starts n serve processes and waits until each says it is
+// serving (its scheduler is started). They are killed on cleanup; their
+// logs are kept in the test's temp dir and shown when the test fails.
+func startReplicas(t *testing.T, bin, cfg string, n int) *replicas {
+	t.Helper()
+	r := &replicas{}
+	ready := make(chan string, n)
+	dir := t.TempDir()
+	for i := range n {
+		cmd := exec.Command(bin, "serve", "--config", cfg)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+		logPath := filepath.Join(dir, "replica-"+strconv.Itoa(i)+".log")
+		logf, err := os.Create(logPath)
+		require.NoError(t, err)
+		cmd.Stdout = logf
+		cmd.Stderr = &logLines{w: logf, onLine: func(line string) {
+			if m := servingLine.FindStringSubmatch(line); m != nil {
+				ready <- m[1]
+			}
+		}}
+		require.NoError(t, cmd.Start())
+		r.cmds = append(r.cmds, cmd)
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+			logf.Close()
+			if t.Failed() {
+				b, _ := os.ReadFile(logPath)
+				t.Logf("replica %d (pid %d) log:\n%s", i, cmd.Process.Pid, tail(string(b), 4000))
+			}
+		})
+	}
+	deadline := time.After(60 * time.Second)
+	for range n {
+		select {
+		case <-ready:
+		case <-deadline:
+			t.Fatal("replicas did not start serving within 60s")
+		}
+	}
+	r.readyAt = time.Now()
+	return r
+}
+
+// byOwner finds the replica whose owner name (host/pid/random) is owner.
+func (r *replicas) byOwner(t *testing.T, owner string) *exec.Cmd {
+	t.Helper()
+	parts := strings.Split(owner, "/")
+	require.Len(t, parts, 3, "owner %q", owner)
+	pid, err := strconv.Atoi(parts[1])
+	require.NoError(t, err)
+	for _, c := range r.cmds {
+		if c.Process.Pid == pid {
+			return c
+		}
+	}
+	t.Fatalf("no replica has pid %d (owner %q)", pid, owner)
+	return nil
+}
+
+// nextMinute is the first firing of "* * * * *" after t.
+func nextMinute(t time.Time) time.Time { return t.UTC().Truncate(time.Minute).Add(time.Minute) }
+
+// waitUntil polls cond until it holds or deadline passes. The drill runs
+// real processes against a real clock, so it polls; deadlines are far above
+// the expected times and only catch a hang or a lost firing.
+func waitUntil(t *testing.T, deadline time.Time, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// logLines writes a replica's log to a file and passes each complete line
+// to onLine. exec copies the process's output into it from one goroutine
+// and Wait waits for that copy.
+type logLines struct {
+	w      io.Writer
+	buf    []byte
+	onLine func(string)
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l.onLine(string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+	return l.w.Write(p)
+}
