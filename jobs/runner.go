@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -22,6 +23,7 @@ import (
 type RunStore interface {
 	ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (store.Run, bool, error)
 	FinishRun(ctx context.Context, id int64, owner string, now time.Time, status, errMsg string, digest []byte) error
+	ExtendRun(ctx context.Context, id int64, owner string, until time.Time) error
 }
 
 // Queue takes rendered deliveries; a key already queued is not stored again.
@@ -173,7 +175,19 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 		r.observe(job.Name, store.RunFailed, start)
 		return res, err
 	}
-	d, err := r.Build(ctx, job, firing)
+	// The lease is renewed while the digest is built; if another replica
+	// took the firing over meanwhile (this one stalled past its lease), the
+	// build stops and this run queues nothing.
+	bctx, cancelBuild := context.WithCancel(ctx)
+	lost, stopLease := r.keepLease(wctx, run, cancelBuild)
+	d, err := r.Build(bctx, job, firing)
+	stopLease()
+	cancelBuild()
+	if lost() {
+		log.Warn("lease lost to another owner; leaving the firing to it")
+		r.observe(job.Name, "skipped", start)
+		return Result{Run: run, Skipped: true}, nil
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -213,6 +227,37 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	}
 	log.Info("run done", "status", status, "queued", res.Queued, "caught_up", caughtUp)
 	return res, nil
+}
+
+// keepLease renews run's lease every third of the lease until stop is
+// called. When the store says the lease is lost, it calls cancel and lost
+// reports true from then on.
+func (r *Runner) keepLease(ctx context.Context, run store.Run, cancel context.CancelFunc) (lost func() bool, stop func()) {
+	var gone atomic.Bool
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := r.o.Clock.NewTicker(r.o.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.Chan():
+			}
+			err := r.store.ExtendRun(ctx, run.ID, r.o.Owner, r.o.Clock.Now().Add(r.o.Lease))
+			if errors.Is(err, store.ErrLeaseLost) {
+				gone.Store(true)
+				cancel()
+				return
+			}
+			if err != nil {
+				r.o.Logger.Warn("renewing run lease failed", "job", run.Job, "err", err)
+			}
+		}
+	}()
+	return gone.Load, func() { close(done); <-finished }
 }
 
 func (r *Runner) finish(ctx context.Context, log *slog.Logger, run store.Run, status, msg string, body []byte) {

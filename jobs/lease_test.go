@@ -1,0 +1,81 @@
+package jobs
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/livechat"
+	"livechat-digest/store"
+)
+
+// stallingFetcher blocks every fetch until its context ends, like an
+// upstream that hangs; started is closed at the first fetch.
+type stallingFetcher struct{ started chan struct{} }
+
+func (f *stallingFetcher) Fetch(ctx context.Context, _ livechat.Report, _ livechat.Query) (any, error) {
+	select {
+	case <-f.started:
+	default:
+		close(f.started)
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestRunRenewsItsLeaseAndStopsWhenItIsTaken: while a run builds its digest
+// it keeps its lease; when another owner took the firing over anyway (this
+// one stalled past its lease), the run stops and queues nothing.
+func TestRunRenewsItsLeaseAndStopsWhenItIsTaken(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(at)
+	st := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	f := &stallingFetcher{started: make(chan struct{})}
+	r, err := NewRunner(f, newRenderer(t), st, RunnerOptions{Owner: "stalled", Clock: clock, From: testFrom, Lease: 30 * time.Second})
+	require.NoError(t, err)
+	job := weeklyJob(t)
+
+	type outcome struct {
+		res Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := r.Run(context.Background(), job, at, false)
+		done <- outcome{res, err}
+	}()
+	<-f.started
+	ctx := context.Background()
+
+	// One renewal: the lease now runs to 10s + 30s.
+	require.NoError(t, clock.BlockUntilContext(ctx, 1))
+	clock.Advance(10 * time.Second)
+	require.Eventually(t, func() bool {
+		runs, err := st.Runs(ctx, job.Name, 1)
+		return err == nil && len(runs) == 1 && runs[0].LeaseUntil.Equal(at.Add(40*time.Second))
+	}, 5*time.Second, 5*time.Millisecond, "the lease was not renewed")
+
+	// Another replica sees the lease expired (its clock is ahead) and takes over.
+	_, took, err := st.ClaimRun(ctx, job.Name, at, "rescuer", at.Add(41*time.Second), 30*time.Second, false)
+	require.NoError(t, err)
+	require.True(t, took)
+
+	// The stalled run's next renewal fails: it stops and queues nothing.
+	require.NoError(t, clock.BlockUntilContext(ctx, 1))
+	clock.Advance(10 * time.Second)
+	out := <-done
+	require.NoError(t, out.err)
+	assert.True(t, out.res.Skipped)
+	ds, err := st.Deliveries(ctx, store.DeliveryFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, ds)
+	runs, err := st.Runs(ctx, job.Name, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "rescuer", runs[0].Owner)
+}
