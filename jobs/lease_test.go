@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"livechat-digest/config"
 	"livechat-digest/livechat"
 	"livechat-digest/store"
 )
@@ -78,4 +79,29 @@ func TestRunRenewsItsLeaseAndStopsWhenItIsTaken(t *testing.T) {
 	runs, err := st.Runs(ctx, job.Name, 1)
 	require.NoError(t, err)
 	assert.Equal(t, "rescuer", runs[0].Owner)
+}
+
+// TestLateTaskRunsTheFiringItsLockClaimed: gocron takes the lock, then
+// starts the task; a task that starts 30 s late still runs the firing the
+// lock claimed, not the next minute's.
+func TestLateTaskRunsTheFiringItsLockClaimed(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, time.Date(2026, 11, 23, 14, 0, 10, 0, time.UTC))
+	job := weeklyJob(t)
+	l := NewLocker(e.st, "replica-1", e.clock, time.Minute)
+	sc, err := NewScheduler(e.runner, []config.Job{*job}, SchedulerOptions{Clock: e.clock, Locker: l})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sc.Shutdown() })
+	ctx := context.Background()
+
+	_, err = l.Lock(ctx, job.Name)
+	require.NoError(t, err)
+	e.clock.Advance(30 * time.Second) // 14:00:40 rounds to 14:01
+	sc.fire(ctx, job)
+
+	runs, err := e.st.Runs(ctx, job.Name, 10)
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	assert.Equal(t, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), runs[0].FiringAt)
+	assert.Equal(t, store.RunOK, runs[0].Status)
 }

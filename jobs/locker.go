@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -27,17 +28,32 @@ type locker struct {
 	owner string
 	clock clockwork.Clock
 	lease time.Duration
+	// claimed holds, per job, the firing this locker claimed last, so the
+	// task that gocron runs next uses that very firing even if it starts
+	// late enough for its own clock reading to round to another minute.
+	claimed sync.Map // job name → time.Time
+}
+
+// take returns and forgets the firing claimed for job.
+func (l *locker) take(job string) (time.Time, bool) {
+	v, ok := l.claimed.LoadAndDelete(job)
+	if !ok {
+		return time.Time{}, false
+	}
+	return v.(time.Time), true
 }
 
 func (l *locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	now := l.clock.Now()
-	_, ok, err := l.s.ClaimRun(ctx, job, FiringKey(now), l.owner, now, l.lease, false)
+	firing := FiringKey(now)
+	_, ok, err := l.s.ClaimRun(ctx, job, firing, l.owner, now, l.lease, false)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, ErrFiringTaken
 	}
+	l.claimed.Store(job, firing)
 	return noUnlock{}, nil
 }
 

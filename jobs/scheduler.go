@@ -157,7 +157,13 @@ func crontab(j *config.Job) string { return "CRON_TZ=" + j.Location.String() + "
 // waits up to StopTimeout), so a digest being built at SIGTERM is still sent
 // rather than recorded as failed.
 func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
-	if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, sc.o.Clock.Now(), false); err != nil {
+	firing := sc.o.Clock.Now()
+	if l, ok := sc.o.Locker.(*locker); ok {
+		if t, ok := l.take(job.Name); ok {
+			firing = t
+		}
+	}
+	if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, firing, false); err != nil {
 		sc.o.Logger.Error("run failed", "job", job.Name, "err", err)
 	}
 }
