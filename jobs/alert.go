@@ -48,10 +48,10 @@ func Step(prev store.AlertState, breached bool, value *float64, at time.Time, fo
 		return next, Quiet
 	}
 	next.Streak = 0
+	next.Since = time.Time{}
 	if prev.Firing {
 		next.Firing = false
 		return next, Resolve
 	}
-	next.Since = time.Time{}
 	return next, Quiet
 }

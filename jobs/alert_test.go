@@ -27,7 +27,7 @@ func TestStep(t *testing.T) {
 		{"ok stays ok", store.AlertState{}, false, 1, Quiet, false, 0, time.Time{}},
 		{"ok to breach fires", store.AlertState{}, true, 1, Fire, true, 1, t1},
 		{"breach stays quiet", store.AlertState{Firing: true, Streak: 1, Since: t0}, true, 1, Quiet, true, 2, t0},
-		{"breach to ok resolves", store.AlertState{Firing: true, Streak: 3, Since: t0}, false, 1, Resolve, false, 0, t0},
+		{"breach to ok resolves", store.AlertState{Firing: true, Streak: 3, Since: t0}, false, 1, Resolve, false, 0, time.Time{}},
 		{"for 3: first breach waits", store.AlertState{}, true, 3, Quiet, false, 1, time.Time{}},
 		{"for 3: second breach waits", store.AlertState{Streak: 1}, true, 3, Quiet, false, 2, time.Time{}},
 		{"for 3: third breach fires", store.AlertState{Streak: 2}, true, 3, Fire, true, 3, t1},

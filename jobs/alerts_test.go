@@ -243,3 +243,59 @@ func TestAlertEmailSubject(t *testing.T) {
 		})
 	}
 }
+
+// TestOlderFiringDoesNotMoveAlertStateBack: a firing evaluated after a newer
+// one (a late catch-up or takeover) neither fires nor resolves anything.
+func TestOlderFiringDoesNotMoveAlertStateBack(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, day(20))
+	job := alertJob(t, e, 1)
+	e.fireAt(t, job, day(23)) // bad: fires
+	e.fireAt(t, job, day(24)) // good: resolves
+	res, err := e.runner.Run(context.Background(), job, day(22), false) // bad, but older
+	require.NoError(t, err)
+	require.NoError(t, e.worker.Drain(context.Background()))
+	assert.Empty(t, res.Fired)
+	assert.Empty(t, res.Resolved)
+	firing, resolved := e.alertCounts(t)
+	assert.Equal(t, 2, firing) // one per recipient
+	assert.Equal(t, 2, resolved)
+	st, err := e.st.Alert(context.Background(), job.Name, AlertKey(job, Thresholds(job)[0]))
+	require.NoError(t, err)
+	assert.False(t, st.Firing)
+	assert.True(t, st.Since.IsZero())
+}
+
+// TestNullValueKeepsAlertState: while the value does not exist (no chats
+// answered yet today), a firing alert neither resolves nor re-fires.
+func TestNullValueKeepsAlertState(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, day(20))
+	cfg := parseConfig(t, `
+jobs:
+  - name: frt-watch
+    schedule: "0 9 * * *"
+    timezone: UTC
+    period: yesterday
+    compare: none
+    filters: {agent: nobody@example.com}
+    reports: [chats_first_response_time]
+    thresholds: [{metric: chats_first_response_time.seconds, above: 60}]
+    alerts: {email: {to: [oncall@example.com]}}
+`)
+	job, ok := cfg.Job("frt-watch")
+	require.True(t, ok)
+	prev := store.AlertState{Job: job.Name, Key: AlertKey(job, Thresholds(job)[0]), Firing: true, Since: day(19), Streak: 1, Updated: day(19)}
+	_, err := e.st.Record(context.Background(), nil, []store.AlertState{prev})
+	require.NoError(t, err)
+
+	res := e.fireAt(t, job, day(21)) // an agent with no chats: the mean is null
+	require.NotNil(t, res.Digest)
+	assert.Nil(t, res.Digest.Metrics["chats_first_response_time.seconds"].Current)
+	assert.Empty(t, res.Resolved)
+	assert.Empty(t, res.Fired)
+	st, err := e.st.Alert(context.Background(), job.Name, prev.Key)
+	require.NoError(t, err)
+	assert.True(t, st.Firing)
+	assert.True(t, st.Since.Equal(day(19)))
+}

@@ -141,8 +141,11 @@ func (r *Runner) alertSubject(job *config.Job, d *digest.Digest, ev templates.Al
 }
 
 // stepAlerts evaluates every threshold of job on d against its stored state.
-// A threshold whose report failed upstream is left as it is: a missing number
-// neither fires nor resolves an alert.
+// A threshold is left as it is when its number is missing (its report failed
+// upstream) or null (no chats answered yet today): an unknown value neither
+// fires nor resolves an alert. A firing older than the last one evaluated
+// (a catch-up or a takeover that ran late) is not allowed to move the state
+// back either.
 func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.AlertState, []templates.AlertEvent, error) {
 	var states []store.AlertState
 	var events []templates.AlertEvent
@@ -158,7 +161,13 @@ func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Ti
 		case err != nil:
 			return nil, nil, fmt.Errorf("jobs: %s: alert state: %w", job.Name, err)
 		}
+		if !prev.Updated.IsZero() && !firing.After(prev.Updated) {
+			continue
+		}
 		breached, value := digest.EvaluateOne(d, t)
+		if value == nil {
+			continue
+		}
 		next, tr := Step(prev, breached, value, firing, job.Thresholds[i].For)
 		states = append(states, next)
 		if tr == Quiet {

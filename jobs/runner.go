@@ -28,13 +28,13 @@ type RunStore interface {
 
 // Queue takes rendered deliveries; a key already queued is not stored again.
 type Queue interface {
-	Enqueue(ctx context.Context, ds []store.Delivery) (int, error)
+	// Record queues ds and stores the alert states in one transaction.
+	Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertState) (int, error)
 }
 
 // AlertStore keeps the state of each threshold between runs.
 type AlertStore interface {
 	Alert(ctx context.Context, job, key string) (store.AlertState, error)
-	PutAlert(ctx context.Context, a store.AlertState) error
 }
 
 // Store is everything a run writes.
@@ -196,18 +196,11 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	if err != nil {
 		return fail(err)
 	}
-	if res.Queued, err = r.store.Enqueue(wctx, ds); err != nil {
+	// Messages and the alert transitions they announce are saved together:
+	// a crash before the commit re-runs the firing, which steps the same
+	// transitions and queues the same keys; after it, nothing is redone.
+	if res.Queued, err = r.store.Record(wctx, ds, states); err != nil {
 		return fail(fmt.Errorf("jobs: %s: queue: %w", job.Name, err))
-	}
-	// Alert states are written after their messages are queued: a crash in
-	// between re-runs the firing, which steps the same transition again and
-	// queues the same keys, stored once.
-	for _, a := range states {
-		if err := r.store.PutAlert(wctx, a); err != nil {
-			// The run is retryable as failed; its deliveries are queued
-			// and keyed, so the retry queues nothing twice.
-			return fail(fmt.Errorf("jobs: %s: alert state: %w", job.Name, err))
-		}
 	}
 	status, msg := store.RunOK, ""
 	if len(d.Errors) > 0 {

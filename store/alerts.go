@@ -46,20 +46,29 @@ func (s *Store) PutAlert(ctx context.Context, a AlertState) error {
 	if a.Job == "" || a.Key == "" {
 		return fmt.Errorf("store: put alert %q %q: job and key are required", a.Job, a.Key)
 	}
+	if err := putAlert(ctx, s.rw, a); err != nil {
+		return fmt.Errorf("store: put alert %s %q: %w", a.Job, a.Key, err)
+	}
+	return nil
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func putAlert(ctx context.Context, db execer, a AlertState) error {
 	var value sql.NullFloat64
 	if a.Value != nil {
 		value = sql.NullFloat64{Float64: *a.Value, Valid: true}
 	}
-	_, err := s.rw.ExecContext(ctx, `INSERT INTO alert_states (`+alertColumns+`)
+	_, err := db.ExecContext(ctx, `INSERT INTO alert_states (`+alertColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (job, alert_key) DO UPDATE SET
 			firing = excluded.firing, since = excluded.since, streak = excluded.streak,
 			value = excluded.value, updated = excluded.updated`,
 		a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated))
-	if err != nil {
-		return fmt.Errorf("store: put alert %s %q: %w", a.Job, a.Key, err)
-	}
-	return nil
+	return err
 }
 
 // Alerts lists every stored alert state, by job and key.

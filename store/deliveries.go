@@ -48,39 +48,58 @@ func scanDelivery(sc scanner) (Delivery, error) {
 // NextAttemptAt defaults to CreatedAt; ID, Status, Attempts, the claim
 // fields and SentAt are ignored.
 func (s *Store) Enqueue(ctx context.Context, ds []Delivery) (int, error) {
+	return s.Record(ctx, ds, nil)
+}
+
+// Record enqueues ds (as Enqueue does) and stores the alert states in the
+// same transaction, so a run's messages and the alert transitions they
+// announce are saved together or not at all.
+func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertState) (int, error) {
 	for _, d := range ds {
 		if d.Key == "" || d.Job == "" || d.CreatedAt.IsZero() {
 			return 0, fmt.Errorf("store: enqueue %q: key, job and created_at are required", d.Key)
 		}
 	}
-	if len(ds) == 0 {
+	for _, a := range alerts {
+		if a.Job == "" || a.Key == "" {
+			return 0, fmt.Errorf("store: put alert %q %q: job and key are required", a.Job, a.Key)
+		}
+	}
+	if len(ds) == 0 && len(alerts) == 0 {
 		return 0, nil
 	}
 	added := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries
+		if len(ds) > 0 {
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries
 			(dedup_key, job, firing_at, kind, channel, target, payload, status, attempts, last_error, next_attempt_at, claimed_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9, '', $10)
 			ON CONFLICT (dedup_key) DO NOTHING`)
-		if err != nil {
-			return err
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, d := range ds {
+				next := d.NextAttemptAt
+				if next.IsZero() {
+					next = d.CreatedAt
+				}
+				res, err := stmt.ExecContext(ctx, d.Key, d.Job, msOrNull(d.FiringAt), d.Kind, d.Channel, d.Target,
+					d.Payload, DeliveryQueued, ms(next), ms(d.CreatedAt))
+				if err != nil {
+					return fmt.Errorf("%q: %w", d.Key, err)
+				}
+				n, err := res.RowsAffected()
+				if err != nil {
+					return fmt.Errorf("%q: %w", d.Key, err)
+				}
+				added += int(n)
+			}
 		}
-		defer stmt.Close()
-		for _, d := range ds {
-			next := d.NextAttemptAt
-			if next.IsZero() {
-				next = d.CreatedAt
+		for _, a := range alerts {
+			if err := putAlert(ctx, tx, a); err != nil {
+				return fmt.Errorf("alert %s %q: %w", a.Job, a.Key, err)
 			}
-			res, err := stmt.ExecContext(ctx, d.Key, d.Job, msOrNull(d.FiringAt), d.Kind, d.Channel, d.Target,
-				d.Payload, DeliveryQueued, ms(next), ms(d.CreatedAt))
-			if err != nil {
-				return fmt.Errorf("%q: %w", d.Key, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("%q: %w", d.Key, err)
-			}
-			added += int(n)
 		}
 		return nil
 	})

@@ -281,3 +281,36 @@ func TestDeliveriesFilter(t *testing.T) {
 		}
 	})
 }
+
+func TestRecordSavesDeliveriesAndAlertsTogether(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		v := 75.5
+		alert := AlertState{Job: "weekly", Key: "frt above 60", Firing: true, Since: t0, Streak: 1, Value: &v, Updated: t0}
+		n, err := s.Record(ctx, []Delivery{delivery("weekly|alert|a", t0)}, []AlertState{alert})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		got, err := s.Alert(ctx, "weekly", "frt above 60")
+		require.NoError(t, err)
+		assert.True(t, got.Firing)
+		assert.Equal(t, 75.5, *got.Value)
+
+		// A bad alert state saves neither part.
+		_, err = s.Record(ctx, []Delivery{delivery("weekly|alert|b", t0)}, []AlertState{{Job: "weekly"}})
+		require.Error(t, err)
+		ds, err := s.Deliveries(ctx, DeliveryFilter{})
+		require.NoError(t, err)
+		assert.Len(t, ds, 1)
+
+		// A cancelled transaction saves neither part.
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		alert.Firing = false
+		_, err = s.Record(cctx, []Delivery{delivery("weekly|alert|c", t0)}, []AlertState{alert})
+		require.Error(t, err)
+		got, err = s.Alert(ctx, "weekly", "frt above 60")
+		require.NoError(t, err)
+		assert.True(t, got.Firing)
+	})
+}
