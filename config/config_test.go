@@ -379,3 +379,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestChangePctNeedsAComparison(t *testing.T) {
+	t.Parallel()
+	cfg := `livechat: {base_url: builtin}
+jobs:
+  - name: a
+    schedule: "0 9 * * *"
+    compare: none
+    thresholds:
+      - {metric: total_chats.chats, above: 10}
+      - {metric: total_chats.chats, change_pct_below: -20}
+    alerts: {email: {to: [a@example.com]}}
+email: {from: r@example.com, outbox_dir: ./o}
+`
+	_, err := Parse("c.yaml", []byte(cfg), nil)
+	want := `c.yaml:8: job "a": a change_pct threshold needs a comparison, but compare is none`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+}

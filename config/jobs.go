@@ -140,6 +140,13 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 	if j.Compare == "" {
 		j.Compare = defaultCompare
 	}
+	if j.Compare == digest.NoCompare {
+		for _, t := range j.Thresholds {
+			if t.ChangePctAbove != nil || t.ChangePctBelow != nil {
+				d.errorf(t.Line, "%s: a change_pct threshold needs a comparison, but compare is none", path)
+			}
+		}
+	}
 	if !reportsGiven {
 		j.Reports = allReports()
 	}
