@@ -32,7 +32,7 @@ const (
 // ErrUnknownJob is wrapped by Answerer.Digest when no job has the name asked
 // for. Its text is shown to the user as it is, so the wrapping error should
 // list the jobs that exist.
-var ErrUnknownJob = errors.New("no such job")
+var ErrUnknownJob = errors.New("server: no such job")
 
 // Answerer computes what a slash command asks for. main implements it on top
 // of the jobs runner, the LiveChat client and the store, so that server needs
