@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +24,7 @@ func (a *app) reportCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("livechat-digest: --format: %v", err)
 			}
-			q, err := query.Parse("report " + strings.Join(args, " "))
+			q, err := query.ParseArgs(append([]string{"report"}, args...))
 			if err != nil {
 				return usageErr("livechat-digest: %v\n\n%s", err, query.HelpText)
 			}

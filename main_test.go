@@ -198,3 +198,10 @@ jobs:
 		}
 	}
 }
+
+func TestReportKeepsShellQuoting(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCLI(t, nil, "report", "total_chats", "yesterday", "tag=vip customers", "--format", "json", "--config", "config.yaml")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, `"total_chats.chats"`)
+}
