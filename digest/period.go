@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,8 +39,45 @@ func (p Period) String() string {
 	return string(p.Kind)
 }
 
+// Limits on an explicit period, so that a typo or a hostile range cannot
+// send a request the API refuses or make Build walk millions of days.
+const (
+	// MaxPeriodDays is the longest explicit period, counting both ends: two
+	// years including a leap day, the longest range the Reports API (and
+	// our simulator) accepts in one request.
+	MaxPeriodDays = 731
+	// MinYear and MaxYear bound the years of a plausible date. LiveChat
+	// keeps no data from before 2000, and a year past 2100 is a typo; both
+	// bounds are far from any real report, so they only catch mistakes
+	// (0001-01-01, 9999-12-31) before they reach the API.
+	MinYear = 2000
+	MaxYear = 2100
+)
+
+// PlausibleDate reports whether d is a real calendar day in a year from
+// MinYear to MaxYear.
+func PlausibleDate(d livechat.Date) bool {
+	return d.Year >= MinYear && d.Year <= MaxYear && d.AddDays(0) == d
+}
+
+// checkRange says what is wrong with the explicit range from..to, if
+// anything; callers put the period in front of its answer.
+func checkRange(from, to livechat.Date) error {
+	switch {
+	case !PlausibleDate(from):
+		return fmt.Errorf("%s is not a plausible date (want a day in %d..%d)", from, MinYear, MaxYear)
+	case !PlausibleDate(to):
+		return fmt.Errorf("%s is not a plausible date (want a day in %d..%d)", to, MinYear, MaxYear)
+	case to.Before(from):
+		return errors.New("ends before it starts")
+	case from.DaysUntil(to)+1 > MaxPeriodDays:
+		return fmt.Errorf("spans %d days; a range can span at most %d days", from.DaysUntil(to)+1, MaxPeriodDays)
+	}
+	return nil
+}
+
 // ParsePeriod reads a period name of the config ("last_week") or an explicit
-// range "YYYY-MM-DD..YYYY-MM-DD".
+// range "YYYY-MM-DD..YYYY-MM-DD" of at most MaxPeriodDays plausible days.
 func ParsePeriod(s string) (Period, error) {
 	switch k := PeriodKind(s); k {
 	case Today, Yesterday, Last7Days, LastWeek, MonthToDate, LastMonth:
@@ -51,8 +89,8 @@ func ParsePeriod(s string) (Period, error) {
 		if err1 != nil || err2 != nil {
 			return Period{}, fmt.Errorf("digest: period %q: dates must be YYYY-MM-DD..YYYY-MM-DD", s)
 		}
-		if t.Before(f) {
-			return Period{}, fmt.Errorf("digest: period %q ends before it starts", s)
+		if err := checkRange(f, t); err != nil {
+			return Period{}, fmt.Errorf("digest: period %q: %w", s, err)
 		}
 		return Period{Kind: Explicit, From: f, To: t}, nil
 	}
@@ -126,14 +164,15 @@ func (p Period) Range(at time.Time, loc *time.Location) DateRange {
 }
 
 // Validate reports whether p is a period Range can resolve: a known kind,
-// and for Explicit a range that does not end before it starts.
+// and for Explicit a range ParsePeriod would accept (plausible days, not
+// ending before it starts, at most MaxPeriodDays long).
 func (p Period) Validate() error {
 	switch p.Kind {
 	case Today, Yesterday, Last7Days, LastWeek, MonthToDate, LastMonth:
 		return nil
 	case Explicit:
-		if p.From.IsZero() || p.To.IsZero() || p.To.Before(p.From) {
-			return fmt.Errorf("digest: period %s is not a range of days", p)
+		if err := checkRange(p.From, p.To); err != nil {
+			return fmt.Errorf("digest: period %s: %w", p, err)
 		}
 		return nil
 	}

@@ -196,13 +196,72 @@ func TestCompareRange(t *testing.T) {
 
 func TestPeriodValidate(t *testing.T) {
 	t.Parallel()
-	assert.NoError(t, Period{Kind: LastWeek}.Validate())
-	assert.Error(t, Period{Kind: "fortnight"}.Validate())
-	assert.Error(t, Period{Kind: Explicit}.Validate())
-	assert.Error(t, Period{Kind: Explicit, From: date(t, "2026-02-02"), To: date(t, "2026-02-01")}.Validate())
-	assert.NoError(t, Period{Kind: Explicit, From: date(t, "2026-02-01"), To: date(t, "2026-02-01")}.Validate())
+	explicit := func(from, to livechat.Date) Period { return Period{Kind: Explicit, From: from, To: to} }
+	tests := []struct {
+		name    string
+		p       Period
+		wantErr string // "" means valid
+	}{
+		{"a kind", Period{Kind: LastWeek}, ""},
+		{"unknown kind", Period{Kind: "fortnight"}, "unknown period kind"},
+		{"explicit without dates", Period{Kind: Explicit}, "not a plausible date"},
+		{"reversed", explicit(date(t, "2026-02-02"), date(t, "2026-02-01")), "ends before it starts"},
+		{"one day", explicit(date(t, "2026-02-01"), date(t, "2026-02-01")), ""},
+		{"731 days", explicit(date(t, "2024-11-25"), date(t, "2026-11-25")), ""},
+		{"732 days", explicit(date(t, "2024-11-25"), date(t, "2026-11-26")), "a range can span at most 731 days"},
+		{"whole four-digit range", explicit(date(t, "0001-01-01"), date(t, "9999-12-31")), "not a plausible date"},
+		{"year 1999", explicit(date(t, "1999-12-31"), date(t, "2000-01-01")), "1999-12-31 is not a plausible date"},
+		{"first plausible day", explicit(date(t, "2000-01-01"), date(t, "2000-01-01")), ""},
+		{"last plausible day", explicit(date(t, "2100-12-31"), date(t, "2100-12-31")), ""},
+		{"year 2101", explicit(date(t, "2100-12-31"), date(t, "2101-01-01")), "2101-01-01 is not a plausible date"},
+		{"impossible day", explicit(livechat.Date{Year: 2026, Month: 2, Day: 30}, date(t, "2026-03-02")), "not a plausible date"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.p.Validate()
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Regexp(t, "^digest: ", err.Error())
+		})
+	}
 	assert.NoError(t, PreviousPeriod.Validate())
 	assert.Error(t, CompareMode("").Validate())
+}
+
+// TestParsePeriodLimits checks that ParsePeriod refuses what Validate
+// refuses, so config and Build agree.
+func TestParsePeriodLimits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		wantErr string
+	}{
+		{"2024-11-25..2026-11-25", ""},
+		{"2024-11-25..2026-11-26", `digest: period "2024-11-25..2026-11-26": spans 732 days; a range can span at most 731 days`},
+		{"0001-01-01..9999-12-31", `digest: period "0001-01-01..9999-12-31": 0001-01-01 is not a plausible date (want a day in 2000..2100)`},
+		{"2026-01-01..9999-12-31", "9999-12-31 is not a plausible date"},
+		{"1970-01-01..1970-01-02", "1970-01-01 is not a plausible date"},
+		{"2026-11-07..2026-11-01", `digest: period "2026-11-07..2026-11-01": ends before it starts`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			p, err := ParsePeriod(tt.in)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				assert.NoError(t, p.Validate())
+				assert.Equal(t, MaxPeriodDays, p.Range(time.Time{}, time.UTC).Days())
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
 }
 
 func TestDateRange(t *testing.T) {
@@ -218,7 +277,7 @@ func TestDateRange(t *testing.T) {
 }
 
 func FuzzParsePeriod(f *testing.F) {
-	for _, s := range []string{"last_week", "2026-01-01..2026-01-31", "2026-02-30..2026-03-01", "..", "today"} {
+	for _, s := range []string{"last_week", "2026-01-01..2026-01-31", "2026-02-30..2026-03-01", "..", "today", "0001-01-01..9999-12-31", "2024-11-25..2026-11-25"} {
 		f.Add(s)
 	}
 	at := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
@@ -233,6 +292,9 @@ func FuzzParsePeriod(f *testing.F) {
 		r := p.Range(at, time.UTC)
 		if r.To.Before(r.From) {
 			t.Fatalf("%q: range %v ends before it starts", s, r)
+		}
+		if r.Days() > MaxPeriodDays {
+			t.Fatalf("%q: range %v spans %d days", s, r, r.Days())
 		}
 		if c := CompareRange(PreviousPeriod, r); c == nil || !c.To.Before(r.From) || c.Days() < 28 && c.Days() != r.Days() {
 			t.Fatalf("%q: previous of %v is %v", s, r, c)

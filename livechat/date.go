@@ -65,11 +65,36 @@ func (d Date) Compare(e Date) int {
 }
 
 // DaysUntil returns the number of calendar days from d to e (negative if e is
-// before d).
-func (d Date) DaysUntil(e Date) int {
-	a := time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC)
-	b := time.Date(e.Year, e.Month, e.Day, 12, 0, 0, 0, time.UTC)
-	return int(b.Sub(a).Hours() / 24)
+// before d). It counts with integer arithmetic on the proleptic Gregorian
+// calendar rather than subtracting time.Times: a time.Duration saturates at
+// about 292 years, which once made far-apart dates come out wrong. Months
+// outside 1..12 and days outside the month are normalized as time.Date does.
+func (d Date) DaysUntil(e Date) int { return e.dayNumber() - d.dayNumber() }
+
+// dayNumber returns the days from 1970-01-01 to d (Howard Hinnant's
+// days_from_civil, with d's month normalized first).
+func (d Date) dayNumber() int {
+	y, m := d.Year, int(d.Month)-1
+	q := floorDiv(m, 12)
+	y, m = y+q, m-q*12+1 // m in 1..12
+	if m <= 2 {
+		y-- // the computation's year starts in March, so leap days come last
+	}
+	era := floorDiv(y, 400)
+	yoe := y - era*400                           // [0, 399]
+	mp := (m + 9) % 12                           // March = 0 … February = 11
+	doy := (153*mp + 2) / 5                      // [0, 365], day 1 of the month
+	doe := yoe*365 + yoe/4 - yoe/100 + doy       // [0, 146096]
+	return era*146097 + doe - 719468 + d.Day - 1 // 719468: 0000-03-01 to 1970-01-01
+}
+
+// floorDiv is a/b rounded towards minus infinity, for b > 0.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
 }
 
 // Weekday returns the day of the week of d.

@@ -47,7 +47,8 @@
 //	last week, last_week, previous week       (Monday–Sunday)
 //	this month, month_to_date, month to date, mtd
 //	last month, last_month, previous month
-//	YYYY-MM-DD..YYYY-MM-DD, or a single YYYY-MM-DD day
+//	YYYY-MM-DD..YYYY-MM-DD, or a single YYYY-MM-DD day: years 2000 to
+//	2100, at most 731 days (digest.MinYear, MaxYear, MaxPeriodDays)
 //
 // "this week" is not accepted: digest has no such period kind.
 //

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"livechat-digest/digest"
 	"livechat-digest/query"
 )
 
@@ -17,6 +18,8 @@ func FuzzParse(f *testing.F) {
 		"report chats tag=“a  b” last 7d",
 		"report chats agent=<@U123>",
 		"report chats 2026-11-07..2026-11-01",
+		"report all 0001-01-01..9999-12-31",
+		"report all 2024-11-25..2026-11-25",
 		"report chats tag=<mailto:<mailto:a|b>|c> tag=&amp;amp;",
 		"report chats tag=“x tags=\"a,b\" agent=<https://x.io|a@x.io>",
 	} {
@@ -26,6 +29,12 @@ func FuzzParse(f *testing.F) {
 		c, err := query.Parse(text)
 		if err != nil {
 			return
+		}
+		if c.Period.Kind == digest.Explicit {
+			// What the grammar accepts, digest (and the API) must accept too.
+			if err := c.Period.Validate(); err != nil {
+				t.Fatalf("Parse(%q) accepted period %v: %v", text, c.Period, err)
+			}
 		}
 		s := c.String()
 		again, err := query.Parse(s)

@@ -98,7 +98,10 @@ func matchPeriod(toks []string) (digest.PeriodKind, int) {
 	return best, n
 }
 
-// parseRange reads "YYYY-MM-DD..YYYY-MM-DD" or a single "YYYY-MM-DD".
+// parseRange reads "YYYY-MM-DD..YYYY-MM-DD" or a single "YYYY-MM-DD", within
+// digest's limits: plausible years and at most digest.MaxPeriodDays days.
+// The limits are checked here too, not only by digest, so that the person
+// typing gets words meant for them instead of digest's config wording.
 func parseRange(s string) (digest.Period, error) {
 	from, to, isRange := strings.Cut(s, "..")
 	if !isRange {
@@ -111,10 +114,21 @@ func parseRange(s string) (digest.Period, error) {
 		return digest.Period{}, errorf("bad date %q in period %q (want YYYY-MM-DD..YYYY-MM-DD)", from, s)
 	case err2 != nil:
 		return digest.Period{}, errorf("bad date %q in period %q (want YYYY-MM-DD..YYYY-MM-DD)", to, s)
+	case !digest.PlausibleDate(f):
+		return digest.Period{}, errorf("%s is not a plausible date (want a year from %d to %d)", f, digest.MinYear, digest.MaxYear)
+	case !digest.PlausibleDate(t):
+		return digest.Period{}, errorf("%s is not a plausible date (want a year from %d to %d)", t, digest.MinYear, digest.MaxYear)
 	case t.Before(f):
 		return digest.Period{}, errorf("period %q ends before it starts", s)
+	case f.DaysUntil(t)+1 > digest.MaxPeriodDays:
+		return digest.Period{}, errorf("period %q is %d days long; a range can span at most %d days", s, f.DaysUntil(t)+1, digest.MaxPeriodDays)
 	}
-	return digest.Period{Kind: digest.Explicit, From: f, To: t}, nil
+	p := digest.Period{Kind: digest.Explicit, From: f, To: t}
+	if err := p.Validate(); err != nil {
+		// Only a digest limit this grammar does not know about gets here.
+		return digest.Period{}, errorf("period %q cannot be reported on", s)
+	}
+	return p, nil
 }
 
 // reportWords are the names a report position accepts, for suggestions.

@@ -56,6 +56,9 @@ func TestParsePeriods(t *testing.T) {
 		"2026-11-01..2026-11-01": explicit("2026-11-01", "2026-11-01"),
 		"2026-11-05":             explicit("2026-11-05", "2026-11-05"),
 		"2024-02-29..2024-03-01": explicit("2024-02-29", "2024-03-01"),
+		"2024-11-25..2026-11-25": explicit("2024-11-25", "2026-11-25"), // 731 days, the most
+		"2000-01-01":             explicit("2000-01-01", "2000-01-01"),
+		"2100-12-31":             explicit("2100-12-31", "2100-12-31"),
 	}
 	for text, want := range tests {
 		t.Run(text, func(t *testing.T) {
@@ -210,6 +213,11 @@ func TestParseErrors(t *testing.T) {
 		{"lone number", "report ratings 7 days", `bad date "7"`},
 		{"reversed range", "report ratings 2026-11-07..2026-11-01", `period "2026-11-07..2026-11-01" ends before it starts`},
 		{"two periods", "report ratings today last week", `two periods: "today" and "last week"`},
+		{"range too long", "report ratings 2024-11-25..2026-11-26", `period "2024-11-25..2026-11-26" is 732 days long; a range can span at most 731 days`},
+		{"whole four-digit range", "report all 0001-01-01..9999-12-31", `0001-01-01 is not a plausible date (want a year from 2000 to 2100)`},
+		{"year 1999", "report ratings 1999-12-31..2000-01-02", `1999-12-31 is not a plausible date`},
+		{"year 2101", "report ratings 2101-01-01", `2101-01-01 is not a plausible date`},
+		{"implausible end", "report ratings 2026-01-01..9999-12-31", `9999-12-31 is not a plausible date`},
 		{"duplicate agent", "report ratings agent=a@x.io agent=b@x.io", `agent is given twice`},
 		{"duplicate agent same", "report ratings agent=a@x.io agent=a@x.io", `agent is given twice`},
 		{"duplicate group", "report ratings group=1 group=2", `group is given twice (1 and 2)`},
