@@ -63,7 +63,9 @@ type Spec struct {
 //
 // Reports are fetched concurrently and independently: a report that fails
 // becomes an entry of Digest.Errors and the rest of the digest still stands.
-// Build fails only for a bad Spec, or when no report at all answered.
+// Build fails for a bad Spec, when no report at all answered, and when ctx
+// is done by the time the fetches finish: a digest missing the reports the
+// cancellation stopped would otherwise be sent as if it were complete.
 func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -85,6 +87,12 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 		})
 	}
 	_ = g.Wait() // the goroutines never return an error
+	if err := ctx.Err(); err != nil {
+		// Reports stopped by the cancellation would show up as failed
+		// reports of a digest that looks final. A run cut short produces
+		// nothing; its firing is the caller's to retry or drop.
+		return nil, fmt.Errorf("digest: job %q: %w", s.Job, err)
+	}
 
 	d := &Digest{
 		Job:      s.Job,
@@ -105,9 +113,6 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 		}
 	}
 	if len(failures) == len(reports) {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("digest: job %q: %w", s.Job, err)
-		}
 		return nil, fmt.Errorf("digest: job %q: no report answered: %w", s.Job, errors.Join(failures...))
 	}
 	d.Breaches = Evaluate(d, s.Thresholds)

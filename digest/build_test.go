@@ -517,6 +517,33 @@ func TestBuildFailures(t *testing.T) {
 		assert.Nil(t, d)
 		assert.ErrorIs(t, err, context.Canceled)
 	})
+	t.Run("cancelled while some reports are in flight", func(t *testing.T) {
+		t.Parallel()
+		_, c := newFixture(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		answering := []livechat.Report{livechat.TotalChats, livechat.ChatRatings}
+		var answered sync.WaitGroup
+		answered.Add(len(answering))
+		f := fetchFunc(func(ctx context.Context, r livechat.Report, q livechat.Query) (any, error) {
+			if slices.Contains(answering, r) {
+				defer answered.Done()
+				return c.Fetch(ctx, r, q)
+			}
+			// This report is in flight: the others have answered, then the
+			// run is cancelled (shutdown, a lost lease) before it answers.
+			answered.Wait()
+			cancel()
+			<-ctx.Done()
+			return nil, fmt.Errorf("livechat: %s: %w", r, ctx.Err())
+		})
+		s := fixtureSpec(t)
+		s.Reports = append(slices.Clone(answering), livechat.Greetings)
+		d, err := Build(ctx, f, s)
+		assert.Nil(t, d, "a cut-short run must not produce a digest that looks final")
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.ErrorContains(t, err, `digest: job "fixture"`)
+	})
 	t.Run("only the asked reports", func(t *testing.T) {
 		t.Parallel()
 		f, c := newFixture(t)
@@ -552,6 +579,13 @@ func TestBuildFailures(t *testing.T) {
 			assert.Zero(t, f.count(), "a bad spec fetches nothing")
 		})
 	}
+}
+
+// fetchFunc adapts a function to Fetcher.
+type fetchFunc func(ctx context.Context, r livechat.Report, q livechat.Query) (any, error)
+
+func (f fetchFunc) Fetch(ctx context.Context, r livechat.Report, q livechat.Query) (any, error) {
+	return f(ctx, r, q)
 }
 
 // TestDigestJSONShape checks the contract's shape where it is easy to get
