@@ -7,8 +7,19 @@
 //	claim (Queue.Claim, with a lease)
 //	  → dedup (never send a delivery this worker already sent, even when
 //	    recording it as sent failed)
+//	  → lease check (hand the delivery back unsent when its claim would not
+//	    outlast the send's timeout plus recording the outcome)
 //	  → send once (a Sender)
 //	  → mark sent / retry / failed (the one retry stage, in Worker)
+//
+// A claim takes a whole batch, but the batch goes out over time, so a
+// delivery near its end may come up when the claim is almost over. A worker
+// never starts a send its claim might not cover: another worker may claim
+// the delivery the moment the lease runs out, and both would send it.
+// Instead it hands the delivery back (due at once, the attempt not
+// counted), together with the rest of that target's deliveries so their
+// order holds, and whoever claims it next sends it under a fresh lease.
+// SendTimeout is therefore kept to at most half the lease.
 //
 // A Sender only knows how to send once. It reports failure as an error and,
 // separately, whether that error can be retried (see Error, Permanent,

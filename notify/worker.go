@@ -32,6 +32,12 @@ var ErrDeliveryFailed = errors.New("notify: delivery failed")
 // began: a message that went out must be recorded as sent.
 const markTimeout = 5 * time.Second
 
+// Notes stored as a delivery's last error when it is handed back unsent.
+const (
+	noteShutdown = "interrupted by shutdown before it was sent"
+	noteLease    = "handed back unsent: too little of the claim was left for a send"
+)
+
 // maxErrorLen bounds the error text kept in the store.
 const maxErrorLen = 1000
 
@@ -67,10 +73,15 @@ type WorkerOptions struct {
 	// Clock is the only source of "now"; default the real clock.
 	Clock clockwork.Clock
 	// Lease is how long a claim lasts before another worker may take the
-	// delivery over; default 2m.
+	// delivery over; default 2m. A delivery is only sent while its claim
+	// still covers SendTimeout plus the time to record the outcome; one
+	// whose claim ran low while earlier ones in the batch were sent is
+	// handed back unsent, due at once, and claimed again with a fresh lease
+	// (see Worker).
 	Lease time.Duration
-	// SendTimeout bounds one send; default half the Lease, and never more
-	// than the Lease, so a slow send ends before someone else claims it.
+	// SendTimeout bounds one send; default half the Lease, and never more:
+	// a fresh claim must leave room for at least one send plus recording,
+	// or nothing would ever go out.
 	SendTimeout time.Duration
 	// RetryFor is how long after a delivery was created it is still tried;
 	// default 30m. After that a failure marks it failed.
@@ -80,7 +91,9 @@ type WorkerOptions struct {
 	BaseBackoff, MaxBackoff time.Duration
 	// Poll is how often Run looks for due deliveries; default 15s.
 	Poll time.Duration
-	// Batch is how many deliveries one claim takes; default 20.
+	// Batch is how many deliveries one claim takes; default 20. A batch
+	// that cannot be sent within one Lease is not a problem for
+	// correctness: what is left is handed back and claimed again.
 	Batch int
 	// Concurrency is how many targets are sent to at once; one target's
 	// deliveries always go one after another, in claim order. Default 4.
@@ -95,12 +108,29 @@ type WorkerOptions struct {
 // Worker is the retry stage: it claims due deliveries, sends each once and
 // records the outcome. It is safe for concurrent use, though one Run per
 // Worker is the intended use.
+//
+// A claim covers a whole batch, but its deliveries go out over time (a few
+// targets at once, one after another within a target), so later ones may
+// come up when the claim is nearly over. Sending then would race the next
+// claimant: once the lease runs out another worker (a replica, or `run`
+// against the same database) claims the delivery and sends it too. So
+// before each send the worker checks that the claim still covers the
+// send's timeout plus recording the outcome; if not, it hands the delivery
+// back to the queue unsent (MarkRetry, attempts unchanged, due now), and
+// with it the rest of that target's deliveries so their order holds. Whoever
+// claims it next, this worker included, does so with a fresh lease. Handing
+// back needs nothing from the store beyond the Queue methods, unlike
+// renewing each claim, and a delivery is never sent by a worker whose
+// claim may already have passed to another.
 type Worker struct {
 	q       Queue
 	senders map[string]Sender
 	opts    WorkerOptions
 	log     *slog.Logger
 	wake    chan struct{}
+	// recordMargin is the part of a claim kept back after a send's timeout
+	// for recording its outcome before the claim runs out.
+	recordMargin time.Duration
 
 	mu sync.Mutex
 	// sent holds deliveries that went out but whose MarkSent failed. Should
@@ -146,10 +176,9 @@ func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker,
 	if opts.Lease == 0 {
 		opts.Lease = 2 * time.Minute
 	}
-	if opts.SendTimeout == 0 {
+	if opts.SendTimeout == 0 || opts.SendTimeout > opts.Lease/2 {
 		opts.SendTimeout = opts.Lease / 2
 	}
-	opts.SendTimeout = min(opts.SendTimeout, opts.Lease)
 	if opts.RetryFor == 0 {
 		opts.RetryFor = 30 * time.Minute
 	}
@@ -182,6 +211,9 @@ func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker,
 		log:     logger.With("component", "notify"),
 		wake:    make(chan struct{}, 1),
 		sent:    make(map[int64]time.Time),
+		// At most a tenth of the lease, so that with SendTimeout at half
+		// of it a fresh claim always leaves room for a send.
+		recordMargin: min(markTimeout, opts.Lease/10),
 	}, nil
 }
 
@@ -268,6 +300,7 @@ const (
 	outcomeRetry
 	outcomeFailed
 	outcomeInterrupted
+	outcomeHandedBack
 )
 
 // runOnce is one pass of the pipeline: claim → (per delivery) dedup → send
@@ -281,6 +314,13 @@ func (w *Worker) runOnce(ctx context.Context) (roundResult, error) {
 	}
 	if len(ds) == 0 {
 		return res, nil
+	}
+	for i := range ds {
+		// The store always sets it; a Queue that does not gets the
+		// lease this worker asked for.
+		if ds[i].ClaimedUntil.IsZero() {
+			ds[i].ClaimedUntil = now.Add(w.opts.Lease)
+		}
 	}
 
 	// One target's deliveries go in order (an alert's "resolved" after its
@@ -304,8 +344,12 @@ func (w *Worker) runOnce(ctx context.Context) (roundResult, error) {
 	for _, k := range keys {
 		group := groups[k]
 		g.Go(func() error {
+			// Once one delivery to this target is handed back, sending a
+			// later one under this claim would overtake it.
+			handBack := false
 			for _, d := range group {
-				o, err := w.handle(ctx, d)
+				o, err := w.handle(ctx, d, handBack)
+				handBack = handBack || o == outcomeHandedBack
 				mu.Lock()
 				res.handled++
 				if o == outcomeFailed {
@@ -323,9 +367,10 @@ func (w *Worker) runOnce(ctx context.Context) (roundResult, error) {
 	return res, errors.Join(errs...)
 }
 
-// handle takes one claimed delivery through dedup, send and record. The
+// handle takes one claimed delivery through dedup, lease check, send and
+// record; with handBack it is not sent but handed back after dedup. The
 // returned error is about recording the outcome only.
-func (w *Worker) handle(ctx context.Context, d store.Delivery) (outcome, error) {
+func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (outcome, error) {
 	attempt := d.Attempts + 1
 	log := w.log.With(
 		slog.Int64("delivery_id", d.ID),
@@ -354,6 +399,13 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery) (outcome, error) 
 		return w.release(mctx, ctx, log, d, ctx.Err())
 	}
 
+	// lease check: the send must end, at its timeout, with time left to
+	// record it while the claim is still ours. Otherwise the claim could
+	// run out mid-send and another worker send the same message.
+	if handBack || !w.claimCovers(d, w.opts.Clock.Now()) {
+		return w.handBack(mctx, ctx, log, d)
+	}
+
 	// send
 	msg, err := Decode(d.Payload)
 	var sender Sender
@@ -369,6 +421,7 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery) (outcome, error) 
 		err = Permanent(err)
 	}
 	if err == nil {
+		// The lease check above makes this end before the claim does.
 		sctx, scancel := context.WithTimeout(ctx, w.opts.SendTimeout)
 		err = sender.Send(sctx, msg)
 		scancel()
@@ -434,21 +487,62 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery) (outcome, error) 
 	return outcomeRetry, nil
 }
 
+// claimCovers reports whether d's claim lasts, from now, for a whole send
+// (up to SendTimeout) and for recording its outcome.
+func (w *Worker) claimCovers(d store.Delivery, now time.Time) bool {
+	return !now.Add(w.opts.SendTimeout + w.recordMargin).After(d.ClaimedUntil)
+}
+
 // release hands a delivery whose send was cut short by shutdown back to the
 // queue, due at once and without counting the attempt, so another replica
 // (or the next start) need not wait for the lease to run out. If even that
 // fails, the lease expires and the delivery is claimed again then.
 func (w *Worker) release(mctx, ctx context.Context, log *slog.Logger, d store.Delivery, cause error) (outcome, error) {
 	now := w.opts.Clock.Now()
-	msg := "interrupted by shutdown before it was sent"
-	if d.LastError != "" {
-		msg += "; before that: " + d.LastError
-	}
+	msg := handBackNote(noteShutdown, d.LastError)
 	if merr := w.q.MarkRetry(mctx, d.ID, w.opts.Owner, d.Attempts, now, storedError(errors.New(msg))); merr != nil {
 		return outcomeInterrupted, fmt.Errorf("notify: delivery %d: release after shutdown: %w", d.ID, merr)
 	}
 	log.LogAttrs(ctx, slog.LevelDebug, "send interrupted by shutdown, left queued", slog.String("error", cause.Error()))
 	return outcomeInterrupted, nil
+}
+
+// handBack returns a delivery this worker will not send under its current
+// claim to the queue, due at once and without counting an attempt, so that
+// it is claimed again (by this worker or another) with a fresh lease
+// instead of waiting for this one to run out. If recording that fails, the
+// lease runs out and the delivery is claimed again then; either way it was
+// not sent here.
+func (w *Worker) handBack(mctx, ctx context.Context, log *slog.Logger, d store.Delivery) (outcome, error) {
+	now := w.opts.Clock.Now()
+	msg := handBackNote(noteLease, d.LastError)
+	if merr := w.q.MarkRetry(mctx, d.ID, w.opts.Owner, d.Attempts, now, storedError(errors.New(msg))); merr != nil {
+		return outcomeHandedBack, fmt.Errorf("notify: delivery %d: hand back unsent: %w", d.ID, merr)
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "claim too short to send, handed back",
+		slog.Time("claimed_until", d.ClaimedUntil))
+	return outcomeHandedBack, nil
+}
+
+// handBackNote is the last error stored for a delivery handed back unsent:
+// the reason, then the error of the last real attempt. Earlier notes are
+// dropped so that hand-back after hand-back does not nest them.
+func handBackNote(note, last string) string {
+	for {
+		cut := false
+		for _, n := range []string{noteShutdown, noteLease} {
+			if rest, ok := strings.CutPrefix(last, n); ok {
+				last, cut = strings.TrimPrefix(rest, "; before that: "), true
+			}
+		}
+		if !cut {
+			break
+		}
+	}
+	if last == "" {
+		return note
+	}
+	return note + "; before that: " + last
 }
 
 func (w *Worker) alreadySent(d store.Delivery) (time.Time, bool) {
