@@ -2,6 +2,7 @@ package livechat
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -320,10 +321,57 @@ type cleanError struct {
 func (e *cleanError) Error() string { return e.msg }
 func (e *cleanError) Unwrap() error { return e.err }
 
-// redact removes the API key and the basic-auth token from s.
+// minFragment is the shortest piece of a secret, cut off at the edge of an
+// excerpt, that redact removes. Shorter pieces say next to nothing about the
+// secret, and matching them would blank out innocent text.
+const minFragment = 4
+
+// redacted replaces a secret, or a piece of one, in errors and excerpts.
+const redacted = "<redacted>"
+
+// secrets returns the forms in which the credentials can come back to us in
+// an answer or a transport error: the API key itself, and the basic-auth
+// token base64(login:key) that every request carries in its Authorization
+// header (a proxy or a debugging upstream may echo the header), padded and
+// unpadded, in the standard and the URL alphabet. Longer forms come first,
+// so a padded token is replaced whole.
+func (c *Client) secrets() []string {
+	if c.apiKey == "" {
+		return nil
+	}
+	cred := []byte(c.login + ":" + c.apiKey)
+	return []string{
+		base64.StdEncoding.EncodeToString(cred),
+		base64.URLEncoding.EncodeToString(cred),
+		base64.RawStdEncoding.EncodeToString(cred),
+		base64.RawURLEncoding.EncodeToString(cred),
+		c.apiKey,
+	}
+}
+
+// redact removes the API key and the basic-auth token from s, which may be a
+// piece cut out of a longer answer (an error excerpt, which can start or end
+// inside a secret): besides whole occurrences it removes the longest start
+// and the longest end of s that lie inside a secret, if at least
+// minFragment long.
 func (c *Client) redact(s string) string {
-	if c.apiKey != "" {
-		s = strings.ReplaceAll(s, c.apiKey, "<redacted>")
+	secrets := c.secrets()
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, redacted)
+	}
+	for _, sec := range secrets {
+		for n := len(s); n >= minFragment; n-- {
+			if strings.Contains(sec, s[:n]) {
+				s = redacted + s[n:]
+				break
+			}
+		}
+		for n := len(s); n >= minFragment; n-- {
+			if strings.Contains(sec, s[len(s)-n:]) {
+				s = s[:len(s)-n] + redacted
+				break
+			}
+		}
 	}
 	return s
 }
