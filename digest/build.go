@@ -51,7 +51,8 @@ type Spec struct {
 //
 // Requests are economical: one request per bucketed report, grouped by day,
 // spanning the current and the compare range together and split locally by
-// each bucket's day; one request per ranking for the current range; and one
+// each bucket's day (a span longer than MaxPeriodDays, which the API
+// refuses, goes out in two pieces); one request per ranking for the current range; and one
 // agents_occupancy request per distinct weekday of the current and compare
 // days (the endpoint answers one weekday at a time). A full digest of a week
 // compared with the week before therefore makes 17 + 2 + 7 = 26 requests.
@@ -174,7 +175,10 @@ type task struct {
 	err    error
 }
 
-// plan lists the requests for reports: see Build for the economy.
+// plan lists the requests for reports: see Build for the economy. A span
+// longer than the API takes in one request (a long explicit period with its
+// compare range) is asked for in consecutive pieces of at most
+// MaxPeriodDays; the pieces do not overlap, so no day is counted twice.
 func plan(reports []livechat.Report, cur DateRange, prev *DateRange, base livechat.Query) []task {
 	span := cur
 	if prev != nil {
@@ -185,6 +189,7 @@ func plan(reports []livechat.Report, cur DateRange, prev *DateRange, base livech
 			span.To = prev.To
 		}
 	}
+	pieces := split(span, MaxPeriodDays)
 	var tasks []task
 	for _, r := range reports {
 		info, _ := livechat.Lookup(r)
@@ -194,18 +199,56 @@ func plan(reports []livechat.Report, cur DateRange, prev *DateRange, base livech
 			q.From, q.To = cur.From, cur.To
 			tasks = append(tasks, task{report: r, query: q})
 		case livechat.ShapeOccupancy:
-			for _, w := range weekdays(cur, prev) {
-				q.From, q.To, q.Weekday = w.first, w.last, w.name
-				tasks = append(tasks, task{report: r, query: q})
+			for _, piece := range pieces {
+				var in []DateRange
+				if prev != nil {
+					if p, ok := intersect(*prev, piece); ok {
+						in = append(in, p)
+					}
+				}
+				if c, ok := intersect(cur, piece); ok {
+					in = append(in, c)
+				}
+				for _, w := range weekdays(in...) {
+					q.From, q.To, q.Weekday = w.first, w.last, w.name
+					tasks = append(tasks, task{report: r, query: q})
+				}
 			}
 		default:
 			// Always by day, even for one day: hour buckets would do too,
 			// but days are what the split and the charts need.
-			q.From, q.To, q.GroupBy = span.From, span.To, livechat.ByDay
-			tasks = append(tasks, task{report: r, query: q})
+			for _, piece := range pieces {
+				q.From, q.To, q.GroupBy = piece.From, piece.To, livechat.ByDay
+				tasks = append(tasks, task{report: r, query: q})
+			}
 		}
 	}
 	return tasks
+}
+
+// split cuts r into consecutive ranges of at most n days.
+func split(r DateRange, n int) []DateRange {
+	var out []DateRange
+	for from := r.From; !from.After(r.To); from = from.AddDays(n) {
+		to := from.AddDays(n - 1)
+		if to.After(r.To) {
+			to = r.To
+		}
+		out = append(out, DateRange{From: from, To: to})
+	}
+	return out
+}
+
+// intersect returns the days a and b share, and false when they share none.
+func intersect(a, b DateRange) (DateRange, bool) {
+	r := a
+	if b.From.After(r.From) {
+		r.From = b.From
+	}
+	if b.To.Before(r.To) {
+		r.To = b.To
+	}
+	return r, !r.To.Before(r.From)
 }
 
 type weekdaySpan struct {
@@ -215,12 +258,12 @@ type weekdaySpan struct {
 
 var weekdayNames = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
-// weekdays returns, for each weekday that occurs among the days of cur and
-// prev, the first and last such day, in order of first occurrence.
-func weekdays(cur DateRange, prev *DateRange) []weekdaySpan {
+// weekdays returns, for each weekday that occurs among the days of ranges,
+// the first and last such day, in order of first occurrence.
+func weekdays(ranges ...DateRange) []weekdaySpan {
 	var out []weekdaySpan
 	idx := map[time.Weekday]int{}
-	visit := func(r DateRange) {
+	for _, r := range ranges {
 		for d := r.From; !d.After(r.To); d = d.AddDays(1) {
 			wd := d.Weekday()
 			i, ok := idx[wd]
@@ -237,10 +280,6 @@ func weekdays(cur DateRange, prev *DateRange) []weekdaySpan {
 			}
 		}
 	}
-	if prev != nil {
-		visit(*prev)
-	}
-	visit(cur)
 	return out
 }
 
@@ -284,9 +323,14 @@ func (d *Digest) add(r livechat.Report, tasks []task, cur DateRange, prev *DateR
 	if !ok {
 		return fmt.Errorf("digest: %s: no aggregation for this report", r)
 	}
-	rs, err := extract(mine[0].answer)
-	if err != nil {
-		return fmt.Errorf("digest: %s: %w", r, err)
+	// One answer per piece of the span; the pieces do not overlap.
+	var rs []row
+	for _, t := range mine {
+		part, err := extract(t.answer)
+		if err != nil {
+			return fmt.Errorf("digest: %s: %w", r, err)
+		}
+		rs = append(rs, part...)
 	}
 	agg, err := aggregate(r, rs, cur, prev)
 	if err != nil {

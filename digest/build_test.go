@@ -581,6 +581,34 @@ func TestBuildFailures(t *testing.T) {
 	}
 }
 
+func TestSplit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		r    string
+		n    int
+		want []string
+	}{
+		{"one day", "2026-11-01..2026-11-01", 731, []string{"2026-11-01..2026-11-01"}},
+		{"exactly n", "2024-11-25..2026-11-25", 731, []string{"2024-11-25..2026-11-25"}},
+		{"one day over", "2024-11-25..2026-11-26", 731, []string{"2024-11-25..2026-11-25", "2026-11-26..2026-11-26"}},
+		{"twice the limit", "2022-11-24..2026-11-24", 731, []string{"2022-11-24..2024-11-23", "2024-11-24..2026-11-24"}},
+		{"small pieces", "2026-11-01..2026-11-07", 3, []string{"2026-11-01..2026-11-03", "2026-11-04..2026-11-06", "2026-11-07..2026-11-07"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			from, to, _ := strings.Cut(tt.r, "..")
+			for _, p := range split(DateRange{From: date(t, from), To: date(t, to)}, tt.n) {
+				require.LessOrEqual(t, p.Days(), tt.n)
+				got = append(got, p.From.String()+".."+p.To.String())
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
 // fetchFunc adapts a function to Fetcher.
 type fetchFunc func(ctx context.Context, r livechat.Report, q livechat.Query) (any, error)
 

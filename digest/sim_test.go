@@ -55,3 +55,40 @@ func TestBuildSimulatorConsistency(t *testing.T) {
 	}
 	assert.Greater(t, *week.Metrics["availability.hours"].Current, 0.0)
 }
+
+// TestBuildLongestPeriod builds the longest explicit period, compared with
+// the equally long period before it, from the simulator, which (like the
+// API) refuses a request spanning more than MaxPeriodDays: every report must
+// still answer, so no request may span the current and compare ranges
+// together when they exceed the limit.
+func TestBuildLongestPeriod(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	s, err := sim.New(sim.Options{Seed: 7, Login: "login", APIKey: "key", Now: func() time.Time { return at }})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/sim/", http.StripPrefix("/sim", s))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := livechat.New(srv.URL+"/sim", "login", "key",
+		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1))
+	require.NoError(t, err)
+
+	for _, compare := range []CompareMode{PreviousPeriod, SameWeekdayLastWeek} {
+		t.Run(string(compare), func(t *testing.T) {
+			t.Parallel()
+			p, err := ParsePeriod("2024-11-22..2026-11-22")
+			require.NoError(t, err)
+			require.Equal(t, MaxPeriodDays, p.Range(at, time.UTC).Days())
+			d, err := Build(t.Context(), c, Spec{Job: "two-years", Location: time.UTC, Period: p, Compare: compare, At: at})
+			require.NoError(t, err)
+			assert.Empty(t, d.Errors)
+			assert.Len(t, d.Metrics, len(Catalogue))
+			chats := d.Metrics["total_chats.chats"]
+			require.NotNil(t, chats.Current)
+			require.NotNil(t, chats.Previous)
+			assert.Greater(t, *chats.Current, 0.0)
+			require.NotNil(t, d.Metrics["agents_occupancy.peak"].Current)
+		})
+	}
+}
