@@ -15,7 +15,7 @@ package config
 //	  rate_limit: 10                 requests per second to the API; default 10
 //	  burst: 30                      rate limiter burst; default 3 × rate_limit rounded up, so one full
 //	                                 digest (26 requests) leaves at once while the sustained rate stays rate_limit
-//	  max_concurrent: 16             requests in flight at once; default 16
+//	  max_concurrent: 32             requests in flight at once; default 32, above a full digest's 26
 //	  timeout: 30s                   per request; default 30s
 //	  retries: 4                     attempts per request, the first included; default 4
 //	  cache_ttl: 1m                  identical requests (endpoint, range, filters) within this reuse one

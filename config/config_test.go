@@ -43,7 +43,7 @@ func TestLoadContractExample(t *testing.T) {
 		t.Errorf("file/timezone: %q %q %v", c.File, c.Timezone, c.Location)
 	}
 	wantLC := LiveChat{BaseURL: "https://api.livechatinc.com", Login: "me@example.com", APIKey: "lc-key-Zq81",
-		Seed: 1, RateLimit: 10, Burst: 30, MaxConcurrent: 16, Timeout: Duration(30 * time.Second), Retries: 4,
+		Seed: 1, RateLimit: 10, Burst: 30, MaxConcurrent: 32, Timeout: Duration(30 * time.Second), Retries: 4,
 		CacheTTL: Duration(time.Minute)}
 	if diff := cmp.Diff(wantLC, c.LiveChat); diff != "" {
 		t.Errorf("livechat (-want +got):\n%s", diff)

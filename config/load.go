@@ -19,7 +19,7 @@ const (
 	defaultTimezone      = "UTC"
 	defaultSeed          = 1
 	defaultRateLimit     = 10
-	defaultMaxConcurrent = 16
+	defaultMaxConcurrent = 32
 	defaultBurstFactor   = 3 // burst = rate_limit × this: a full digest's 26 requests leave at once at the default rate
 	defaultCacheTTL      = Duration(time.Minute)
 	defaultTimeout       = Duration(30 * time.Second)
