@@ -35,25 +35,16 @@ func (a *app) reportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			client, stop, err := upstream(cfg, a.logger(slog.LevelWarn), nil)
-			if err != nil {
-				return failed(err)
-			}
-			defer stop()
-			r, err := renderer(cfg)
+			p, err := a.wire(cmd.Context(), cfg, wireOpts{level: slog.LevelWarn})
 			if err != nil {
 				return err
 			}
-			d, err := digest.Build(cmd.Context(), client, query.Spec(q, cfg.Location, time.Now()))
+			defer p.close()
+			d, err := digest.Build(cmd.Context(), p.client, query.Spec(q, cfg.Location, time.Now()))
 			if err != nil {
 				return failed(fmt.Errorf("livechat-digest: report: %w", err))
 			}
-			out, err := r.Render(d, f)
-			if err != nil {
-				return failed(err)
-			}
-			_, err = a.stdout.Write(out)
-			return err
+			return a.print(p.render, d, f)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "json, text, html or slack")

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
 
 	"livechat-digest/config"
@@ -61,20 +60,20 @@ func (a *app) runCmd() *cobra.Command {
 // dryRun builds the digest and prints it; it touches no store and sends
 // nothing.
 func (a *app) dryRun(ctx context.Context, cfg *config.Config, job *config.Job, at time.Time, f templates.Format) error {
-	log := a.logger(slog.LevelWarn)
-	client, stop, err := upstream(cfg, log, nil)
-	if err != nil {
-		return failed(err)
-	}
-	defer stop()
-	r, err := renderer(cfg)
+	p, err := a.wire(ctx, cfg, wireOpts{level: slog.LevelWarn})
 	if err != nil {
 		return err
 	}
-	d, err := digest.Build(ctx, client, jobs.Spec(job, at))
+	defer p.close()
+	d, err := digest.Build(ctx, p.client, jobs.Spec(job, at))
 	if err != nil {
 		return failed(fmt.Errorf("livechat-digest: %s: %w", job.Name, err))
 	}
+	return a.print(p.render, d, f)
+}
+
+// print writes d to stdout in format f.
+func (a *app) print(r *templates.Renderer, d *digest.Digest, f templates.Format) error {
 	out, err := r.Render(d, f)
 	if err != nil {
 		return failed(err)
@@ -86,38 +85,12 @@ func (a *app) dryRun(ctx context.Context, cfg *config.Config, job *config.Job, a
 // runJob runs the firing through the store and the delivery queue, then
 // sends what it queued. A firing that already ran sends nothing new.
 func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, at time.Time) error {
-	log := a.logger(slog.LevelWarn)
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return failed(err)
-	}
-	defer st.Close()
-	client, stop, err := upstream(cfg, log, nil)
-	if err != nil {
-		return failed(err)
-	}
-	defer stop()
-	r, err := renderer(cfg)
+	p, err := a.wire(ctx, cfg, wireOpts{level: slog.LevelWarn, send: true})
 	if err != nil {
 		return err
 	}
-	snd, err := senders(cfg)
-	if err != nil {
-		return usageErr("livechat-digest: %v", err)
-	}
-	owner := ownerName()
-	clock := clockwork.NewRealClock()
-	worker, err := notify.NewWorker(st, snd, notify.WorkerOptions{Owner: owner, Clock: clock,
-		RetryFor: time.Duration(cfg.Delivery.RetryFor), Logger: log.With("component", "notify")})
-	if err != nil {
-		return failed(err)
-	}
-	runner, err := jobs.NewRunner(client, r, st, jobs.RunnerOptions{Owner: owner, Clock: clock,
-		From: cfg.Email.From, Logger: log.With("component", "jobs")})
-	if err != nil {
-		return failed(err)
-	}
-	res, err := runner.Run(ctx, job, at, false)
+	defer p.close()
+	res, err := p.runner.Run(ctx, job, at, false)
 	if err != nil {
 		return failed(err)
 	}
@@ -125,7 +98,7 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 	if res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: already %s; nothing new to send\n", job.Name, firing, res.Run.Status)
 	}
-	sent, pending, err := a.deliver(ctx, st, worker, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
+	sent, pending, err := a.deliver(ctx, p.store, p.worker, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
 	if err != nil {
 		return failed(err)
 	}

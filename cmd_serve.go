@@ -10,14 +10,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"livechat-digest/config"
 	"livechat-digest/jobs"
-	"livechat-digest/notify"
 	"livechat-digest/server"
 	"livechat-digest/store"
 )
@@ -41,59 +39,31 @@ func (a *app) serveCmd() *cobra.Command {
 // Shutdown order: stop accepting HTTP, stop the scheduler (it waits for
 // running jobs), drain the delivery worker, then close the store.
 func (a *app) serve(ctx context.Context, cfg *config.Config) error {
-	log := a.logger(slog.LevelInfo)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := server.NewMetrics(reg)
-
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return failed(err)
-	}
-	defer st.Close()
-	client, stopSim, err := upstream(cfg, log, metrics.Upstream)
-	if err != nil {
-		return failed(err)
-	}
-	defer stopSim()
-	r, err := renderer(cfg)
+	p, err := a.wire(ctx, cfg, wireOpts{level: slog.LevelInfo, send: true, metrics: metrics})
 	if err != nil {
 		return err
 	}
-	snd, err := senders(cfg)
-	if err != nil {
-		return usageErr("livechat-digest: %v", err)
-	}
-	owner := ownerName()
-	clock := clockwork.NewRealClock()
-	if n, err := st.RequeueFailed(ctx, clock.Now()); err != nil {
+	defer p.close()
+	log, st := p.log, p.store
+	if n, err := st.RequeueFailed(ctx, p.clock.Now()); err != nil {
 		return failed(err)
 	} else if n > 0 {
 		log.Info("requeued failed deliveries", "count", n)
 	}
-	worker, err := notify.NewWorker(st, snd, notify.WorkerOptions{Owner: owner, Clock: clock,
-		RetryFor: time.Duration(cfg.Delivery.RetryFor), Logger: log.With("component", "notify"),
-		Observe: metrics.Delivery})
-	if err != nil {
-		return failed(err)
-	}
-	runner, err := jobs.NewRunner(client, r, st, jobs.RunnerOptions{Owner: owner, Clock: clock,
-		From: cfg.Email.From, Wake: worker.Notify, Logger: log.With("component", "jobs"), Observe: metrics.JobRun,
-		Lease: time.Duration(cfg.Scheduler.Lease)})
-	if err != nil {
-		return failed(err)
-	}
 	lease := time.Duration(cfg.Scheduler.Lease)
-	sched, err := jobs.NewScheduler(runner, cfg.Jobs, jobs.SchedulerOptions{Clock: clock,
+	sched, err := jobs.NewScheduler(p.runner, cfg.Jobs, jobs.SchedulerOptions{Clock: p.clock,
 		Grace: time.Duration(cfg.Scheduler.CatchUpGrace), Logger: log.With("component", "scheduler"),
-		Locker: jobs.NewLocker(st, owner, clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery)})
+		Locker: jobs.NewLocker(st, p.owner, p.clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery)})
 	if err != nil {
 		return failed(err)
 	}
 	srv, err := server.New(server.Options{
 		SigningSecret: cfg.Slack.SigningSecret.Reveal(),
-		Answerer:      answerer{cfg: cfg, runner: runner, fetch: client, store: st},
-		Renderer:      r,
+		Answerer:      answerer{cfg: cfg, runner: p.runner, fetch: p.client, store: st},
+		Renderer:      p.render,
 		Health:        st.Ping,
 		Metrics:       metrics,
 		Gatherer:      reg,
@@ -113,7 +83,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	workerDone := make(chan error, 1)
-	go func() { workerDone <- worker.Run(workCtx) }()
+	go func() { workerDone <- p.worker.Run(workCtx) }()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpSrv.Serve(l) }()
 	bg.Add(1)
@@ -122,7 +92,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	if err := sched.Start(ctx); err != nil {
 		log.Error("catch-up failed", "err", err)
 	}
-	log.Info("serving", "addr", l.Addr().String(), "jobs", len(cfg.Jobs), "owner", owner)
+	log.Info("serving", "addr", l.Addr().String(), "jobs", len(cfg.Jobs), "owner", p.owner)
 
 	select {
 	case <-ctx.Done():
@@ -139,12 +109,14 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	if err := sched.Shutdown(); err != nil {
 		log.Warn("scheduler shutdown", "err", err)
 	}
-	if err := worker.Drain(sctx); err != nil {
-		log.Debug("drain cut short; deliveries stay queued", "err", err)
-	}
+	// One worker per owner at a time: stop the polling one, then drain
+	// what is due with the shutdown's time bound.
 	stopWork()
 	<-workerDone
 	bg.Wait()
+	if err := p.worker.Drain(sctx); err != nil {
+		log.Debug("drain cut short; deliveries stay queued", "err", err)
+	}
 	return nil
 }
 

@@ -11,12 +11,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"golang.org/x/time/rate"
 
 	"livechat-digest/config"
+	"livechat-digest/jobs"
 	"livechat-digest/livechat"
 	"livechat-digest/livechat/sim"
 	"livechat-digest/notify"
+	"livechat-digest/server"
 	"livechat-digest/store"
 	"livechat-digest/templates"
 )
@@ -52,11 +55,13 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 			return nil, nil, fmt.Errorf("livechat-digest: simulator: %w", err)
 		}
 		srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.Serve(l) }()
+		served := make(chan struct{})
+		go func() { defer close(served); _ = srv.Serve(l) }()
 		stop = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = srv.Shutdown(ctx)
+			<-served
 		}
 		base = "http://" + l.Addr().String()
 	}
@@ -133,4 +138,84 @@ func ownerName() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// parts are what a command builds from the config. close releases them in
+// the reverse order of building.
+type parts struct {
+	log    *slog.Logger
+	client *livechat.Client
+	render *templates.Renderer
+	// store, worker and runner are built only for commands that record and
+	// send (wireOpts.send).
+	store  *store.Store
+	worker *notify.Worker
+	runner *jobs.Runner
+	owner  string
+	clock  clockwork.Clock
+
+	closers []func()
+}
+
+func (p *parts) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+// wireOpts say which parts a command needs.
+type wireOpts struct {
+	level   slog.Level
+	send    bool            // the store, the delivery worker and the job runner
+	metrics *server.Metrics // observers for upstream requests, runs and deliveries
+}
+
+// wire builds the parts of cfg a command needs. On error it releases what it
+// had built; the error is ready to return from a command.
+func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *parts, err error) {
+	p := &parts{log: a.logger(o.level), clock: clockwork.NewRealClock(), owner: ownerName()}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	if p.render, err = renderer(cfg); err != nil {
+		return nil, err
+	}
+	var observe func(string, int, time.Duration)
+	if o.metrics != nil {
+		observe = o.metrics.Upstream
+	}
+	client, stop, err := upstream(cfg, p.log, observe)
+	if err != nil {
+		return nil, failed(err)
+	}
+	p.client = client
+	p.closers = append(p.closers, stop)
+	if !o.send {
+		return p, nil
+	}
+	if p.store, err = openStore(ctx, cfg); err != nil {
+		return nil, failed(err)
+	}
+	p.closers = append(p.closers, func() { _ = p.store.Close() })
+	snd, err := senders(cfg)
+	if err != nil {
+		return nil, usageErr("livechat-digest: %v", err)
+	}
+	wo := notify.WorkerOptions{Owner: p.owner, Clock: p.clock, RetryFor: time.Duration(cfg.Delivery.RetryFor),
+		Concurrency: cfg.Delivery.Workers, Logger: p.log.With("component", "notify")}
+	ro := jobs.RunnerOptions{Owner: p.owner, Clock: p.clock, From: cfg.Email.From,
+		Lease: time.Duration(cfg.Scheduler.Lease), Logger: p.log.With("component", "jobs")}
+	if o.metrics != nil {
+		wo.Observe, ro.Observe = o.metrics.Delivery, o.metrics.JobRun
+	}
+	if p.worker, err = notify.NewWorker(p.store, snd, wo); err != nil {
+		return nil, failed(err)
+	}
+	ro.Wake = p.worker.Notify
+	if p.runner, err = jobs.NewRunner(p.client, p.render, p.store, ro); err != nil {
+		return nil, failed(err)
+	}
+	return p, nil
 }
