@@ -56,7 +56,8 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	lease := time.Duration(cfg.Scheduler.Lease)
 	sched, err := jobs.NewScheduler(p.runner, cfg.Jobs, jobs.SchedulerOptions{Clock: p.clock,
 		Grace: time.Duration(cfg.Scheduler.CatchUpGrace), Logger: log.With("component", "scheduler"),
-		Locker: jobs.NewLocker(st, p.owner, p.clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery)})
+		Locker: jobs.NewLocker(st, p.owner, p.clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery),
+		MaxRuns: cfg.Scheduler.MaxRuns})
 	if err != nil {
 		return failed(err)
 	}

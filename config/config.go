@@ -43,6 +43,7 @@ package config
 //	  catch_up_grace: 6h             firings missed while down are run if younger; default 6h, 0 = never
 //	  lease: 2m                      a firing's owner must finish (or renew) within this, else another replica takes it over; default 2m
 //	  reap_every: 30s                how often to look for firings whose owner died; default lease/4
+//	  max_runs: 32                   runs working at once on one replica (the rest wait their turn); default 32
 //	templates_dir: ./templates       optional directory whose templates override the embedded ones
 //	jobs:                            (contract)
 //	  - name: weekly-support         required, unique; letters, digits, - _ .
@@ -175,6 +176,8 @@ type Scheduler struct {
 	Lease Duration
 	// ReapEvery is how often a replica looks for firings whose owner died.
 	ReapEvery Duration
+	// MaxRuns is how many runs may work at once on one replica.
+	MaxRuns int
 }
 
 // Job is one scheduled digest and/or alert check.

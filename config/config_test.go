@@ -58,7 +58,7 @@ func TestLoadContractExample(t *testing.T) {
 		Slack{BotToken: "xoxb-tok-Ww55", SigningSecret: "sign-sec-Pp47", APIURL: "https://slack.com/api/"},
 		Server{Addr: ":8080"}, Store{URL: "sqlite:./state.db"},
 		Delivery{RetryFor: Duration(30 * time.Minute), Workers: 2},
-		Scheduler{CatchUpGrace: Duration(6 * time.Hour), Lease: Duration(2 * time.Minute), ReapEvery: Duration(30 * time.Second)}, "",
+		Scheduler{CatchUpGrace: Duration(6 * time.Hour), Lease: Duration(2 * time.Minute), ReapEvery: Duration(30 * time.Second), MaxRuns: 32}, "",
 	}
 	gotRest := []any{c.Slack, c.Server, c.Store, c.Delivery, c.Scheduler, c.TemplatesDir}
 	if diff := cmp.Diff(wantRest, gotRest); diff != "" {

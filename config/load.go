@@ -31,6 +31,7 @@ const (
 	defaultWorkers       = 2
 	defaultCatchUpGrace  = Duration(6 * time.Hour)
 	defaultLease         = Duration(2 * time.Minute)
+	defaultMaxRuns       = 32
 	defaultPeriod        = digest.Last7Days
 	defaultCompare       = digest.PreviousPeriod
 )
@@ -94,6 +95,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 				field{"reap_every", func(_, v *yaml.Node) {
 					d.duration(v, "scheduler.reap_every", 100*time.Millisecond, &c.Scheduler.ReapEvery)
 				}},
+				field{"max_runs", func(_, v *yaml.Node) {
+					d.intField(v, "scheduler.max_runs", 1, 10000, &c.Scheduler.MaxRuns)
+				}},
 			)
 		}},
 		field{"templates_dir", func(_, v *yaml.Node) {
@@ -140,6 +144,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	if c.Scheduler.Lease == 0 {
 		c.Scheduler.Lease = defaultLease
+	}
+	if c.Scheduler.MaxRuns == 0 {
+		c.Scheduler.MaxRuns = defaultMaxRuns
 	}
 	if c.Scheduler.ReapEvery == 0 {
 		c.Scheduler.ReapEvery = c.Scheduler.Lease / 4

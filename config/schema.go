@@ -13,7 +13,7 @@ var schema = map[string][]string{
 	"server":              {"addr"},
 	"store":               {"url"},
 	"delivery":            {"retry_for", "workers"},
-	"scheduler":           {"catch_up_grace", "lease", "reap_every"},
+	"scheduler":           {"catch_up_grace", "lease", "reap_every", "max_runs"},
 	"jobs[]":              {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "email", "slack", "alerts"},
 	"jobs[].filters":      {"group", "agent", "tags"},
 	"jobs[].thresholds[]": {"metric", "above", "below", "change_pct_above", "change_pct_below", "for"},

@@ -250,8 +250,8 @@ func TestOlderFiringDoesNotMoveAlertStateBack(t *testing.T) {
 	t.Parallel()
 	e := newRunEnv(t, day(20))
 	job := alertJob(t, e, 1)
-	e.fireAt(t, job, day(23)) // bad: fires
-	e.fireAt(t, job, day(24)) // good: resolves
+	e.fireAt(t, job, day(23))                                           // bad: fires
+	e.fireAt(t, job, day(24))                                           // good: resolves
 	res, err := e.runner.Run(context.Background(), job, day(22), false) // bad, but older
 	require.NoError(t, err)
 	require.NoError(t, e.worker.Drain(context.Background()))

@@ -2,7 +2,12 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,4 +109,58 @@ func TestLateTaskRunsTheFiringItsLockClaimed(t *testing.T) {
 	require.Len(t, runs, 1)
 	assert.Equal(t, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), runs[0].FiringAt)
 	assert.Equal(t, store.RunOK, runs[0].Status)
+}
+
+// groupTracker answers every fetch with an error after noting which job
+// (by its group filter) is fetching, and records the most jobs ever
+// fetching at the same time.
+type groupTracker struct {
+	mu     sync.Mutex
+	active map[string]int
+	peak   int
+}
+
+func (g *groupTracker) Fetch(ctx context.Context, _ livechat.Report, q livechat.Query) (any, error) {
+	g.mu.Lock()
+	g.active[q.Group]++
+	g.peak = max(g.peak, len(g.active))
+	g.mu.Unlock()
+	for range 50 {
+		runtime.Gosched()
+	}
+	g.mu.Lock()
+	if g.active[q.Group]--; g.active[q.Group] == 0 {
+		delete(g.active, q.Group)
+	}
+	g.mu.Unlock()
+	return nil, errors.New("upstream down")
+}
+
+// TestMaxRunsBoundsRunsWorkingAtOnce: with MaxRuns 1, jobs fired together
+// never fetch at the same time.
+func TestMaxRunsBoundsRunsWorkingAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
+	g := &groupTracker{active: map[string]int{}}
+	r, err := NewRunner(g, newRenderer(t), e.st, RunnerOptions{Owner: "one", Clock: e.clock, From: testFrom})
+	require.NoError(t, err)
+	var jobs []config.Job
+	for i := range 8 {
+		j := *weeklyJob(t)
+		j.Name = fmt.Sprintf("weekly-%d", i)
+		j.Filters.Group = strconv.Itoa(i)
+		jobs = append(jobs, j)
+	}
+	sc, err := NewScheduler(r, jobs, SchedulerOptions{Clock: e.clock, MaxRuns: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sc.Shutdown() })
+	var wg sync.WaitGroup
+	for i := range jobs {
+		wg.Go(func() { sc.fire(context.Background(), &jobs[i]) })
+	}
+	wg.Wait()
+	assert.Equal(t, 1, g.peak)
+	runs, err := e.st.Runs(context.Background(), "", 100)
+	require.NoError(t, err)
+	assert.Len(t, runs, 8)
 }

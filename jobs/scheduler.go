@@ -33,6 +33,12 @@ type SchedulerOptions struct {
 	// mid-run (an expired lease); this replica takes them over.
 	Store     StaleRuns
 	ReapEvery time.Duration // default 30s
+	// MaxRuns is how many runs may work at once, over all jobs and zones
+	// (default 32). Many jobs firing in the same minute then wait their
+	// turn instead of all holding their goroutines and rendered messages
+	// at once: memory stays flat as jobs grow, while the client's rate limit
+	// sets the pace anyway.
+	MaxRuns int
 }
 
 // StaleRuns lists runs whose lease expired while they were running.
@@ -45,6 +51,8 @@ type Scheduler struct {
 	runner *Runner
 	jobs   []*config.Job
 	o      SchedulerOptions
+	// slots bounds the runs working at once (MaxRuns).
+	slots chan struct{}
 	// zones holds one gocron scheduler per time zone of the jobs, in the
 	// order the zones first appear. gocron's DST handling (run a 02:30 the
 	// spring-forward gap skipped at 03:30, run a 01:30 that fall-back repeats
@@ -72,7 +80,10 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 	if o.ReapEvery <= 0 {
 		o.ReapEvery = 30 * time.Second
 	}
-	sc := &Scheduler{runner: r, o: o}
+	if o.MaxRuns <= 0 {
+		o.MaxRuns = 32
+	}
+	sc := &Scheduler{runner: r, o: o, slots: make(chan struct{}, o.MaxRuns)}
 	byZone := map[string]gocron.Scheduler{}
 	for i := range jobs {
 		job := &jobs[i]
@@ -162,6 +173,14 @@ func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 		if t, ok := l.take(job.Name); ok {
 			firing = t
 		}
+	}
+	// The firing is fixed above, so a run that waits for a slot still runs
+	// the firing it was scheduled for.
+	select {
+	case sc.slots <- struct{}{}:
+		defer func() { <-sc.slots }()
+	case <-ctx.Done():
+		return // shutting down before this run started: the firing stays unclaimed or is reaped
 	}
 	if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, firing, false); err != nil {
 		sc.o.Logger.Error("run failed", "job", job.Name, "err", err)
