@@ -53,8 +53,10 @@ func (s *Server) answer(ctx context.Context, c query.Command, responseURL string
 	s.o.Metrics.SlashCommand(result)
 }
 
-// compute asks the Answerer and renders its answer. Results go in_channel:
-// the user asked for them in that channel, and a report is worth sharing.
+// compute asks the Answerer and renders its answer. Reports and the alert
+// list go in_channel: the user asked for them in that channel, and they are
+// worth sharing. A job's digest goes to the asker only: it is the job's own
+// message, which its schedule already posts where it belongs.
 func (s *Server) compute(ctx context.Context, c query.Command) (*slack.WebhookMessage, error) {
 	actx, cancel := context.WithTimeout(ctx, s.o.AnswerTimeout)
 	defer cancel()
@@ -83,7 +85,11 @@ func (s *Server) compute(ctx context.Context, c query.Command) (*slack.WebhookMe
 	if d == nil {
 		return nil, fmt.Errorf("server: %s: no digest", c.Kind)
 	}
-	return s.digestMessage(d)
+	msg, err := s.digestMessage(d)
+	if err == nil && c.Kind == query.Digest {
+		msg.ResponseType = slack.ResponseTypeEphemeral
+	}
+	return msg, err
 }
 
 // answerError says "it took too long" rather than "context deadline

@@ -246,7 +246,7 @@ func TestSlashDigest(t *testing.T) {
 		require.Equal(t, http.StatusOK, status)
 		assert.Contains(t, ack.Text, "Working on it: `digest weekly-support`…")
 		p := e.hook.next(t)
-		assert.Equal(t, "in_channel", p.ResponseType)
+		assert.Equal(t, "ephemeral", p.ResponseType, "a job's digest goes to the asker only")
 		assert.Contains(t, p.raw, "weekly-support")
 		assert.Contains(t, p.raw, "700")
 	})
