@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -204,4 +208,52 @@ func TestReportKeepsShellQuoting(t *testing.T) {
 	code, stdout, stderr := runCLI(t, nil, "report", "total_chats", "yesterday", "tag=vip customers", "--format", "json", "--config", "config.yaml")
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, `"total_chats.chats"`)
+}
+
+// TestServeAnswersAndStopsCleanly starts serve in-process, checks /healthz
+// and /metrics, then cancels it as SIGTERM would: it exits 0.
+func TestServeAnswersAndStopsCleanly(t *testing.T) {
+	t.Parallel()
+	_, path := writeConfig(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), `addr: "127.0.0.1:8080"`, `addr: "`+addr+`"`, 1)), 0o600))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli(ctx, []string{"serve", "--config", path}, &out, &errb, func(string) (string, bool) { return "", false })
+	}()
+
+	get := func(p string) (int, string) {
+		resp, err := http.Get("http://" + addr + p)
+		if err != nil {
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	require.Eventually(t, func() bool { code, _ := get("/healthz"); return code == http.StatusOK }, 20*time.Second, 20*time.Millisecond)
+	code, body := get("/healthz")
+	assert.Equal(t, "ok\n", body, code)
+	code, body = get("/metrics")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "livechat_digest_job_runs_total")
+	code, _ = get("/slack/commands")
+	assert.Equal(t, http.StatusMethodNotAllowed, code)
+
+	cancel()
+	select {
+	case c := <-done:
+		assert.Equal(t, exitOK, c, errb.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	assert.Contains(t, errb.String(), "shutting down")
 }
