@@ -299,7 +299,6 @@ const (
 	outcomeAlreadySent
 	outcomeRetry
 	outcomeFailed
-	outcomeInterrupted
 	outcomeHandedBack
 )
 
@@ -396,14 +395,14 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (o
 	}
 
 	if ctx.Err() != nil {
-		return w.release(mctx, ctx, log, d, ctx.Err())
+		return w.handBack(mctx, log, d, noteShutdown, slog.LevelDebug)
 	}
 
 	// lease check: the send must end, at its timeout, with time left to
 	// record it while the claim is still ours. Otherwise the claim could
 	// run out mid-send and another worker send the same message.
 	if handBack || !w.claimCovers(d, w.opts.Clock.Now()) {
-		return w.handBack(mctx, ctx, log, d)
+		return w.handBack(mctx, log, d, noteLease, slog.LevelInfo)
 	}
 
 	// send
@@ -443,7 +442,7 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (o
 		return outcomeSent, nil
 
 	case ctx.Err() != nil:
-		return w.release(mctx, ctx, log, d, err)
+		return w.handBack(mctx, log, d, noteShutdown, slog.LevelDebug)
 
 	case !IsRetryable(err):
 		w.observe(d, msg, ResultFailed)
@@ -493,33 +492,20 @@ func (w *Worker) claimCovers(d store.Delivery, now time.Time) bool {
 	return !now.Add(w.opts.SendTimeout + w.recordMargin).After(d.ClaimedUntil)
 }
 
-// release hands a delivery whose send was cut short by shutdown back to the
-// queue, due at once and without counting the attempt, so another replica
-// (or the next start) need not wait for the lease to run out. If even that
-// fails, the lease expires and the delivery is claimed again then.
-func (w *Worker) release(mctx, ctx context.Context, log *slog.Logger, d store.Delivery, cause error) (outcome, error) {
+// handBack returns a delivery this worker will not send now to the queue,
+// due at once and without counting an attempt, so that it is claimed again
+// (by this worker or another) with a fresh lease instead of waiting for
+// this one to run out. note says why (noteShutdown, noteLease) and is kept
+// as its last error; level is how loudly that is logged. If recording
+// fails, the lease runs out and the delivery is claimed again then; either
+// way it was not sent here.
+func (w *Worker) handBack(mctx context.Context, log *slog.Logger, d store.Delivery, note string, level slog.Level) (outcome, error) {
 	now := w.opts.Clock.Now()
-	msg := handBackNote(noteShutdown, d.LastError)
-	if merr := w.q.MarkRetry(mctx, d.ID, w.opts.Owner, d.Attempts, now, storedError(errors.New(msg))); merr != nil {
-		return outcomeInterrupted, fmt.Errorf("notify: delivery %d: release after shutdown: %w", d.ID, merr)
-	}
-	log.LogAttrs(ctx, slog.LevelDebug, "send interrupted by shutdown, left queued", slog.String("error", cause.Error()))
-	return outcomeInterrupted, nil
-}
-
-// handBack returns a delivery this worker will not send under its current
-// claim to the queue, due at once and without counting an attempt, so that
-// it is claimed again (by this worker or another) with a fresh lease
-// instead of waiting for this one to run out. If recording that fails, the
-// lease runs out and the delivery is claimed again then; either way it was
-// not sent here.
-func (w *Worker) handBack(mctx, ctx context.Context, log *slog.Logger, d store.Delivery) (outcome, error) {
-	now := w.opts.Clock.Now()
-	msg := handBackNote(noteLease, d.LastError)
+	msg := handBackNote(note, d.LastError)
 	if merr := w.q.MarkRetry(mctx, d.ID, w.opts.Owner, d.Attempts, now, storedError(errors.New(msg))); merr != nil {
 		return outcomeHandedBack, fmt.Errorf("notify: delivery %d: hand back unsent: %w", d.ID, merr)
 	}
-	log.LogAttrs(ctx, slog.LevelInfo, "claim too short to send, handed back",
+	log.LogAttrs(mctx, level, "handed back unsent", slog.String("reason", note),
 		slog.Time("claimed_until", d.ClaimedUntil))
 	return outcomeHandedBack, nil
 }

@@ -319,7 +319,7 @@ func TestWorkerShutdownLeavesDeliveryQueued(t *testing.T) {
 	assert.Contains(t, d.LastError, "interrupted by shutdown")
 	assert.Empty(t, env.obs.list())
 	logs := env.logs.String()
-	assert.Contains(t, logs, "level=DEBUG msg=\"send interrupted by shutdown, left queued\"")
+	assert.Regexp(t, `level=DEBUG msg="handed back unsent" .*reason="`+noteShutdown+`"`, logs)
 	assert.NotContains(t, logs, "level=ERROR")
 }
 
