@@ -35,6 +35,9 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if errs := checkSubjects(cfg); len(errs) > 0 {
+				return &exitError{code: exitUsage, err: errs}
+			}
 			job, ok := cfg.Job(args[0])
 			if !ok {
 				return usageErr("livechat-digest: no job %q in %s", args[0], cfg.File)

@@ -257,3 +257,48 @@ func TestServeAnswersAndStopsCleanly(t *testing.T) {
 	}
 	assert.Contains(t, errb.String(), "shutting down")
 }
+
+// TestValidateExecutesSubjectsAndTemplates checks what config alone cannot:
+// a subject that parses but fails on every run, and a templates_dir whose
+// override fails. validate reports them all at their lines and exits 2;
+// run refuses the same config before doing any work.
+func TestValidateExecutesSubjectsAndTemplates(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "tmpl")
+	require.NoError(t, os.Mkdir(tmpl, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(tmpl, "digest.txt.tmpl"), []byte("ok\n{{.Nope}}\n"), 0o600))
+	path := filepath.Join(dir, "config.yaml")
+	cfg := `livechat: {base_url: builtin, login: demo, api_key: demo-key}
+email: {from: "r@example.com", outbox_dir: ` + filepath.Join(dir, "outbox") + `}
+templates_dir: ` + tmpl + `
+jobs:
+  - name: weekly
+    schedule: "0 9 * * MON"
+    reports: [total_chats]
+    thresholds: [{metric: total_chats.chats, above: 1}]
+    email:
+      to: [a@example.com]
+      subject: "Weekly {{.Perod}}"
+    alerts:
+      email: {to: [b@example.com], subject: "{{.Job}} {{.Nope}}"}
+  - name: good
+    schedule: "0 9 * * MON"
+    email: {to: [a@example.com], subject: "{{.Job}}: {{.Period}} vs {{.Compare}} ({{.Timezone}})"}
+`
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	code, stdout, stderr := runCLI(t, nil, "validate", "--config", path)
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, stdout)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	require.Len(t, lines, 3, stderr)
+	assert.True(t, strings.HasPrefix(lines[0], path+`:11: job "weekly": email.subject: `), lines[0])
+	assert.Contains(t, lines[0], "can't evaluate field Perod")
+	assert.True(t, strings.HasPrefix(lines[1], path+`:13: job "weekly": alerts.email.subject: `), lines[1])
+	assert.Contains(t, lines[1], "Nope")
+	assert.True(t, strings.HasPrefix(lines[2], filepath.Join(tmpl, "digest.txt.tmpl")+":2: "), lines[2])
+
+	code, _, stderr = runCLI(t, nil, "run", "good", "--config", path, "--dry-run")
+	assert.Equal(t, exitUsage, code, stderr)
+	assert.Contains(t, stderr, path+`:11: job "weekly": email.subject: `)
+}

@@ -219,6 +219,10 @@ type JobEmail struct {
 	// Subject is a text/template executed over the digest; empty means the
 	// templates package's default subject.
 	Subject string
+	// SubjectLine is the line of Subject in the file (0 when not given), so
+	// that checks config cannot make (executing the template needs the
+	// templates package) can still name it.
+	SubjectLine int
 }
 
 // JobSlack is a Slack target.

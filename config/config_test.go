@@ -80,7 +80,7 @@ func TestLoadContractExample(t *testing.T) {
 				{Metric: "chat_ratings.satisfaction", Below: ptr(0.8), For: 1, Line: 30},
 				{Metric: "total_chats.chats", ChangePctBelow: ptr(-20), For: 1, Line: 31},
 			},
-			Email:  &JobEmail{To: []string{"leads@example.com"}, Subject: "Support weekly: {{.Period}}"},
+			Email:  &JobEmail{To: []string{"leads@example.com"}, Subject: "Support weekly: {{.Period}}", SubjectLine: 32},
 			Slack:  &JobSlack{Channel: "#support"},
 			Alerts: &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, Email: &JobEmail{To: []string{"oncall@example.com"}}},
 			Line:   21,

@@ -389,6 +389,7 @@ func (d *decoder) jobEmail(k, v *yaml.Node, path, section string, p *present) *J
 		}},
 		field{"subject", func(_, v *yaml.Node) {
 			s, ok := d.str(v, path+".subject", &e.Subject)
+			e.SubjectLine = s.line
 			if ok && s.val != "" {
 				if _, err := template.New("subject").Parse(s.val); err != nil {
 					d.errorf(s.line, "%s.subject: not a valid template: %s", path, strings.TrimPrefix(err.Error(), "template: "))
