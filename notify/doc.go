@@ -21,6 +21,14 @@
 // order holds, and whoever claims it next sends it under a fresh lease.
 // SendTimeout is therefore kept to at most half the lease.
 //
+// Shutdown (the ctx given to Worker.Run, RunOnce or Drain ending) means
+// "claim no new work", not "abort". A send under way may already have
+// reached the peer (a Slack post, an SMTP DATA); cutting it off and handing
+// it back would send it twice. So each send runs to its end, bounded only by
+// SendTimeout, and is recorded as sent, retry or failed as usual; the
+// deliveries of that round not yet started are handed back unsent (attempt
+// not counted, due at once), and Run returns after the round.
+//
 // A Sender only knows how to send once. It reports failure as an error and,
 // separately, whether that error can be retried (see Error, Permanent,
 // IsRetryable). Worker is the only place that retries: exponential backoff

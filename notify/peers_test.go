@@ -86,6 +86,44 @@ type smtpPeer struct {
 	received [][]byte
 	rcpts    [][]string
 	data     int // DATA commands seen
+	hold     *hold
+}
+
+// hold keeps a peer from answering (SMTP DATA, a Slack post) until the
+// test lets go: the message has reached the peer, the reply has not
+// reached the sender. Each request signals arrived as it starts waiting.
+type hold struct {
+	arrived chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func newHold(t *testing.T) *hold {
+	h := &hold{arrived: make(chan struct{}, 16), release: make(chan struct{})}
+	t.Cleanup(h.let) // before the peer stops, or stopping would wait on it
+	return h
+}
+
+func (h *hold) let() { h.once.Do(func() { close(h.release) }) }
+
+func (h *hold) wait(ctx context.Context) {
+	if h == nil {
+		return
+	}
+	h.arrived <- struct{}{}
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+	}
+}
+
+// holdData makes every later DATA wait, message read, before its reply.
+func (p *smtpPeer) holdData(t *testing.T) *hold {
+	h := newHold(t)
+	p.mu.Lock()
+	p.hold = h
+	p.mu.Unlock()
+	return h
 }
 
 func newSMTPPeer(t *testing.T, cfg smtpPeerConfig) *smtpPeer {
@@ -209,6 +247,10 @@ func (s *smtpSession) Data(r io.Reader) error {
 		return err
 	}
 	s.p.mu.Lock()
+	h := s.p.hold
+	s.p.mu.Unlock()
+	h.wait(context.Background()) // go-smtp gives a session no context
+	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	s.p.data++
 	if s.p.data <= s.p.cfg.failFirst {
@@ -248,6 +290,16 @@ type slackPeer struct {
 	mu      sync.Mutex
 	replies []slackReply // answered in order, then ok
 	posts   []slackPost  // every request that reached the handler
+	hold    *hold
+}
+
+// holdPosts makes every later post wait, recorded, before its reply.
+func (p *slackPeer) holdPosts(t *testing.T) *hold {
+	h := newHold(t)
+	p.mu.Lock()
+	p.hold = h
+	p.mu.Unlock()
+	return h
 }
 
 // newSlackPeer mounts the API under /api/ so a client that drops the base
@@ -271,7 +323,9 @@ func newSlackPeer(t *testing.T, replies ...slackReply) *slackPeer {
 			rep = p.replies[0]
 			p.replies = p.replies[1:]
 		}
+		h := p.hold
 		p.mu.Unlock()
+		h.wait(r.Context())
 		if rep.status == 0 {
 			rep = slackReply{status: 200, body: `{"ok":true,"channel":"C1","ts":"1700000000.000100"}`}
 		}

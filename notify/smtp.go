@@ -120,7 +120,8 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		}
 	}()
 	// go-mail bounds the dial by ctx but the session only by its timeout:
-	// tie the connection to ctx so shutdown does not wait for a slow server.
+	// tie the connection to ctx so a send ends at ctx's deadline (the
+	// worker's SendTimeout) even when the server stalls.
 	dial := func(dctx context.Context, network, address string) (net.Conn, error) {
 		var d net.Dialer
 		conn, err := d.DialContext(dctx, network, address)

@@ -81,7 +81,9 @@ type WorkerOptions struct {
 	Lease time.Duration
 	// SendTimeout bounds one send; default half the Lease, and never more:
 	// a fresh claim must leave room for at least one send plus recording,
-	// or nothing would ever go out.
+	// or nothing would ever go out. It is also how long shutdown may wait
+	// for a send under way: ending Run's or Drain's ctx does not cut one
+	// short.
 	SendTimeout time.Duration
 	// RetryFor is how long after a delivery was created it is still tried;
 	// default 30m. After that a failure marks it failed.
@@ -226,8 +228,13 @@ func (w *Worker) Notify() {
 }
 
 // Run calls RunOnce every Poll, and at once after Notify, until ctx is
-// done; then it returns nil. Errors from the queue are logged and the loop
-// goes on: the store may be back at the next poll.
+// done; then it returns nil once the round in progress is over. Ending ctx
+// means "claim no new work", not "abort": sends already under way finish
+// (each within SendTimeout) and are recorded as usual, while deliveries of
+// that round not yet started are handed back unsent, due at once, for the
+// next claimant (Drain, another replica, the next start). Errors from the
+// queue are logged and the loop goes on: the store may be back at the next
+// poll.
 func (w *Worker) Run(ctx context.Context) error {
 	for {
 		res, err := w.runOnce(ctx)
@@ -254,8 +261,10 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // RunOnce claims the deliveries due now and handles each: send, then mark
 // it sent, queued for a retry, or failed. It returns how many it handled
-// (including ones found already sent). The error covers the queue only;
-// send failures are recorded in the store and logged, not returned.
+// (including ones found already sent or handed back). The error covers the
+// queue only; send failures are recorded in the store and logged, not
+// returned. ctx ending stops new work as in Run: a send under way finishes;
+// with ctx already done nothing is claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	res, err := w.runOnce(ctx)
 	return res.handled, err
@@ -263,9 +272,12 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 
 // Drain sends everything due now, round after round, until nothing due is
 // left or ctx is done. Deliveries that fail and are queued for a later
-// retry are left queued. It is for `run` and for shutdown: a send cut short
-// when ctx ends stays queued. The error wraps ErrDeliveryFailed when a
-// delivery was given up, and ctx's error when the drain was cut short.
+// retry are left queued. It is for `run` and for shutdown, after Run has
+// returned. When ctx ends mid-drain, sends under way finish and are
+// recorded (each within SendTimeout), so Drain may outlast ctx by up to
+// that; nothing new starts, and the rest stays queued, due at once. The
+// error wraps ErrDeliveryFailed when a delivery was given up, and ctx's
+// error when the drain was cut short.
 func (w *Worker) Drain(ctx context.Context) error {
 	var errs []error
 	failed := 0
@@ -306,6 +318,9 @@ const (
 // → record.
 func (w *Worker) runOnce(ctx context.Context) (roundResult, error) {
 	var res roundResult
+	if ctx.Err() != nil {
+		return res, nil // claim no new work
+	}
 	now := w.opts.Clock.Now()
 	ds, err := w.q.Claim(ctx, w.opts.Owner, now, w.opts.Lease, w.opts.Batch)
 	if err != nil {
@@ -394,6 +409,7 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (o
 		return outcomeAlreadySent, nil
 	}
 
+	// Shutdown began before this delivery's turn: start nothing new.
 	if ctx.Err() != nil {
 		return w.handBack(mctx, log, d, noteShutdown, slog.LevelDebug)
 	}
@@ -420,8 +436,11 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (o
 		err = Permanent(err)
 	}
 	if err == nil {
-		// The lease check above makes this end before the claim does.
-		sctx, scancel := context.WithTimeout(ctx, w.opts.SendTimeout)
+		// Shutdown (ctx done) does not cut a send short: a Slack post or
+		// SMTP DATA may already have been delivered, and handing it back
+		// would send it again. The timeout bounds it instead, and the lease
+		// check above makes that end before the claim does.
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.SendTimeout)
 		err = sender.Send(sctx, msg)
 		scancel()
 	}
@@ -440,9 +459,6 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (o
 		w.forget(d.ID)
 		log.LogAttrs(ctx, slog.LevelInfo, "sent")
 		return outcomeSent, nil
-
-	case ctx.Err() != nil:
-		return w.handBack(mctx, log, d, noteShutdown, slog.LevelDebug)
 
 	case !IsRetryable(err):
 		w.observe(d, msg, ResultFailed)

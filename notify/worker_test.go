@@ -290,37 +290,100 @@ func TestWorkerTakesOverAfterCrash(t *testing.T) {
 	assert.Len(t, peer.messages(), 1)
 }
 
-func TestWorkerShutdownLeavesDeliveryQueued(t *testing.T) {
+// TestWorkerShutdownFinishesSlackPostInFlight: Run's ctx ends while a post
+// is at Slack. The post is not cut off (it may already be in the channel):
+// it finishes and is recorded as sent, Run returns after that round, and
+// the delivery behind it, not started yet, is handed back unsent for the
+// Drain that follows, as cmd_serve.go does it.
+func TestWorkerShutdownFinishesSlackPostInFlight(t *testing.T) {
 	t.Parallel()
+	peer := newSlackPeer(t)
+	h := peer.holdPosts(t)
 	q := newFakeQueue()
 	clock := clockwork.NewFakeClockAt(firing)
-	started := make(chan struct{})
-	blocking := SenderFunc(func(ctx context.Context, m Message) error {
-		close(started)
-		<-ctx.Done()
-		return ctx.Err()
-	})
-	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: blocking}, "w1", clock)
-	id := q.add(t, sampleSlack(), firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelSlack: slackSender(t, peer)}, "w1", clock)
+	var ids []int64
+	for _, text := range []string{"first", "second"} { // one target: one after another
+		m := sampleSlack()
+		m.Slack.Text = text
+		ids = append(ids, q.add(t, m, firing))
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- env.w.Run(ctx) }()
+	<-h.arrived // "first" is at Slack, its reply held
+	cancel()
+	h.let()
+	require.NoError(t, <-done)
+
+	posts := peer.received()
+	require.Len(t, posts, 1, "exactly one post, not cut off and sent again")
+	assert.Equal(t, "first", posts[0].Text)
+	d := q.get(ids[0])
+	assert.Equal(t, store.DeliverySent, d.Status, d.LastError)
+	assert.Equal(t, 1, d.Attempts)
+	d = q.get(ids[1])
+	assert.Equal(t, store.DeliveryQueued, d.Status, "not started after shutdown began")
+	assert.Equal(t, 0, d.Attempts, "handing back is not an attempt")
+	assert.Equal(t, firing, d.NextAttemptAt, "due at once")
+	assert.Equal(t, noteShutdown, d.LastError)
+	assert.Equal(t, []string{"slack/sent"}, env.obs.list())
+
+	require.NoError(t, env.w.Drain(t.Context()))
+	posts = peer.received()
+	require.Len(t, posts, 2)
+	assert.Equal(t, "second", posts[1].Text)
+	assert.Equal(t, store.DeliverySent, q.get(ids[1]).Status)
+}
+
+// TestWorkerDrainCutShortFinishesSMTPInFlight: Drain's ctx ends while the
+// SMTP server holds its reply to DATA. The message is not cut off: the
+// session finishes, the delivery is recorded as sent, nothing new starts,
+// and the one behind it stays queued, due at once.
+func TestWorkerDrainCutShortFinishesSMTPInFlight(t *testing.T) {
+	t.Parallel()
+	peer := newSMTPPeer(t, smtpPeerConfig{})
+	h := peer.holdData(t)
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, q, map[string]Sender{ChannelEmail: smtpSender(t, peer, "")}, "w1", clock)
+	var ids []int64
+	for _, key := range []string{"first", "second"} {
+		m := sampleEmail()
+		m.Email.MessageID = MessageID("weekly-support", firing, key)
+		ids = append(ids, q.add(t, m, firing))
+	}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- env.w.Drain(ctx) }()
-	<-started
+	<-h.arrived
 	cancel()
+	h.let()
 	err := <-done
 	require.ErrorIs(t, err, context.Canceled)
 	assert.NotErrorIs(t, err, ErrDeliveryFailed)
 
-	d := q.get(id)
-	assert.Equal(t, store.DeliveryQueued, d.Status, "released for the next worker")
-	assert.Equal(t, 0, d.Attempts, "an interrupted send is not an attempt")
-	assert.Equal(t, firing, d.NextAttemptAt, "due at once")
-	assert.Contains(t, d.LastError, "interrupted by shutdown")
-	assert.Empty(t, env.obs.list())
+	got := messageIDs(t, peer)
+	assert.Equal(t, []string{"<" + MessageID("weekly-support", firing, "first") + ">"}, got, "sent once")
+	d := q.get(ids[0])
+	assert.Equal(t, store.DeliverySent, d.Status, d.LastError)
+	assert.Equal(t, 1, d.Attempts)
+	d = q.get(ids[1])
+	assert.Equal(t, store.DeliveryQueued, d.Status)
+	assert.Equal(t, 0, d.Attempts)
+	assert.Equal(t, firing, d.NextAttemptAt)
+	assert.Equal(t, noteShutdown, d.LastError)
+	assert.Equal(t, []string{"email/sent"}, env.obs.list())
 	logs := env.logs.String()
 	assert.Regexp(t, `level=DEBUG msg="handed back unsent" .*reason="`+noteShutdown+`"`, logs)
 	assert.NotContains(t, logs, "level=ERROR")
+
+	// Cancelled before it starts, Drain claims nothing.
+	require.ErrorIs(t, env.w.Drain(ctx), context.Canceled)
+	assert.Equal(t, store.DeliveryQueued, q.get(ids[1]).Status)
+	assert.Empty(t, q.get(ids[1]).ClaimedBy)
 }
 
 func TestWorkerRunWakesOnNotifyAndPoll(t *testing.T) {
