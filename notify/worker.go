@@ -41,6 +41,10 @@ const (
 // maxErrorLen bounds the error text kept in the store.
 const maxErrorLen = 1000
 
+// maxRemembered caps Worker.sent. Entries pile up only while MarkSent fails
+// (the store is down), and the oldest go first.
+const maxRemembered = 1000
+
 // Queue is the delivery queue as the worker needs it; *store.Store
 // provides it. Every method after Claim names the owner, so a worker whose
 // lease has passed to another cannot overwrite that worker's outcome.
@@ -137,6 +141,8 @@ type Worker struct {
 	mu sync.Mutex
 	// sent holds deliveries that went out but whose MarkSent failed. Should
 	// the store hand one back (lease expiry), it is recorded, not re-sent.
+	// An entry goes when this worker records it; one another worker took
+	// over never comes back, so the map is capped (see remember).
 	sent map[int64]time.Time
 }
 
@@ -560,10 +566,26 @@ func (w *Worker) alreadySent(d store.Delivery) (time.Time, bool) {
 	return at, ok
 }
 
+// remember records that delivery id went out at at. At maxRemembered
+// entries the oldest is dropped: it is the most likely to have been taken
+// over, after its lease ran out, by a worker that recorded it. Entries are
+// not dropped by age alone: while the store is down longer than a lease,
+// this worker may be the one to claim the delivery again when it is back.
 func (w *Worker) remember(id int64, at time.Time) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.sent[id]; !ok && len(w.sent) >= maxRemembered {
+		var oldest int64
+		var oldestAt time.Time
+		first := true
+		for k, t := range w.sent {
+			if first || t.Before(oldestAt) || t.Equal(oldestAt) && k < oldest {
+				oldest, oldestAt, first = k, t, false
+			}
+		}
+		delete(w.sent, oldest)
+	}
 	w.sent[id] = at
-	w.mu.Unlock()
 }
 
 func (w *Worker) forget(id int64) {

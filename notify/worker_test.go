@@ -598,3 +598,39 @@ func TestWorkerWithSQLiteStore(t *testing.T) {
 	assert.Equal(t, 2, peer.count())
 	assert.True(t, ds[0].SentAt.Equal(firing.Add(10*time.Second)), "sent at %s", ds[0].SentAt)
 }
+
+// TestWorkerSentIsBounded: a delivery that went out but could not be
+// recorded is remembered so it is not sent again; one that another worker
+// took over never comes back to be forgotten, so the memory is capped and
+// the oldest entries go first.
+func TestWorkerSentIsBounded(t *testing.T) {
+	t.Parallel()
+	w, err := NewWorker(newFakeQueue(), map[string]Sender{ChannelSlack: SenderFunc(func(context.Context, Message) error {
+		return nil
+	})}, WorkerOptions{Owner: "w1", Clock: clockwork.NewFakeClockAt(firing)})
+	require.NoError(t, err)
+	const extra = 5
+	for i := range int64(maxRemembered + extra) {
+		// Newer ids went out earlier, so age, not id, must pick who goes.
+		w.remember(maxRemembered+extra-i, firing.Add(time.Duration(i)*time.Second))
+	}
+	w.mu.Lock()
+	n := len(w.sent)
+	w.mu.Unlock()
+	assert.Equal(t, maxRemembered, n)
+	for id := int64(maxRemembered + 1); id <= maxRemembered+extra; id++ {
+		_, ok := w.alreadySent(store.Delivery{ID: id})
+		assert.False(t, ok, "the oldest, %d, went", id)
+	}
+	for _, id := range []int64{1, maxRemembered} {
+		_, ok := w.alreadySent(store.Delivery{ID: id})
+		assert.True(t, ok, "%d kept", id)
+	}
+	w.remember(1, firing.Add(time.Hour)) // already there: nothing goes
+	w.mu.Lock()
+	assert.Len(t, w.sent, maxRemembered)
+	w.mu.Unlock()
+	w.forget(1)
+	_, ok := w.alreadySent(store.Delivery{ID: 1})
+	assert.False(t, ok)
+}
