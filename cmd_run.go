@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
 
 	"livechat-digest/config"
@@ -101,10 +102,7 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 	if res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: already %s; nothing new to send\n", job.Name, firing, res.Run.Status)
 	}
-	sent, pending, err := a.deliver(ctx, p.store, p.worker, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
-	if err != nil {
-		return failed(err)
-	}
+	sent, pending, derr := a.deliver(ctx, p.store, p.worker, p.clock, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
 	if !res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: %s, %d queued, %d sent", job.Name, firing, res.Run.Status, res.Queued, sent)
 		if len(res.Fired)+len(res.Resolved) > 0 {
@@ -112,57 +110,129 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 		}
 		fmt.Fprintln(a.stdout)
 	}
+	if derr != nil {
+		return failed(derr)
+	}
 	if pending > 0 {
 		return failed(fmt.Errorf("livechat-digest: %s: %d deliveries not sent; they stay queued (see `livechat-digest jobs`)", job.Name, pending))
 	}
 	return nil
 }
 
+// drainer sends what is due in the delivery queue; *notify.Worker is one.
+type drainer interface {
+	Drain(ctx context.Context) error
+}
+
+// minRetryWait keeps the wait loop from spinning when the next attempt is
+// already due but another process got it first.
+const minRetryWait = 100 * time.Millisecond
+
+// countTimeout bounds counting the queue after ctx ended: the counts are
+// what tell whether run failed, so they are read even after Ctrl-C.
+const countTimeout = 10 * time.Second
+
 // deliver sends this firing's deliveries (and any left over from earlier
 // runs), retrying within the retry window as `serve` would, and returns how
 // many of the firing's deliveries were sent and how many are still unsent.
-func (a *app) deliver(ctx context.Context, st *store.Store, w *notify.Worker, job string, firing time.Time, window time.Duration) (sent, pending int, err error) {
+// The counts come from the store on every path. err is a failure of the
+// queue itself, or ctx ending while deliveries were still due: those stay
+// queued and run must not report success.
+func (a *app) deliver(ctx context.Context, st *store.Store, w drainer, clock clockwork.Clock, job string, firing time.Time, window time.Duration) (sent, pending int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, window+time.Minute)
 	defer cancel()
 	for {
-		if err := w.Drain(ctx); err != nil && !errors.Is(err, notify.ErrDeliveryFailed) {
-			if ctx.Err() != nil {
-				break
-			}
-			return 0, 0, fmt.Errorf("livechat-digest: %s: delivery: %w", job, err)
-		}
-		ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job})
-		if err != nil {
-			return 0, 0, err
-		}
-		sent, pending = 0, 0
+		queueErr := queueProblem(ctx, w.Drain(ctx))
 		var next time.Time
-		for _, d := range ds {
-			if !d.FiringAt.Equal(firing) {
-				continue
-			}
-			switch d.Status {
-			case store.DeliverySent:
-				sent++
-			case store.DeliveryFailed:
-				pending++
-			default:
-				pending++
-				if next.IsZero() || d.NextAttemptAt.Before(next) {
-					next = d.NextAttemptAt
-				}
-			}
+		var countErr error
+		sent, pending, next, countErr = countFiring(ctx, st, job, firing)
+		if err := errors.Join(queueErr, countErr); err != nil {
+			return sent, pending, fmt.Errorf("livechat-digest: %s: delivery: %w", job, err)
 		}
 		if next.IsZero() {
 			return sent, pending, nil // all sent, or given up
 		}
-		wait := time.Until(next)
+		if ctx.Err() != nil {
+			return sent, pending, stopped(ctx, job, pending)
+		}
+		wait := max(next.Sub(clock.Now()), minRetryWait)
 		fmt.Fprintf(a.stderr, "%s: %d deliveries not sent yet; retrying in %s\n", job, pending, wait.Round(time.Second))
 		select {
 		case <-ctx.Done():
-			return sent, pending, nil
-		case <-time.After(max(wait, 100*time.Millisecond)):
+			// Drain once more: it returns at once on a done ctx, and the
+			// counts are read afresh.
+		case <-clock.After(wait):
 		}
 	}
-	return sent, pending, nil
+}
+
+// countFiring counts the firing's deliveries that were sent and that are
+// not, and says when the next of those not sent can be tried: a queued one
+// at its next attempt, one another process is sending when its claim runs
+// out (Claim takes it over then). next is zero when nothing is left to try.
+func countFiring(ctx context.Context, st *store.Store, job string, firing time.Time) (sent, pending int, next time.Time, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), countTimeout)
+	defer cancel()
+	ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job})
+	if err != nil {
+		return 0, 0, time.Time{}, err
+	}
+	for _, d := range ds {
+		if !d.FiringAt.Equal(firing) {
+			continue
+		}
+		var at time.Time
+		switch d.Status {
+		case store.DeliverySent:
+			sent++
+			continue
+		case store.DeliveryFailed:
+			pending++ // given up; requeued when serve next starts
+			continue
+		case store.DeliverySending:
+			at = d.ClaimedUntil.Add(time.Millisecond) // Claim wants it strictly past
+		default:
+			at = d.NextAttemptAt
+		}
+		pending++
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return sent, pending, next, nil
+}
+
+// queueProblem is the part of Drain's error that is a failure of the queue
+// itself. Drain joins three kinds of error: queue errors, ErrDeliveryFailed
+// when it gave deliveries up, and ctx's error when it was cut short. The
+// last two are answered by the store's counts, so they are dropped here; a
+// queue error joined with them is not.
+func queueProblem(ctx context.Context, err error) error {
+	var rest []error
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		switch {
+		case err == nil, errors.Is(err, notify.ErrDeliveryFailed):
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		default:
+			rest = append(rest, err)
+		}
+	}
+	walk(err)
+	return errors.Join(rest...)
+}
+
+// stopped says why run stopped waiting while deliveries were due.
+func stopped(ctx context.Context, job string, pending int) error {
+	why := "interrupted"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		why = "stopped waiting after the retry window"
+	}
+	return fmt.Errorf("livechat-digest: %s: %s with %d deliveries not sent; they stay queued (see `livechat-digest jobs`)", job, why, pending)
 }

@@ -4,17 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"livechat-digest/notify"
+	"livechat-digest/store"
 )
 
 // runCLI runs one command line in-process, as the binary would, with only
@@ -301,4 +308,144 @@ jobs:
 	code, _, stderr = runCLI(t, nil, "run", "good", "--config", path, "--dry-run")
 	assert.Equal(t, exitUsage, code, stderr)
 	assert.Contains(t, stderr, path+`:11: job "weekly": email.subject: `)
+}
+
+// drainFunc adapts a func to drainer.
+type drainFunc func(context.Context) error
+
+func (f drainFunc) Drain(ctx context.Context) error { return f(ctx) }
+
+// queueWith opens a fresh SQLite store holding one queued delivery of job
+// "daily" for firing, due since an hour before t0.
+func queueWith(t *testing.T, firing, t0 time.Time) (*store.Store, int64) {
+	t.Helper()
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	_, err = st.Enqueue(t.Context(), []store.Delivery{{Key: "daily|1", Job: "daily", FiringAt: firing,
+		Kind: "digest", Channel: "email", Target: "a@example.com", CreatedAt: t0.Add(-time.Hour)}})
+	require.NoError(t, err)
+	ds, err := st.Deliveries(t.Context(), store.DeliveryFilter{Job: "daily"})
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	return st, ds[0].ID
+}
+
+// TestDeliverOutcomes checks that deliver counts from the store on every
+// path, and fails run when Drain was cut short or the queue itself failed,
+// even when that failure is joined with a given-up delivery.
+func TestDeliverOutcomes(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	firing := t0.Add(-time.Minute)
+	diskErr := errors.New("store: claim for me: disk I/O error")
+	gaveUp := fmt.Errorf("notify: drain: 1 deliveries: %w", notify.ErrDeliveryFailed)
+	for _, tc := range []struct {
+		name          string
+		cancel        bool // ctx done before deliver starts (Ctrl-C)
+		giveUp        bool // the delivery is failed in the store
+		drain         func(ctx context.Context) error
+		wantSent      int
+		wantPending   int
+		wantErr       string // "" for none
+		wantErrAbsent string
+	}{{
+		name:   "cut short before anything was sent",
+		cancel: true,
+		drain: func(ctx context.Context) error {
+			return errors.Join(fmt.Errorf("notify: drain cut short: %w", ctx.Err()))
+		},
+		wantPending: 1, wantErr: "interrupted with 1 deliveries not sent; they stay queued",
+	}, {
+		name:        "given up only: counted, not an error here",
+		giveUp:      true,
+		drain:       func(context.Context) error { return errors.Join(gaveUp) },
+		wantPending: 1,
+	}, {
+		name:        "queue error joined with a given-up delivery",
+		giveUp:      true,
+		drain:       func(context.Context) error { return errors.Join(diskErr, gaveUp) },
+		wantPending: 1, wantErr: "disk I/O error", wantErrAbsent: "delivery failed",
+	}, {
+		name:        "queue error alone",
+		drain:       func(context.Context) error { return diskErr },
+		wantPending: 1, wantErr: "daily: delivery: store: claim for me: disk I/O error",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st, id := queueWith(t, firing, t0)
+			if tc.giveUp {
+				_, err := st.Claim(t.Context(), "me", t0, time.Minute, 10)
+				require.NoError(t, err)
+				require.NoError(t, st.MarkFailed(t.Context(), id, "me", 5, "smtp: 554"))
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if tc.cancel {
+				cancel()
+			}
+			var stderr bytes.Buffer
+			a := &app{stdout: io.Discard, stderr: &stderr}
+			sent, pending, err := a.deliver(ctx, st, drainFunc(tc.drain), clockwork.NewFakeClockAt(t0), "daily", firing, time.Minute)
+			assert.Equal(t, tc.wantSent, sent)
+			assert.Equal(t, tc.wantPending, pending)
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				if tc.wantErrAbsent != "" {
+					assert.NotContains(t, err.Error(), tc.wantErrAbsent)
+				}
+			}
+		})
+	}
+}
+
+// TestDeliverWaitsForAnotherProcessesClaim: a delivery another process is
+// sending has a past next attempt; deliver must wait until that claim runs
+// out, not spin on the past next attempt.
+func TestDeliverWaitsForAnotherProcessesClaim(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	firing := t0.Add(-time.Minute)
+	st, id := queueWith(t, firing, t0)
+	_, err := st.Claim(t.Context(), "other", t0, time.Hour, 10)
+	require.NoError(t, err)
+
+	clock := clockwork.NewFakeClockAt(t0)
+	var drains atomic.Int32
+	drain := drainFunc(func(ctx context.Context) error {
+		if drains.Add(1) == 2 {
+			return st.MarkSent(ctx, id, "other", clock.Now()) // the other process finished
+		}
+		return nil
+	})
+	var stderr bytes.Buffer
+	a := &app{stdout: io.Discard, stderr: &stderr}
+	type result struct {
+		sent, pending int
+		err           error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sent, pending, err := a.deliver(t.Context(), st, drain, clock, "daily", firing, 2*time.Hour)
+		done <- result{sent, pending, err}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, clock.BlockUntilContext(ctx, 1))
+	assert.Equal(t, int32(1), drains.Load(), "waits instead of draining again")
+	clock.Advance(time.Hour + time.Second)
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		t.Fatal("deliver did not return")
+	}
+	require.NoError(t, r.err)
+	assert.Equal(t, 1, r.sent)
+	assert.Equal(t, 0, r.pending)
+	assert.Equal(t, int32(2), drains.Load())
+	assert.Equal(t, "daily: 1 deliveries not sent yet; retrying in 1h0m0s\n", stderr.String())
 }
