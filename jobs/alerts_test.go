@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -286,8 +287,7 @@ jobs:
 	job, ok := cfg.Job("frt-watch")
 	require.True(t, ok)
 	prev := store.AlertState{Job: job.Name, Key: AlertKey(job, Thresholds(job)[0]), Firing: true, Since: day(19), Streak: 1, Updated: day(19)}
-	_, err := e.st.Record(context.Background(), nil, []store.AlertState{prev})
-	require.NoError(t, err)
+	require.NoError(t, e.st.PutAlert(context.Background(), prev))
 
 	res := e.fireAt(t, job, day(21)) // an agent with no chats: the mean is null
 	require.NotNil(t, res.Digest)
@@ -298,4 +298,43 @@ jobs:
 	require.NoError(t, err)
 	assert.True(t, st.Firing)
 	assert.True(t, st.Since.Equal(day(19)))
+}
+
+// interleavingStore runs `between` once, just before the first Record, as
+// another run of the same job committing in the middle of this one would.
+type interleavingStore struct {
+	Store
+	between func()
+	once    sync.Once
+}
+
+func (s *interleavingStore) Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertChange) (int, error) {
+	s.once.Do(s.between)
+	return s.Store.Record(ctx, ds, alerts)
+}
+
+// TestOverlappingRunsFireOnce: two runs of a job overlap (a takeover next to
+// a scheduled firing, two replicas); both see the alert OK and breaching.
+// Only one FIRING goes out: the other's save conflicts and it steps again.
+func TestOverlappingRunsFireOnce(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, day(20))
+	job := alertJob(t, e, 1)
+	e.fireAt(t, job, day(21)) // good: state stored as OK
+
+	ctx := context.Background()
+	other := newRunner(t, e.up.client(t, testLogin, testKey), e.st, e.clock, "replica-2")
+	slow := &interleavingStore{Store: e.st, between: func() {
+		_, err := other.Run(ctx, job, day(23), false) // bad, newer: fires
+		require.NoError(t, err)
+	}}
+	first := newRunner(t, e.up.client(t, testLogin, testKey), slow, e.clock, "replica-1")
+	e.clock.Advance(day(23).Sub(e.clock.Now()))
+	res, err := first.Run(ctx, job, day(22), false) // bad, older: would fire too
+	require.NoError(t, err)
+	assert.Empty(t, res.Fired)
+	require.NoError(t, e.worker.Drain(ctx))
+	firing, resolved := e.alertCounts(t)
+	assert.Equal(t, 2, firing, "one FIRING per recipient")
+	assert.Equal(t, 0, resolved)
 }

@@ -20,16 +20,20 @@ const (
 )
 
 // deliveries renders every message of one run, one delivery per target, and
-// the alert states to store after they are queued.
-func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.Delivery, []store.AlertState, error) {
+// the alert state changes to store with them.
+func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.Delivery, []store.AlertChange, error) {
 	var out []store.Delivery
-	add := func(kind, target string, m notify.Message) error {
+	// add queues m for target; id tells the deliveries of one firing to
+	// one target apart (for a digest it is the target; for an alert it also
+	// names the threshold and the transition), while Target is the plain
+	// destination, so the worker keeps one order per destination.
+	add := func(kind, id, target string, m notify.Message) error {
 		p, err := notify.Encode(m)
 		if err != nil {
 			return fmt.Errorf("jobs: %s: %s: %w", job.Name, target, err)
 		}
 		out = append(out, store.Delivery{
-			Key:       deliveryKey(job.Name, firing, kind, target),
+			Key:       deliveryKey(job.Name, firing, kind, id),
 			Job:       job.Name,
 			FiringAt:  firing,
 			Kind:      kind,
@@ -49,7 +53,7 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 		}
 		for _, to := range job.Email.To {
 			target := "email:" + to
-			if err := add(kindDigest, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
+			if err := add(kindDigest, target, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -60,7 +64,7 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 			return nil, nil, fmt.Errorf("jobs: %s: render slack: %w", job.Name, err)
 		}
 		target := "slack:" + job.Slack.Channel
-		if err := add(kindDigest, target, notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
+		if err := add(kindDigest, target, target, notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -79,7 +83,7 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 				}
 				target := "slack:" + job.Alerts.Slack.Channel
 				m := notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Alerts.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}
-				if err := add(kindAlert, tag+"|"+target, m); err != nil {
+				if err := add(kindAlert, tag+"|"+target, target, m); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -94,8 +98,9 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 				}
 				e := templates.Email{Subject: subject, Text: r.render.AlertText(ev), HTML: html}
 				for _, to := range job.Alerts.Email.To {
-					target := tag + "|email:" + to
-					if err := add(kindAlert, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
+					target := "email:" + to
+					id := tag + "|" + target
+					if err := add(kindAlert, id, target, r.emailMessage(job.Name, firing, id, to, e)); err != nil {
 						return nil, nil, err
 					}
 				}
@@ -146,8 +151,8 @@ func (r *Runner) alertSubject(job *config.Job, d *digest.Digest, ev templates.Al
 // fires nor resolves an alert. A firing older than the last one evaluated
 // (a catch-up or a takeover that ran late) is not allowed to move the state
 // back either.
-func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.AlertState, []templates.AlertEvent, error) {
-	var states []store.AlertState
+func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.AlertChange, []templates.AlertEvent, error) {
+	var states []store.AlertChange
 	var events []templates.AlertEvent
 	for i, t := range Thresholds(job) {
 		if _, ok := d.Metrics[t.Metric]; !ok {
@@ -169,7 +174,7 @@ func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Ti
 			continue
 		}
 		next, tr := Step(prev, breached, value, firing, job.Thresholds[i].For)
-		states = append(states, next)
+		states = append(states, store.AlertChange{State: next, Read: prev.Updated})
 		if tr == Quiet {
 			continue
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -113,20 +112,26 @@ func TestLateTaskRunsTheFiringItsLockClaimed(t *testing.T) {
 
 // groupTracker answers every fetch with an error after noting which job
 // (by its group filter) is fetching, and records the most jobs ever
-// fetching at the same time.
+// fetching at the same time. Each fetch holds on until another job starts
+// fetching or 50 ms pass, so that jobs free to overlap do overlap.
 type groupTracker struct {
-	mu     sync.Mutex
-	active map[string]int
-	peak   int
+	mu      sync.Mutex
+	active  map[string]int
+	peak    int
+	another chan struct{} // closed when a second job is seen fetching
 }
 
 func (g *groupTracker) Fetch(ctx context.Context, _ livechat.Report, q livechat.Query) (any, error) {
 	g.mu.Lock()
 	g.active[q.Group]++
+	if len(g.active) > 1 && g.peak < 2 {
+		close(g.another)
+	}
 	g.peak = max(g.peak, len(g.active))
 	g.mu.Unlock()
-	for range 50 {
-		runtime.Gosched()
+	select {
+	case <-g.another:
+	case <-time.After(50 * time.Millisecond):
 	}
 	g.mu.Lock()
 	if g.active[q.Group]--; g.active[q.Group] == 0 {
@@ -141,7 +146,7 @@ func (g *groupTracker) Fetch(ctx context.Context, _ livechat.Report, q livechat.
 func TestMaxRunsBoundsRunsWorkingAtOnce(t *testing.T) {
 	t.Parallel()
 	e := newRunEnv(t, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
-	g := &groupTracker{active: map[string]int{}}
+	g := &groupTracker{active: map[string]int{}, another: make(chan struct{})}
 	r, err := NewRunner(g, newRenderer(t), e.st, RunnerOptions{Owner: "one", Clock: e.clock, From: testFrom})
 	require.NoError(t, err)
 	var jobs []config.Job
@@ -163,4 +168,35 @@ func TestMaxRunsBoundsRunsWorkingAtOnce(t *testing.T) {
 	runs, err := e.st.Runs(context.Background(), "", 100)
 	require.NoError(t, err)
 	assert.Len(t, runs, 8)
+}
+
+// TestLockHoldsASlotUntilUnlock: with the Locker, a replica claims a firing
+// only when it has a free slot, and keeps the slot until gocron unlocks
+// after the task; a replica with no free slot leaves the firing alone.
+func TestLockHoldsASlotUntilUnlock(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
+	a, b := *weeklyJob(t), *weeklyJob(t)
+	a.Name, b.Name = "a", "b"
+	l := NewLocker(e.st, "replica-1", e.clock, time.Minute)
+	sc, err := NewScheduler(e.runner, []config.Job{a, b}, SchedulerOptions{Clock: e.clock, Locker: l, MaxRuns: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sc.Shutdown() })
+	ctx := context.Background()
+
+	lockA, err := l.Lock(ctx, "a")
+	require.NoError(t, err)
+	waiting, cancel := context.WithCancel(ctx)
+	cancel() // no slot is free: Lock gives up with the context, claiming nothing
+	_, err = l.Lock(waiting, "b")
+	require.ErrorIs(t, err, context.Canceled)
+	runs, err := e.st.Runs(ctx, "b", 1)
+	require.NoError(t, err)
+	assert.Empty(t, runs)
+
+	require.NoError(t, lockA.Unlock(ctx))
+	require.NoError(t, lockA.Unlock(ctx)) // twice is harmless
+	lockB, err := l.Lock(ctx, "b")
+	require.NoError(t, err)
+	require.NoError(t, lockB.Unlock(ctx))
 }

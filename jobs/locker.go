@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
+
+	"livechat-digest/store"
 )
 
 // ErrFiringTaken is returned by the Locker when another replica owns the
@@ -19,12 +21,17 @@ var ErrFiringTaken = errors.New("jobs: firing taken by another replica")
 // exactly one replica runs each firing and another takes over a firing whose
 // owner died (see Scheduler's reaper). The Runner claims the same row again,
 // which the store grants to the same owner.
-func NewLocker(s RunStore, owner string, clock clockwork.Clock, lease time.Duration) gocron.Locker {
+func NewLocker(s Claimer, owner string, clock clockwork.Clock, lease time.Duration) gocron.Locker {
 	return &locker{s: s, owner: owner, clock: clock, lease: lease}
 }
 
+// Claimer claims a firing that nobody holds (a failed one stays failed).
+type Claimer interface {
+	ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (store.Run, bool, error)
+}
+
 type locker struct {
-	s     RunStore
+	s     Claimer
 	owner string
 	clock clockwork.Clock
 	lease time.Duration
@@ -32,6 +39,12 @@ type locker struct {
 	// task that gocron runs next uses that very firing even if it starts
 	// late enough for its own clock reading to round to another minute.
 	claimed sync.Map // job name → time.Time
+	// slots, set by the Scheduler, bounds the runs working at once. The
+	// lock takes a slot before it claims the firing and gives it back at
+	// Unlock, after the task: a firing is claimed (and its lease starts)
+	// only when this replica can work on it at once, and a replica that
+	// is busy leaves the firing to one that is not.
+	slots chan struct{}
 }
 
 // take returns and forgets the firing claimed for job.
@@ -44,21 +57,37 @@ func (l *locker) take(job string) (time.Time, bool) {
 }
 
 func (l *locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
-	now := l.clock.Now()
-	firing := FiringKey(now)
-	_, ok, err := l.s.ClaimRun(ctx, job, firing, l.owner, now, l.lease, false)
-	if err != nil {
-		return nil, err
+	firing := FiringKey(l.clock.Now()) // before any wait: the scheduled firing
+	release := func() {}
+	if l.slots != nil {
+		select {
+		case l.slots <- struct{}{}:
+			release = func() { <-l.slots }
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	if !ok {
+	_, ok, err := l.s.ClaimRun(ctx, job, firing, l.owner, l.clock.Now(), l.lease, false)
+	if err != nil || !ok {
+		release()
+		if err != nil {
+			return nil, err
+		}
 		return nil, ErrFiringTaken
 	}
 	l.claimed.Store(job, firing)
-	return noUnlock{}, nil
+	return &slotLock{release: release}, nil
 }
 
-// noUnlock leaves the run row in place: the Runner marks it finished, and a
+// slotLock leaves the run row in place: the Runner marks it finished, and a
 // finished row is what stops a late replica from running the firing again.
-type noUnlock struct{}
+// Unlock only gives back the slot the lock took.
+type slotLock struct {
+	once    sync.Once
+	release func()
+}
 
-func (noUnlock) Unlock(context.Context) error { return nil }
+func (s *slotLock) Unlock(context.Context) error {
+	s.once.Do(s.release)
+	return nil
+}

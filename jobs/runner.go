@@ -21,7 +21,8 @@ import (
 
 // RunStore records runs so that exactly one owner executes each firing.
 type RunStore interface {
-	ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (store.Run, bool, error)
+	// RetryRun claims a firing that nobody holds, or whose run failed.
+	RetryRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (store.Run, bool, error)
 	FinishRun(ctx context.Context, id int64, owner string, now time.Time, status, errMsg string, digest []byte) error
 	ExtendRun(ctx context.Context, id int64, owner string, until time.Time) error
 }
@@ -29,7 +30,9 @@ type RunStore interface {
 // Queue takes rendered deliveries; a key already queued is not stored again.
 type Queue interface {
 	// Record queues ds and stores the alert states in one transaction.
-	Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertState) (int, error)
+	// A state whose stored version changed since it was read fails the
+	// whole call with store.ErrConflict.
+	Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertChange) (int, error)
 }
 
 // AlertStore keeps the state of each threshold between runs.
@@ -156,7 +159,7 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	start := r.o.Clock.Now()
 	firing = FiringKey(firing)
 	log := r.o.Logger.With("job", job.Name, "firing", firing.Format(time.RFC3339))
-	run, claimed, err := r.store.ClaimRun(ctx, job.Name, firing, r.o.Owner, start, r.o.Lease, caughtUp)
+	run, claimed, err := r.store.RetryRun(ctx, job.Name, firing, r.o.Owner, start, r.o.Lease, caughtUp)
 	if err != nil {
 		return Result{}, fmt.Errorf("jobs: %s: claim: %w", job.Name, err)
 	}
@@ -192,15 +195,25 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 		return fail(err)
 	}
 	res.Digest = d
-	ds, states, err := r.deliveries(wctx, job, firing, d, &res)
-	if err != nil {
-		return fail(err)
-	}
 	// Messages and the alert transitions they announce are saved together:
 	// a crash before the commit re-runs the firing, which steps the same
 	// transitions and queues the same keys; after it, nothing is redone.
-	if res.Queued, err = r.store.Record(wctx, ds, states); err != nil {
-		return fail(fmt.Errorf("jobs: %s: queue: %w", job.Name, err))
+	// Another run of the job that stepped an alert meanwhile makes the save
+	// fail with a conflict: read the states again and step from them.
+	for attempt := 1; ; attempt++ {
+		res.Fired, res.Resolved = nil, nil
+		ds, changes, err := r.deliveries(wctx, job, firing, d, &res)
+		if err != nil {
+			return fail(err)
+		}
+		res.Queued, err = r.store.Record(wctx, ds, changes)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt == 3 {
+			return fail(fmt.Errorf("jobs: %s: queue: %w", job.Name, err))
+		}
+		log.Debug("alert state changed by another run; stepping again", "attempt", attempt)
 	}
 	status, msg := store.RunOK, ""
 	if len(d.Errors) > 0 {

@@ -84,6 +84,9 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 		o.MaxRuns = 32
 	}
 	sc := &Scheduler{runner: r, o: o, slots: make(chan struct{}, o.MaxRuns)}
+	if l, ok := o.Locker.(*locker); ok {
+		l.slots = sc.slots
+	}
 	byZone := map[string]gocron.Scheduler{}
 	for i := range jobs {
 		job := &jobs[i]
@@ -169,33 +172,36 @@ func crontab(j *config.Job) string { return "CRON_TZ=" + j.Location.String() + "
 // rather than recorded as failed.
 func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 	firing := sc.o.Clock.Now()
+	locked := false
 	if l, ok := sc.o.Locker.(*locker); ok {
-		if t, ok := l.take(job.Name); ok {
-			firing = t
-		}
+		firing, locked = l.take(job.Name)
 	}
-	// The firing is fixed above, so a run that waits for a slot still runs
-	// the firing it was scheduled for.
-	select {
-	case sc.slots <- struct{}{}:
-		defer func() { <-sc.slots }()
-	case <-ctx.Done():
-		return // shutting down before this run started: the firing stays unclaimed or is reaped
+	if !locked {
+		// Without the Locker (which took a slot with the firing), take one
+		// here. The firing is fixed first, so a run that waits for a slot
+		// still runs the firing it was scheduled for.
+		firing = FiringKey(sc.o.Clock.Now())
+		if !sc.takeSlot(ctx) {
+			return // shutting down before this run started
+		}
+		defer sc.giveSlot()
 	}
 	if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, firing, false); err != nil {
 		sc.o.Logger.Error("run failed", "job", job.Name, "err", err)
 	}
 }
 
-// Start runs, once each, the firings missed while the service was down that
-// are no older than the grace, then starts the schedule. The schedule starts
-// even when a catch-up run failed (LiveChat down at start-up): the error
-// returned names those runs, and every later firing still fires.
+// Start starts the schedule, then runs, once each, the firings missed while
+// the service was down that are no older than the grace. The schedule comes
+// first so that a firing due while catch-up runs is not lost (gocron skips
+// a start time already past); a firing both would run is claimed once. The
+// error names catch-up runs that failed (LiveChat down at start-up); the
+// schedule runs regardless.
 func (sc *Scheduler) Start(ctx context.Context) error {
-	err := sc.CatchUp(ctx)
 	for _, s := range sc.zones {
 		s.Start()
 	}
+	err := sc.CatchUp(ctx)
 	if sc.o.Store != nil {
 		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		sc.stopReaper, sc.reaperDone = cancel, make(chan struct{})
@@ -234,13 +240,31 @@ func (sc *Scheduler) Reap(ctx context.Context) error {
 		if job == nil {
 			continue // a job removed from the config since
 		}
+		if !sc.takeSlot(ctx) {
+			break
+		}
 		sc.o.Logger.Info("taking over a run whose owner stopped", "job", run.Job, "firing", run.FiringAt.Format(time.RFC3339), "owner", run.Owner)
-		if _, err := sc.runner.Run(ctx, job, run.FiringAt, run.CaughtUp); err != nil {
+		// Like a scheduled run, a taken-over run is finished at shutdown.
+		_, err := sc.runner.Run(context.WithoutCancel(ctx), job, run.FiringAt, run.CaughtUp)
+		sc.giveSlot()
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// takeSlot waits for one of the MaxRuns slots; false when ctx ends first.
+func (sc *Scheduler) takeSlot(ctx context.Context) bool {
+	select {
+	case sc.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (sc *Scheduler) giveSlot() { <-sc.slots }
 
 func (sc *Scheduler) job(name string) *config.Job {
 	for _, j := range sc.jobs {

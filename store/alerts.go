@@ -57,6 +57,39 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// swapAlert stores c.State if the stored state is still the one read: none
+// when c.Read is zero, else the one updated at c.Read.
+func swapAlert(ctx context.Context, db execer, c AlertChange) error {
+	a := c.State
+	var value sql.NullFloat64
+	if a.Value != nil {
+		value = sql.NullFloat64{Float64: *a.Value, Valid: true}
+	}
+	var res sql.Result
+	var err error
+	if c.Read.IsZero() {
+		res, err = db.ExecContext(ctx, `INSERT INTO alert_states (`+alertColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job, alert_key) DO NOTHING`,
+			a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated))
+	} else {
+		res, err = db.ExecContext(ctx, `UPDATE alert_states
+			SET firing = $3, since = $4, streak = $5, value = $6, updated = $7
+			WHERE job = $1 AND alert_key = $2 AND updated = $8`,
+			a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated), ms(c.Read))
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return ErrConflict
+	}
+	return nil
+}
+
 func putAlert(ctx context.Context, db execer, a AlertState) error {
 	var value sql.NullFloat64
 	if a.Value != nil {

@@ -51,18 +51,28 @@ func (s *Store) Enqueue(ctx context.Context, ds []Delivery) (int, error) {
 	return s.Record(ctx, ds, nil)
 }
 
+// AlertChange is a new state for one alert, with the Updated value of the
+// state it was computed from (zero when there was none).
+type AlertChange struct {
+	State AlertState
+	Read  time.Time
+}
+
 // Record enqueues ds (as Enqueue does) and stores the alert states in the
 // same transaction, so a run's messages and the alert transitions they
-// announce are saved together or not at all.
-func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertState) (int, error) {
+// announce are saved together or not at all. Each state is stored only if
+// the stored one is still the one it was computed from; otherwise nothing is
+// saved and the error wraps ErrConflict: another run of the job stepped the
+// alert meanwhile, and this run must read the states again.
+func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertChange) (int, error) {
 	for _, d := range ds {
 		if d.Key == "" || d.Job == "" || d.CreatedAt.IsZero() {
 			return 0, fmt.Errorf("store: enqueue %q: key, job and created_at are required", d.Key)
 		}
 	}
-	for _, a := range alerts {
-		if a.Job == "" || a.Key == "" {
-			return 0, fmt.Errorf("store: put alert %q %q: job and key are required", a.Job, a.Key)
+	for _, c := range alerts {
+		if c.State.Job == "" || c.State.Key == "" {
+			return 0, fmt.Errorf("store: put alert %q %q: job and key are required", c.State.Job, c.State.Key)
 		}
 	}
 	if len(ds) == 0 && len(alerts) == 0 {
@@ -96,9 +106,9 @@ func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertState) 
 				added += int(n)
 			}
 		}
-		for _, a := range alerts {
-			if err := putAlert(ctx, tx, a); err != nil {
-				return fmt.Errorf("alert %s %q: %w", a.Job, a.Key, err)
+		for _, c := range alerts {
+			if err := swapAlert(ctx, tx, c); err != nil {
+				return fmt.Errorf("alert %s %q: %w", c.State.Job, c.State.Key, err)
 			}
 		}
 		return nil

@@ -288,7 +288,7 @@ func TestRecordSavesDeliveriesAndAlertsTogether(t *testing.T) {
 		ctx := context.Background()
 		v := 75.5
 		alert := AlertState{Job: "weekly", Key: "frt above 60", Firing: true, Since: t0, Streak: 1, Value: &v, Updated: t0}
-		n, err := s.Record(ctx, []Delivery{delivery("weekly|alert|a", t0)}, []AlertState{alert})
+		n, err := s.Record(ctx, []Delivery{delivery("weekly|alert|a", t0)}, []AlertChange{{State: alert}})
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		got, err := s.Alert(ctx, "weekly", "frt above 60")
@@ -297,7 +297,7 @@ func TestRecordSavesDeliveriesAndAlertsTogether(t *testing.T) {
 		assert.Equal(t, 75.5, *got.Value)
 
 		// A bad alert state saves neither part.
-		_, err = s.Record(ctx, []Delivery{delivery("weekly|alert|b", t0)}, []AlertState{{Job: "weekly"}})
+		_, err = s.Record(ctx, []Delivery{delivery("weekly|alert|b", t0)}, []AlertChange{{State: AlertState{Job: "weekly"}}})
 		require.Error(t, err)
 		ds, err := s.Deliveries(ctx, DeliveryFilter{})
 		require.NoError(t, err)
@@ -306,11 +306,39 @@ func TestRecordSavesDeliveriesAndAlertsTogether(t *testing.T) {
 		// A cancelled transaction saves neither part.
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		alert.Firing = false
-		_, err = s.Record(cctx, []Delivery{delivery("weekly|alert|c", t0)}, []AlertState{alert})
+		next := alert
+		next.Firing, next.Updated = false, t0.Add(time.Hour)
+		_, err = s.Record(cctx, []Delivery{delivery("weekly|alert|c", t0)}, []AlertChange{{State: next, Read: t0}})
 		require.Error(t, err)
 		got, err = s.Alert(ctx, "weekly", "frt above 60")
 		require.NoError(t, err)
 		assert.True(t, got.Firing)
+	})
+}
+
+// TestRecordRefusesAStaleAlertState: two runs that read the same state may
+// not both store a transition; the second gets ErrConflict and saves nothing.
+func TestRecordRefusesAStaleAlertState(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		fire := func(key string, at time.Time, read time.Time) error {
+			st := AlertState{Job: "weekly", Key: "frt above 60", Firing: true, Since: at, Streak: 1, Updated: at}
+			_, err := s.Record(ctx, []Delivery{delivery(key, at)}, []AlertChange{{State: st, Read: read}})
+			return err
+		}
+		// Both runs read "no state yet"; only the first may fire.
+		require.NoError(t, fire("a", t0, time.Time{}))
+		require.ErrorIs(t, fire("b", t0.Add(time.Minute), time.Time{}), ErrConflict)
+		// A run that read the first state may step it; a stale reader may not.
+		require.NoError(t, fire("c", t0.Add(2*time.Minute), t0))
+		require.ErrorIs(t, fire("d", t0.Add(3*time.Minute), t0), ErrConflict)
+		ds, err := s.Deliveries(ctx, DeliveryFilter{})
+		require.NoError(t, err)
+		var keys []string
+		for _, d := range ds {
+			keys = append(keys, d.Key)
+		}
+		assert.ElementsMatch(t, []string{"a", "c"}, keys)
 	})
 }

@@ -33,13 +33,25 @@ func scanRun(sc scanner) (Run, error) {
 // It returns (run, true) when owner got the firing: either nobody had
 // claimed it, or the previous owner's lease ran out while the run was still
 // "running" (that owner died), in which case owner takes over with the next
-// attempt number, or the run failed before sending anything and may be tried
-// again. An owner that claims a firing it already holds gets it again (the
-// scheduler's Locker claims before the Runner does). Otherwise it returns the existing run and false. The
+// attempt number. An owner that claims a firing it already holds gets it
+// again (the scheduler's Locker claims before the Runner does). A failed run
+// is taken only by RetryRun. Otherwise it returns the existing run and false. The
 // unique (job, firing_at) row makes this hold across replicas and restarts:
 // a finished firing is never run again. caughtUp is recorded when the row
 // is created; a takeover keeps it.
 func (s *Store) ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (Run, bool, error) {
+	return s.claimRun(ctx, job, firingAt, owner, now, lease, caughtUp, false)
+}
+
+// RetryRun claims the firing as ClaimRun does and also takes it when its
+// last run failed before sending anything: an explicit re-run (`run`, a
+// catch-up at start-up) tries a failed firing again, while the scheduler's
+// lock on other replicas (ClaimRun) leaves it failed.
+func (s *Store) RetryRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (Run, bool, error) {
+	return s.claimRun(ctx, job, firingAt, owner, now, lease, caughtUp, true)
+}
+
+func (s *Store) claimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp, retryFailed bool) (Run, bool, error) {
 	if job == "" || owner == "" {
 		return Run{}, false, errors.New("store: claim run: job and owner are required")
 	}
@@ -56,9 +68,9 @@ func (s *Store) ClaimRun(ctx context.Context, job string, firingAt time.Time, ow
 			status = excluded.status,
 			error_text = '',
 			finished_at = NULL
-		WHERE (runs.status = $5 AND (runs.lease_until < $7 OR runs.owner = $3)) OR runs.status = '`+RunFailed+`'
+		WHERE (runs.status = $5 AND (runs.lease_until < $7 OR runs.owner = $3)) OR (runs.status = $8 AND $9)
 		RETURNING `+runColumns,
-		job, ms(firingAt), owner, ms(now.Add(lease)), RunRunning, caughtUp, ms(now))
+		job, ms(firingAt), owner, ms(now.Add(lease)), RunRunning, caughtUp, ms(now), RunFailed, retryFailed)
 	r, err := scanRun(row)
 	switch {
 	case err == nil:

@@ -150,3 +150,35 @@ func TestRunsList(t *testing.T) {
 		assert.Empty(t, none)
 	})
 }
+
+func TestFailedRunIsRetriedOnlyOnRequest(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		r, ok, err := s.ClaimRun(ctx, "weekly", t0, "a", t0, time.Minute, false)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, s.FinishRun(ctx, r.ID, "a", t0, RunFailed, "upstream down", nil))
+
+		// The scheduler's lock on another replica leaves it failed.
+		got, ok, err := s.ClaimRun(ctx, "weekly", t0, "b", t0.Add(time.Second), time.Minute, false)
+		require.NoError(t, err)
+		assert.False(t, ok)
+		assert.Equal(t, RunFailed, got.Status)
+
+		// An explicit re-run takes it again, as a new attempt.
+		got, ok, err = s.RetryRun(ctx, "weekly", t0, "c", t0.Add(2*time.Second), time.Minute, false)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, RunRunning, got.Status)
+		assert.Equal(t, "c", got.Owner)
+		assert.Equal(t, 2, got.Attempt)
+		assert.Empty(t, got.Error)
+
+		// A run that succeeded is never taken again, not even by RetryRun.
+		require.NoError(t, s.FinishRun(ctx, got.ID, "c", t0, RunOK, "", nil))
+		_, ok, err = s.RetryRun(ctx, "weekly", t0, "d", t0.Add(3*time.Second), time.Minute, false)
+		require.NoError(t, err)
+		assert.False(t, ok)
+	})
+}

@@ -8,6 +8,10 @@ import (
 // ErrNotFound is returned when a looked-up record does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrConflict is returned by Record when an alert state changed after it
+// was read; nothing was saved.
+var ErrConflict = errors.New("store: alert state changed since it was read")
+
 // Delivery states.
 const (
 	DeliveryQueued  = "queued"  // waiting for its first or next attempt
