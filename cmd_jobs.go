@@ -63,20 +63,45 @@ func (a *app) jobsCmd() *cobra.Command {
 	}
 }
 
-// printQueue lists deliveries that are not sent, so an outage is visible.
+// queueListLimit is how many unsent deliveries `jobs` lists; the counts
+// above the list are always complete.
+const queueListLimit = 50
+
+// printQueue counts and lists deliveries that are not sent, so an outage is
+// visible. The counts come from the whole queue; the list shows at most
+// queueListLimit rows, failed first, then queued, then sending.
 func (a *app) printQueue(cmd *cobra.Command, st *store.Store) error {
+	depth, err := st.QueueDepth(cmd.Context())
+	if err != nil {
+		return failed(err)
+	}
+	statuses := []string{store.DeliveryFailed, store.DeliveryQueued, store.DeliverySending}
+	total := 0
+	counts := make([]string, 0, len(statuses))
+	for _, status := range statuses {
+		total += depth[status]
+		counts = append(counts, fmt.Sprintf("%d %s", depth[status], status))
+	}
+	if total == 0 {
+		return nil
+	}
 	var pending []store.Delivery
-	for _, status := range []string{store.DeliveryFailed, store.DeliveryQueued, store.DeliverySending} {
-		ds, err := st.Deliveries(cmd.Context(), store.DeliveryFilter{Status: status, Limit: 50})
+	for _, status := range statuses {
+		left := queueListLimit - len(pending)
+		if left <= 0 {
+			break
+		}
+		ds, err := st.Deliveries(cmd.Context(), store.DeliveryFilter{Status: status, Limit: left})
 		if err != nil {
 			return failed(err)
 		}
 		pending = append(pending, ds...)
 	}
-	if len(pending) == 0 {
-		return nil
+	fmt.Fprintf(a.stdout, "\nUnsent deliveries (%d: %s)", total, strings.Join(counts, ", "))
+	if len(pending) < total {
+		fmt.Fprintf(a.stdout, ", showing %d of %d", len(pending), total)
 	}
-	fmt.Fprintf(a.stdout, "\nUnsent deliveries (%d):\n", len(pending))
+	fmt.Fprintln(a.stdout, ":")
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tFIRING\tTARGET\tSTATUS\tATTEMPTS\tLAST ERROR")
 	for _, d := range pending {

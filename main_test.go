@@ -449,3 +449,30 @@ func TestDeliverWaitsForAnotherProcessesClaim(t *testing.T) {
 	assert.Equal(t, int32(2), drains.Load())
 	assert.Equal(t, "daily: 1 deliveries not sent yet; retrying in 1h0m0s\n", stderr.String())
 }
+
+// TestJobsCountsTheWholeQueue: the header counts every unsent delivery per
+// status, while the list stops at 50 rows and says so.
+func TestJobsCountsTheWholeQueue(t *testing.T) {
+	t.Parallel()
+	dir, path := writeConfig(t)
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(dir, "state.db"))
+	require.NoError(t, err)
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	ds := make([]store.Delivery, 60)
+	for i := range ds {
+		ds[i] = store.Delivery{Key: fmt.Sprintf("weekly-support|%d", i), Job: "weekly-support", FiringAt: t0,
+			Kind: "digest", Channel: "email", Target: fmt.Sprintf("t%02d@example.com", i), CreatedAt: t0}
+	}
+	_, err = st.Enqueue(t.Context(), ds)
+	require.NoError(t, err)
+	claimed, err := st.Claim(t.Context(), "other", t0, time.Hour, 3)
+	require.NoError(t, err)
+	require.Len(t, claimed, 3)
+	require.NoError(t, st.Close())
+
+	code, stdout, stderr := runCLI(t, nil, "jobs", "--config", path)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "Unsent deliveries (60: 0 failed, 57 queued, 3 sending), showing 50 of 60:")
+	_, list, _ := strings.Cut(stdout, "Unsent deliveries")
+	assert.Equal(t, 50, strings.Count(list, "@example.com"), stdout)
+}
