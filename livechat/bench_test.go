@@ -13,8 +13,11 @@ import (
 
 // BenchmarkAllReportsOneWeek fetches all 20 reports for one week at once, as
 // a digest run does, from a simulator answering in 50 ms. "default limits"
-// is the client as shipped (10 requests/s, burst 10, 8 in flight); "no rate
-// limit" shows what the concurrency cap alone allows.
+// is this package's own defaults, what New gives without options (10
+// requests/s, burst 10, 8 in flight). Users get the config defaults instead
+// (burst 3 × rate_limit, 32 in flight; see docs/performance.md), which main
+// passes as options. "no rate limit" shows what the concurrency cap alone
+// allows.
 func BenchmarkAllReportsOneWeek(b *testing.B) {
 	q := livechat.Query{From: day("2026-03-02"), To: day("2026-03-08"), Weekday: "mon", Timezone: "Europe/Warsaw"}
 	for _, bc := range []struct {
