@@ -21,6 +21,10 @@
 // order holds, and whoever claims it next sends it under a fresh lease.
 // SendTimeout is therefore kept to at most half the lease.
 //
+// Within a batch, deliveries to one destination (the message's channel and
+// Message.Target, not the row's labels) go one after another in delivery
+// ID order, which is enqueue order, whatever order the claim listed them in.
+//
 // Shutdown (the ctx given to Worker.Run, RunOnce or Drain ending) means
 // "claim no new work", not "abort". A send under way may already have
 // reached the peer (a Slack post, an SMTP DATA); cutting it off and handing

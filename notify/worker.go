@@ -1,11 +1,13 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,7 +104,8 @@ type WorkerOptions struct {
 	// correctness: what is left is handed back and claimed again.
 	Batch int
 	// Concurrency is how many targets are sent to at once; one target's
-	// deliveries always go one after another, in claim order. Default 4.
+	// deliveries in a batch always go one after another, in delivery ID
+	// (enqueue) order. Default 4.
 	Concurrency int
 	// Logger receives component=notify logs; nil discards.
 	Logger *slog.Logger
@@ -343,32 +346,19 @@ func (w *Worker) runOnce(ctx context.Context) (roundResult, error) {
 		}
 	}
 
-	// One target's deliveries go in order (an alert's "resolved" after its
-	// "firing"); different targets go in parallel.
-	var keys []string
-	groups := make(map[string][]store.Delivery)
-	for _, d := range ds {
-		k := d.Channel + "\x00" + d.Target
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], d)
-	}
-
 	var (
 		mu   sync.Mutex
 		errs []error
 	)
 	var g errgroup.Group
 	g.SetLimit(w.opts.Concurrency)
-	for _, k := range keys {
-		group := groups[k]
+	for _, group := range byTarget(ds) {
 		g.Go(func() error {
 			// Once one delivery to this target is handed back, sending a
 			// later one under this claim would overtake it.
 			handBack := false
-			for _, d := range group {
-				o, err := w.handle(ctx, d, handBack)
+			for _, c := range group {
+				o, err := w.handle(ctx, c, handBack)
 				handBack = handBack || o == outcomeHandedBack
 				mu.Lock()
 				res.handled++
@@ -387,10 +377,57 @@ func (w *Worker) runOnce(ctx context.Context) (roundResult, error) {
 	return res, errors.Join(errs...)
 }
 
+// claimed is a claimed delivery with its payload decoded.
+type claimed struct {
+	d         store.Delivery
+	msg       Message
+	decodeErr error
+}
+
+// byTarget splits a claimed batch into one group per destination, each in
+// ascending delivery ID order, which is enqueue order: an alert's
+// "resolved" goes after its "firing" even when the claim listed it first
+// (the store claims by next attempt time, and a retried "firing" may be due
+// later than the "resolved" behind it). Groups come in the order of their
+// lowest ID, and go out in parallel.
+//
+// The destination is the decoded message's channel and Message.Target(),
+// not store.Delivery's Channel and Target: those are labels for people
+// (an "outbox" channel is still email; an alert row may carry more than the
+// address), and the message is what is actually sent. A payload that does
+// not decode is never sent, so it gets a group of its own.
+func byTarget(ds []store.Delivery) [][]claimed {
+	idx := make(map[string]int)
+	var groups [][]claimed
+	for _, d := range ds {
+		msg, err := Decode(d.Payload)
+		c := claimed{d: d, msg: msg, decodeErr: err}
+		if err != nil {
+			groups = append(groups, []claimed{c})
+			continue
+		}
+		k := msg.Channel + "\x00" + msg.Target()
+		i, ok := idx[k]
+		if !ok {
+			i = len(groups)
+			idx[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], c)
+	}
+	byID := func(a, b claimed) int { return cmp.Compare(a.d.ID, b.d.ID) }
+	for _, g := range groups {
+		slices.SortFunc(g, byID)
+	}
+	slices.SortFunc(groups, func(a, b []claimed) int { return byID(a[0], b[0]) })
+	return groups
+}
+
 // handle takes one claimed delivery through dedup, lease check, send and
 // record; with handBack it is not sent but handed back after dedup. The
 // returned error is about recording the outcome only.
-func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (outcome, error) {
+func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome, error) {
+	d := c.d
 	attempt := d.Attempts + 1
 	log := w.log.With(
 		slog.Int64("delivery_id", d.ID),
@@ -428,7 +465,7 @@ func (w *Worker) handle(ctx context.Context, d store.Delivery, handBack bool) (o
 	}
 
 	// send
-	msg, err := Decode(d.Payload)
+	msg, err := c.msg, c.decodeErr
 	var sender Sender
 	if err == nil {
 		sender = w.senders[msg.Channel]

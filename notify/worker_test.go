@@ -634,3 +634,106 @@ func TestWorkerSentIsBounded(t *testing.T) {
 	_, ok := w.alreadySent(store.Delivery{ID: 1})
 	assert.False(t, ok)
 }
+
+func TestByTarget(t *testing.T) {
+	t.Parallel()
+	slack := func(id int64, channel, rowTarget string) store.Delivery {
+		m := sampleSlack()
+		m.Slack.Channel = channel
+		b, err := Encode(m)
+		require.NoError(t, err)
+		return store.Delivery{ID: id, Channel: ChannelSlack, Target: rowTarget, Payload: b}
+	}
+	email := func(id int64, rowChannel string, to ...string) store.Delivery {
+		m := sampleEmail()
+		m.Email.To = to
+		b, err := Encode(m)
+		require.NoError(t, err)
+		return store.Delivery{ID: id, Channel: rowChannel, Target: "email:" + strings.Join(to, ","), Payload: b}
+	}
+	garbage := func(id int64) store.Delivery {
+		return store.Delivery{ID: id, Channel: ChannelSlack, Target: "slack:#alerts", Payload: []byte("{")}
+	}
+	tests := []struct {
+		name  string
+		claim []store.Delivery // in the order the store claimed them
+		want  [][]int64
+	}{
+		{"one target, claimed out of order", []store.Delivery{
+			slack(3, "#alerts", "slack:#alerts"), slack(1, "#alerts", "slack:#alerts"), slack(2, "#alerts", "slack:#alerts"),
+		}, [][]int64{{1, 2, 3}}},
+		{"row targets differ, destination the same", []store.Delivery{
+			slack(5, "#alerts", "slack:#alerts|queue firing"), slack(4, "#alerts", "slack:#alerts"),
+		}, [][]int64{{4, 5}}},
+		{"outbox and email rows to one address", []store.Delivery{
+			email(2, "outbox", "a@example.com"), email(1, ChannelEmail, "a@example.com"),
+		}, [][]int64{{1, 2}}},
+		{"targets apart, by lowest id", []store.Delivery{
+			slack(4, "#b", "slack:#b"), email(9, ChannelEmail, "a@example.com"), slack(2, "#a", "slack:#a"),
+			slack(3, "#b", "slack:#b"), slack(1, "#a", "slack:#a"),
+		}, [][]int64{{1, 2}, {3, 4}, {9}}},
+		{"same name on slack and email apart", []store.Delivery{
+			slack(2, "a@example.com", "slack:a@example.com"), email(1, ChannelEmail, "a@example.com"),
+		}, [][]int64{{1}, {2}}},
+		{"undecodable alone", []store.Delivery{
+			slack(3, "#alerts", "slack:#alerts"), garbage(2), slack(1, "#alerts", "slack:#alerts"),
+		}, [][]int64{{1, 3}, {2}}},
+		{"empty", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got [][]int64
+			for _, g := range byTarget(tt.claim) {
+				var ids []int64
+				for _, c := range g {
+					ids = append(ids, c.d.ID)
+					assert.Equal(t, c.decodeErr == nil, c.msg.Channel != "", "decoded with the row")
+				}
+				got = append(got, ids)
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// TestWorkerSendsOneTargetInIDOrder: the store claims by next attempt time,
+// so a "firing" that was retried can be claimed after the "resolved"
+// enqueued behind it, and rows may label the same channel differently (as
+// alert rows did before their Target became the destination). The posts
+// still reach Slack in enqueue order.
+func TestWorkerSendsOneTargetInIDOrder(t *testing.T) {
+	t.Parallel()
+	peer := newSlackPeer(t)
+	q := newFakeQueue()
+	clock := clockwork.NewFakeClockAt(firing)
+	// Concurrency 1: were the three split into groups, their order would
+	// be the claim's, not left to chance.
+	w, err := NewWorker(q, map[string]Sender{ChannelSlack: slackSender(t, peer)},
+		WorkerOptions{Owner: "w1", Clock: clock, Concurrency: 1})
+	require.NoError(t, err)
+	rows := []struct {
+		text, target string
+		due          time.Duration
+	}{
+		{"cpu firing", "slack:#alerts", 0}, // retried once, due now
+		{"cpu resolved", "slack:#alerts", -time.Minute},
+		{"queue firing", "slack:#alerts|queue firing", -2 * time.Minute},
+	}
+	for _, r := range rows {
+		m := sampleSlack()
+		m.Slack.Channel, m.Slack.Text, m.Slack.Blocks = "#alerts", r.text, nil
+		id := q.add(t, m, firing.Add(-time.Hour))
+		q.mu.Lock()
+		q.ds[id].Kind, q.ds[id].Target, q.ds[id].NextAttemptAt = "alert", r.target, firing.Add(r.due)
+		q.mu.Unlock()
+	}
+
+	require.Equal(t, 3, runOnce(t, w))
+	var got []string
+	for _, p := range peer.received() {
+		assert.Equal(t, "#alerts", p.Channel)
+		got = append(got, p.Text)
+	}
+	assert.Equal(t, []string{"cpu firing", "cpu resolved", "queue firing"}, got)
+}
