@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"livechat-digest/config"
+	"livechat-digest/livechat"
 	"livechat-digest/store"
 )
 
@@ -515,4 +516,43 @@ func TestStartSchedulesEvenWhenCatchUpFails(t *testing.T) {
 	assert.Equal(t, store.RunOK, runs[0].Status)
 	assert.Equal(t, store.RunFailed, runs[1].Status, "the failed catch-up stays failed, retryable")
 	assert.True(t, runs[1].CaughtUp)
+}
+
+// advancingFetcher moves the fake clock forward by d at its first fetch, as
+// a slow run would take that long.
+type advancingFetcher struct {
+	inner interface {
+		Fetch(context.Context, livechat.Report, livechat.Query) (any, error)
+	}
+	clock *clockwork.FakeClock
+	d     time.Duration
+	once  sync.Once
+}
+
+func (f *advancingFetcher) Fetch(ctx context.Context, r livechat.Report, q livechat.Query) (any, error) {
+	f.once.Do(func() { f.clock.Advance(f.d) })
+	return f.inner.Fetch(ctx, r, q)
+}
+
+// TestFiringDueDuringCatchUpIsNotLost: the service starts at 08:59 and a
+// catch-up run takes two minutes; the 09:00 firing of another job still runs
+// (the schedule starts before catch-up, so gocron has it planned).
+func TestFiringDueDuringCatchUpIsNotLost(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 24, 8, 59, 0, 0, time.UTC)
+	e := newSchedEnv(t, start)
+	slow := &advancingFetcher{inner: e.up.client(t, testLogin, testKey), clock: e.clock, d: 2 * time.Minute}
+	r, err := NewRunner(slow, newRenderer(t), e.st, RunnerOptions{Owner: "replica-1", Clock: e.clock, From: testFrom})
+	require.NoError(t, err)
+	missed := dailyJob(t, "missed", "0 8 * * *", "UTC") // 08:00 was missed: caught up at start
+	nine := dailyJob(t, "nine", "0 9 * * *", "UTC")     // due while catch-up runs
+	sc, err := NewScheduler(r, []config.Job{missed, nine}, SchedulerOptions{Clock: e.clock, Grace: 6 * time.Hour})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sc.Shutdown() })
+	require.NoError(t, sc.Start(context.Background()))
+	require.Len(t, e.runs(t, "missed"), 1)
+	// gocron runs the task on its own goroutine; wait for it to be recorded
+	// (not a timing assertion).
+	require.Eventually(t, func() bool { return len(e.runs(t, "nine")) == 1 }, 10*time.Second, 5*time.Millisecond,
+		"the firing due during catch-up was lost")
 }
