@@ -30,6 +30,9 @@ func (a *app) serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if errs := checkSubjects(cfg); len(errs) > 0 {
+				return &exitError{code: exitUsage, err: errs}
+			}
 			return a.serve(cmd.Context(), cfg)
 		},
 	}
@@ -101,21 +104,27 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		log.Error("http server stopped", "err", err)
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	if err := httpSrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// Each step has its own bound, so a slow one cannot eat the next one's
+	// time: HTTP and slash-command answers, then the scheduler (running
+	// jobs finish, up to its stop timeout), then one minute of sending.
+	base := context.WithoutCancel(ctx)
+	hctx, cancelHTTP := context.WithTimeout(base, 30*time.Second)
+	if err := httpSrv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
 	}
-	srv.Wait(sctx)
+	srv.Wait(hctx)
+	cancelHTTP()
 	if err := sched.Shutdown(); err != nil {
 		log.Warn("scheduler shutdown", "err", err)
 	}
 	// One worker per owner at a time: stop the polling one, then drain
-	// what is due with the shutdown's time bound.
+	// what is due.
 	stopWork()
 	<-workerDone
 	bg.Wait()
-	if err := p.worker.Drain(sctx); err != nil {
+	dctx, cancelDrain := context.WithTimeout(base, time.Minute)
+	defer cancelDrain()
+	if err := p.worker.Drain(dctx); err != nil {
 		log.Debug("drain cut short; deliveries stay queued", "err", err)
 	}
 	return nil
