@@ -91,7 +91,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpSrv.Serve(l) }()
 	bg.Add(1)
-	go func() { defer bg.Done(); watchGauges(workCtx, st, metrics, 15*time.Second, log) }()
+	go func() {
+		defer bg.Done()
+		housekeep(workCtx, st, metrics, time.Duration(cfg.Store.Retention), log)
+	}()
 
 	if err := sched.Start(ctx); err != nil {
 		log.Error("catch-up failed", "err", err)
@@ -130,11 +133,13 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// watchGauges keeps the queue-depth and alerts-firing gauges current until
-// ctx ends.
-func watchGauges(ctx context.Context, st *store.Store, m *server.Metrics, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
+// housekeep keeps the queue-depth and alerts-firing gauges current (every
+// 15 s) and prunes what the store keeps past its retention (every hour),
+// until ctx ends.
+func housekeep(ctx context.Context, st *store.Store, m *server.Metrics, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if depth, err := st.QueueDepth(ctx); err == nil {
 			m.SetQueueDepth(depth)
@@ -149,6 +154,16 @@ func watchGauges(ctx context.Context, st *store.Store, m *server.Metrics, every 
 				}
 			}
 			m.SetAlertsFiring(n)
+		}
+		if now := time.Now(); retention > 0 && now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if nd, nr, err := st.Prune(ctx, now.Add(-retention)); err != nil {
+				if ctx.Err() == nil {
+					log.Warn("pruning the store failed", "err", err)
+				}
+			} else if nd+nr > 0 {
+				log.Info("pruned the store", "deliveries", nd, "run_digests", nr, "before", now.Add(-retention).Format(time.RFC3339))
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -36,6 +36,7 @@ package config
 //	  api_url: https://slack.com/api/ (contract) default as shown; a trailing / is added
 //	server: {addr: ":8080"}          (contract) default ":8080"
 //	store: {url: sqlite:./state.db}  (contract) Secret; sqlite:PATH or postgres(ql)://...
+//	  retention: 720h                sent deliveries and finished runs' digests are pruned after this; default 720h (30 days), 0 = never
 //	delivery:
 //	  retry_for: 30m                 how long a failing delivery is retried; default 30m
 //	  workers: 2                     concurrent senders; default 2
@@ -157,6 +158,10 @@ type Store struct {
 	// URL is "sqlite:PATH" or "postgres://..."; a Secret because a
 	// Postgres URL may carry a password.
 	URL Secret
+	// Retention is how long sent deliveries and the digests of finished
+	// runs are kept; 0 keeps them forever. The runs themselves are kept, so
+	// an old firing is never run twice by the scheduler.
+	Retention Duration
 }
 
 // Delivery tunes the delivery queue.

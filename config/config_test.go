@@ -56,7 +56,7 @@ func TestLoadContractExample(t *testing.T) {
 	}
 	wantRest := []any{
 		Slack{BotToken: "xoxb-tok-Ww55", SigningSecret: "sign-sec-Pp47", APIURL: "https://slack.com/api/"},
-		Server{Addr: ":8080"}, Store{URL: "sqlite:./state.db"},
+		Server{Addr: ":8080"}, Store{URL: "sqlite:./state.db", Retention: Duration(30 * 24 * time.Hour)},
 		Delivery{RetryFor: Duration(30 * time.Minute), Workers: 2},
 		Scheduler{CatchUpGrace: Duration(6 * time.Hour), Lease: Duration(2 * time.Minute), ReapEvery: Duration(30 * time.Second), MaxRuns: 32}, "",
 	}

@@ -31,6 +31,7 @@ const (
 	defaultWorkers       = 2
 	defaultCatchUpGrace  = Duration(6 * time.Hour)
 	defaultLease         = Duration(2 * time.Minute)
+	defaultRetention     = Duration(30 * 24 * time.Hour)
 	defaultMaxRuns       = 32
 	defaultPeriod        = digest.Last7Days
 	defaultCompare       = digest.PreviousPeriod
@@ -52,6 +53,7 @@ type present struct {
 }
 
 func (d *decoder) config(root *yaml.Node) *Config {
+	retentionSet := false
 	c := &Config{}
 	var p present
 	var jobs *yaml.Node
@@ -76,6 +78,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 				if s, ok := d.secret(v, "store.url", &c.Store.URL); ok && !s.null {
 					d.checkStoreURL(s)
 				}
+			}}, field{"retention", func(_, v *yaml.Node) {
+				retentionSet = d.duration(v, "store.retention", 0, &c.Store.Retention)
 			}})
 		}},
 		field{"delivery", func(_, v *yaml.Node) {
@@ -132,6 +136,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	if c.Store.URL == "" {
 		c.Store.URL = defaultStoreURL
+	}
+	if !retentionSet {
+		c.Store.Retention = defaultRetention
 	}
 	if c.Delivery.RetryFor == 0 {
 		c.Delivery.RetryFor = defaultRetryFor

@@ -11,7 +11,7 @@ var schema = map[string][]string{
 	"email.smtp":          {"host", "port", "username", "password", "tls", "timeout"},
 	"slack":               {"bot_token", "signing_secret", "api_url"},
 	"server":              {"addr"},
-	"store":               {"url"},
+	"store":               {"url", "retention"},
 	"delivery":            {"retry_for", "workers"},
 	"scheduler":           {"catch_up_grace", "lease", "reap_every", "max_runs"},
 	"jobs[]":              {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "email", "slack", "alerts"},

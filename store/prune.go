@@ -1,0 +1,39 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Prune deletes deliveries sent before before and drops the digest JSON of
+// runs finished before it, and reports how many of each it touched. The run
+// rows stay: they are what keeps an old firing from being run again. Queued
+// and failed deliveries are never pruned: they are work not yet done.
+func (s *Store) Prune(ctx context.Context, before time.Time) (deliveries, runs int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE status = $1 AND sent_at < $2`, DeliverySent, ms(before))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		deliveries = int(n)
+		res, err = tx.ExecContext(ctx, `UPDATE runs SET digest = NULL WHERE finished_at < $1 AND digest IS NOT NULL`, ms(before))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		runs = int(n)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: prune before %s: %w", before.UTC().Format(time.RFC3339), err)
+	}
+	return deliveries, runs, nil
+}
