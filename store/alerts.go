@@ -68,8 +68,13 @@ func swapAlert(ctx context.Context, db execer, c AlertChange) error {
 	var res sql.Result
 	var err error
 	if c.Read.IsZero() {
+		// A row stored with no Updated (PutAlert of a zero state) reads
+		// as zero too, so it may be replaced as if absent.
 		res, err = db.ExecContext(ctx, `INSERT INTO alert_states (`+alertColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job, alert_key) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job, alert_key) DO UPDATE SET
+				firing = excluded.firing, since = excluded.since, streak = excluded.streak,
+				value = excluded.value, updated = excluded.updated
+			WHERE alert_states.updated IS NULL`,
 			a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated))
 	} else {
 		res, err = db.ExecContext(ctx, `UPDATE alert_states

@@ -125,6 +125,14 @@ func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertChange)
 // (its worker died). While a lease is valid no other owner gets the
 // delivery.
 //
+// Deliveries to one destination (channel and target) keep the order they
+// were queued in: a delivery is held back while an earlier one to the same
+// destination waits for its retry or is being sent, so a "resolved" alert
+// never overtakes its "firing" in backoff. Earlier ones that are due come
+// in the same batch (the batch is in queue order), and the worker sends a
+// destination's deliveries in that order. One that failed for good holds
+// nothing back.
+//
 // PostgreSQL picks the rows with FOR UPDATE SKIP LOCKED, so concurrent
 // claimers take different rows instead of waiting on each other; SQLite
 // runs the statement under its single write lock.
@@ -140,9 +148,12 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = $1, claimed_by = $2, claimed_until = $3
 			WHERE id IN (
-				SELECT id FROM deliveries
-				WHERE (status = $4 AND next_attempt_at <= $5) OR (status = $1 AND claimed_until < $5)
-				ORDER BY next_attempt_at, id
+				SELECT id FROM deliveries d
+				WHERE ((d.status = $4 AND d.next_attempt_at <= $5) OR (d.status = $1 AND d.claimed_until < $5))
+				AND NOT EXISTS (SELECT 1 FROM deliveries e
+					WHERE e.channel = d.channel AND e.target = d.target AND e.id < d.id
+					AND ((e.status = $4 AND e.next_attempt_at > $5) OR (e.status = $1 AND e.claimed_until >= $5)))
+				ORDER BY d.id
 				LIMIT $6`+lock+`)
 			RETURNING `+deliveryColumns,
 			DeliverySending, owner, ms(now.Add(lease)), DeliveryQueued, ms(now), limit)
@@ -163,12 +174,7 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 		return nil, fmt.Errorf("store: claim for %s: %w", owner, err)
 	}
 	// RETURNING order is unspecified on both backends.
-	slices.SortFunc(out, func(a, b Delivery) int {
-		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(out, func(a, b Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

@@ -191,7 +191,9 @@ func TestRetryFailRequeue(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		_, err := s.Enqueue(ctx, []Delivery{delivery("a", t0), delivery("b", t0)})
+		b := delivery("b", t0)
+		b.Target = "other@example.com" // another destination: a's backoff does not hold it
+		_, err := s.Enqueue(ctx, []Delivery{delivery("a", t0), b})
 		require.NoError(t, err)
 
 		got, err := s.Claim(ctx, "w", t0, time.Minute, 1)
@@ -340,5 +342,73 @@ func TestRecordRefusesAStaleAlertState(t *testing.T) {
 			keys = append(keys, d.Key)
 		}
 		assert.ElementsMatch(t, []string{"a", "c"}, keys)
+	})
+}
+
+// TestClaimKeepsOrderPerDestination: a delivery waits while an earlier one
+// to the same destination is in retry backoff or being sent elsewhere;
+// other destinations are not held back.
+func TestClaimKeepsOrderPerDestination(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		other := delivery("other", t0)
+		other.Target = "other@example.com"
+		_, err := s.Enqueue(ctx, []Delivery{delivery("firing", t0), delivery("resolved", t0), other})
+		require.NoError(t, err)
+
+		// Both to one destination are due together: one batch, queue order.
+		got, err := s.Claim(ctx, "w1", t0, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		assert.Equal(t, []string{"firing", "resolved", "other"}, []string{got[0].Key, got[1].Key, got[2].Key})
+		firing, resolved := got[0], got[1]
+		require.NoError(t, s.MarkSent(ctx, got[2].ID, "w1", t0))
+
+		// firing fails and backs off; resolved is handed back, due now.
+		require.NoError(t, s.MarkRetry(ctx, firing.ID, "w1", 1, t0.Add(time.Minute), "slack: 503"))
+		require.NoError(t, s.MarkRetry(ctx, resolved.ID, "w1", 0, t0, ""))
+		got, err = s.Claim(ctx, "w2", t0.Add(time.Second), time.Minute, 10)
+		require.NoError(t, err)
+		assert.Empty(t, got, "resolved must not overtake firing in backoff")
+
+		// When firing is due, both come, in order.
+		got, err = s.Claim(ctx, "w2", t0.Add(time.Minute), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, "firing", got[0].Key)
+		assert.Equal(t, "resolved", got[1].Key)
+
+		// While another worker sends firing, resolved is not claimable alone.
+		require.NoError(t, s.MarkRetry(ctx, got[1].ID, "w2", 0, t0.Add(time.Minute), ""))
+		got, err = s.Claim(ctx, "w3", t0.Add(time.Minute+time.Second), time.Minute, 10)
+		require.NoError(t, err)
+		assert.Empty(t, got)
+
+		// A delivery that failed for good holds nothing back.
+		require.NoError(t, s.MarkFailed(ctx, firing.ID, "w2", 2, "channel_not_found"))
+		got, err = s.Claim(ctx, "w3", t0.Add(time.Minute+2*time.Second), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "resolved", got[0].Key)
+	})
+}
+
+// TestRecordReplacesAStateStoredWithoutUpdated: a state stored with no
+// Updated reads as zero and may be replaced as if absent.
+func TestRecordReplacesAStateStoredWithoutUpdated(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		require.NoError(t, s.PutAlert(ctx, AlertState{Job: "weekly", Key: "k"}))
+		prev, err := s.Alert(ctx, "weekly", "k")
+		require.NoError(t, err)
+		require.True(t, prev.Updated.IsZero())
+		next := AlertState{Job: "weekly", Key: "k", Firing: true, Since: t0, Streak: 1, Updated: t0}
+		_, err = s.Record(ctx, nil, []AlertChange{{State: next, Read: prev.Updated}})
+		require.NoError(t, err)
+		got, err := s.Alert(ctx, "weekly", "k")
+		require.NoError(t, err)
+		assert.True(t, got.Firing)
 	})
 }
