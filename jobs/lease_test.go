@@ -200,3 +200,32 @@ func TestLockHoldsASlotUntilUnlock(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, lockB.Unlock(ctx))
 }
+
+// TestGocronLockRunUnlockFreesTheSlot drives the real path, gocron calling
+// Lock, the task and Unlock, with one slot: every firing runs and gives its
+// slot back.
+func TestGocronLockRunUnlockFreesTheSlot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newSchedEnv(t, time.Date(2026, 11, 24, 8, 0, 30, 0, time.UTC))
+	job := dailyJob(t, "every", "* * * * *", "UTC")
+	l := NewLocker(e.st, "replica-1", e.clock, 5*time.Minute)
+	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Locker: l, MaxRuns: 1})
+	require.NoError(t, err)
+	require.NoError(t, sc.Start(ctx))
+	for i := range 3 {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		require.NoError(t, e.clock.BlockUntilContext(wctx, 1), "the job's timer")
+		cancel()
+		e.clock.Advance(time.Minute)
+		want := i + 1
+		// gocron runs the task on its own goroutines (not a timing assertion).
+		require.Eventually(t, func() bool { return len(e.runs(t, job.Name)) == want && len(sc.slots) == 0 },
+			10*time.Second, time.Millisecond, "run %d", want)
+	}
+	require.NoError(t, sc.Shutdown())
+	assert.Empty(t, sc.slots)
+	for _, r := range e.runs(t, job.Name) {
+		assert.Equal(t, store.RunOK, r.Status)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -151,14 +152,15 @@ func (sc *Scheduler) newZone(loc *time.Location) (gocron.Scheduler, error) {
 	return s, nil
 }
 
-// shutdownAll stops every gocron scheduler and reports the errors.
+// shutdownAll stops every gocron scheduler at once (each waits up to the
+// stop timeout for its running jobs) and reports the errors.
 func (sc *Scheduler) shutdownAll() error {
-	var errs []error
-	for _, s := range sc.zones {
-		if err := s.Shutdown(); err != nil {
-			errs = append(errs, err)
-		}
+	errs := make([]error, len(sc.zones))
+	var wg sync.WaitGroup
+	for i, s := range sc.zones {
+		wg.Go(func() { errs[i] = s.Shutdown() })
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -174,7 +176,12 @@ func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 	firing := sc.o.Clock.Now()
 	locked := false
 	if l, ok := sc.o.Locker.(*locker); ok {
-		firing, locked = l.take(job.Name)
+		if firing, locked = l.take(job.Name); !locked {
+			// gocron runs the task only after a successful Lock, which
+			// records the firing; a miss means two jobs share a name.
+			sc.o.Logger.Error("no firing recorded by the lock; skipping", "job", job.Name)
+			return
+		}
 	}
 	if !locked {
 		// Without the Locker (which took a slot with the firing), take one
@@ -198,10 +205,14 @@ func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 // error names catch-up runs that failed (LiveChat down at start-up); the
 // schedule runs regardless.
 func (sc *Scheduler) Start(ctx context.Context) error {
+	// Catch-up looks only at firings up to the instant read before the
+	// schedule starts, and gocron plans only firings after its own, later
+	// reading: no firing is left to both.
+	now := sc.o.Clock.Now()
 	for _, s := range sc.zones {
 		s.Start()
 	}
-	err := sc.CatchUp(ctx)
+	err := sc.catchUp(ctx, now)
 	if sc.o.Store != nil {
 		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		sc.stopReaper, sc.reaperDone = cancel, make(chan struct{})
@@ -236,6 +247,9 @@ func (sc *Scheduler) Reap(ctx context.Context) error {
 	}
 	var errs []error
 	for _, run := range stale {
+		if ctx.Err() != nil {
+			break // shutting down: leave the rest to another replica or the next start
+		}
 		job := sc.job(run.Job)
 		if job == nil {
 			continue // a job removed from the config since
@@ -256,6 +270,9 @@ func (sc *Scheduler) Reap(ctx context.Context) error {
 
 // takeSlot waits for one of the MaxRuns slots; false when ctx ends first.
 func (sc *Scheduler) takeSlot(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false // a free slot must not win the race against shutdown
+	}
 	select {
 	case sc.slots <- struct{}{}:
 		return true
@@ -279,10 +296,13 @@ func (sc *Scheduler) job(name string) *config.Job {
 // grace and has no run recorded. A firing that ran (or is running on another
 // replica) is skipped by the run store, so CatchUp is safe to repeat.
 func (sc *Scheduler) CatchUp(ctx context.Context) error {
+	return sc.catchUp(ctx, sc.o.Clock.Now())
+}
+
+func (sc *Scheduler) catchUp(ctx context.Context, now time.Time) error {
 	if sc.o.Grace <= 0 {
 		return nil
 	}
-	now := sc.o.Clock.Now()
 	var errs []error
 	for _, job := range sc.jobs {
 		last, ok, err := LastFiring(job, now, sc.o.Grace)
@@ -303,11 +323,23 @@ func (sc *Scheduler) CatchUp(ctx context.Context) error {
 // Shutdown stops firing new runs and waits for running ones (bounded by the
 // stop timeout).
 func (sc *Scheduler) Shutdown() error {
+	// The reaper and every zone stop together, each bounded by the stop
+	// timeout, so stopping takes at most about one stop timeout.
+	var errs []error
 	if sc.stopReaper != nil {
 		sc.stopReaper()
-		<-sc.reaperDone
+		defer func() {
+			select {
+			case <-sc.reaperDone:
+			case <-sc.o.Clock.After(sc.o.StopTimeout):
+				sc.o.Logger.Warn("a taken-over run is still going at shutdown; its lease will expire and another replica will finish it")
+			}
+		}()
 	}
 	if err := sc.shutdownAll(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("jobs: scheduler shutdown: %w", err)
 	}
 	return nil
