@@ -112,12 +112,16 @@ func (e *schedEnv) stepUntil(t *testing.T, sc *Scheduler, until time.Time) []tim
 		fired = append(fired, nr)
 		// gocron runs the task on its own goroutines: wait for the run to
 		// be recorded and the next one planned. Not a timing assertion.
+		// The job must also be done in gocron's eyes before the next
+		// step: a singleton job still finishing would skip the next firing.
 		require.Eventually(t, func() bool {
 			if e.observed() <= before {
 				return false
 			}
-			next, err := sc.gocronJobs()[0].NextRun()
-			return err == nil && next.After(nr)
+			j := sc.gocronJobs()[0]
+			next, err := j.NextRun()
+			running, rerr := j.IsRunning()
+			return err == nil && rerr == nil && next.After(nr) && !running
 		}, 10*time.Second, time.Millisecond, "run at %s", nr)
 	}
 	t.Fatal("too many steps")
