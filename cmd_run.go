@@ -99,6 +99,13 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 		return failed(err)
 	}
 	firing := jobs.FiringKey(at).In(job.Location).Format(time.RFC3339)
+	if res.Skipped && res.Run.Status == store.RunRunning {
+		// Another process (serve, or another run) is building this
+		// firing: wait for it, then report what its deliveries did.
+		if res.Run, err = a.awaitRun(ctx, p.store, job.Name, jobs.FiringKey(at), time.Duration(cfg.Scheduler.Lease)); err != nil {
+			return failed(err)
+		}
+	}
 	if res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: already %s; nothing new to send\n", job.Name, firing, res.Run.Status)
 	}
@@ -235,4 +242,29 @@ func stopped(ctx context.Context, job string, pending int) error {
 		why = "stopped waiting after the retry window"
 	}
 	return fmt.Errorf("livechat-digest: %s: %s with %d deliveries not sent; they stay queued (see `livechat-digest jobs`)", job, why, pending)
+}
+
+// awaitRun waits until the run of (job, firing) that another process holds
+// is no longer running, at most two leases (the holder renews its lease
+// while it works; a dead holder's run is taken over after one).
+func (a *app) awaitRun(ctx context.Context, st *store.Store, job string, firing time.Time, lease time.Duration) (store.Run, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*lease)
+	defer cancel()
+	fmt.Fprintf(a.stderr, "%s: this firing is being run by another process; waiting for it\n", job)
+	for {
+		runs, err := st.Runs(ctx, job, 0)
+		if err != nil {
+			return store.Run{}, fmt.Errorf("livechat-digest: %s: %w", job, err)
+		}
+		for _, r := range runs {
+			if r.FiringAt.Equal(firing) && r.Status != store.RunRunning {
+				return r, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return store.Run{}, fmt.Errorf("livechat-digest: %s: the firing is still being run by another process", job)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

@@ -139,7 +139,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 func housekeep(ctx context.Context, st *store.Store, m *server.Metrics, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
-	var pruned time.Time
+	pruned := time.Now() // the first prune waits an hour: start-up has catch-up to do
 	for {
 		if depth, err := st.QueueDepth(ctx); err == nil {
 			m.SetQueueDepth(depth)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -475,4 +476,54 @@ func TestJobsCountsTheWholeQueue(t *testing.T) {
 	assert.Contains(t, stdout, "Unsent deliveries (60: 0 failed, 57 queued, 3 sending), showing 50 of 60:")
 	_, list, _ := strings.Cut(stdout, "Unsent deliveries")
 	assert.Equal(t, 50, strings.Count(list, "@example.com"), stdout)
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunWaitsForAFiringHeldElsewhere: while another process runs the same
+// firing, `run` waits for it and then reports its outcome.
+func TestRunWaitsForAFiringHeldElsewhere(t *testing.T) {
+	t.Parallel()
+	dir, path := writeConfig(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "state.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	firing := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	held, ok, err := st.ClaimRun(ctx, "weekly-support", firing, "serve-elsewhere", time.Now(), time.Hour, false)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli(ctx, []string{"run", "weekly-support", "--config", path, "--at", "2026-11-23T09:00"}, &out, &errb,
+			func(string) (string, bool) { return "", false })
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "being run by another process") },
+		20*time.Second, 10*time.Millisecond)
+	require.NoError(t, st.FinishRun(ctx, held.ID, "serve-elsewhere", time.Now(), store.RunOK, "", nil))
+	select {
+	case code := <-done:
+		assert.Equal(t, exitOK, code, errb.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return")
+	}
+	assert.Contains(t, out.String(), "already ok; nothing new to send")
 }

@@ -399,3 +399,23 @@ email: {from: r@example.com, outbox_dir: ./o}
 		t.Fatalf("got %v, want %s", err, want)
 	}
 }
+
+func TestRetentionBounds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ value, want string }{
+		{"0", ""},
+		{"24h", ""},
+		{"720h", ""},
+		{"1h", `c.yaml:2: store.retention: must be 0 (keep everything) or at least 24h, got 1h0m0s`},
+	} {
+		cfg := "livechat: {base_url: builtin}\nstore: {retention: " + tt.value + "}\n"
+		_, err := Parse("c.yaml", []byte(cfg), nil)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("retention %s: got %q, want %q", tt.value, got, tt.want)
+		}
+	}
+}

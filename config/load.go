@@ -80,6 +80,12 @@ func (d *decoder) config(root *yaml.Node) *Config {
 				}
 			}}, field{"retention", func(_, v *yaml.Node) {
 				retentionSet = d.duration(v, "store.retention", 0, &c.Store.Retention)
+				// Shorter than a day, a re-run or takeover of a recent
+				// firing could find its sent deliveries pruned and send
+				// them again.
+				if retentionSet && c.Store.Retention != 0 && c.Store.Retention < Duration(24*time.Hour) {
+					d.errorf(line(v), "store.retention: must be 0 (keep everything) or at least 24h, got %s", time.Duration(c.Store.Retention))
+				}
 			}})
 		}},
 		field{"delivery", func(_, v *yaml.Node) {
