@@ -10,7 +10,7 @@ import (
 // slash-command answer is always compared with the period just before.
 func Spec(c Command, loc *time.Location, at time.Time) digest.Spec {
 	return digest.Spec{
-		Job:      "report",
+		Job:      "LiveChat report",
 		Location: loc,
 		Period:   c.Period,
 		Compare:  digest.PreviousPeriod,

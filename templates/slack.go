@@ -181,7 +181,7 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 			blocks = append(blocks, section(text, fields[i:min(i+maxFields, len(fields))]))
 		}
 	}
-	if len(v.Sections) == 0 {
+	if len(v.Sections) == 0 && len(v.Rankings) == 0 {
 		blocks = append(blocks, section(mrkdwn("No metrics."), nil))
 	}
 
