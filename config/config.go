@@ -61,6 +61,9 @@ package config
 //	                                 breaching runs before firing, default 1
 //	    email: {to: [a@example.com], subject: "Support weekly: {{.Period}}"}
 //	    slack: {channel: "#support"} quote the channel: an unquoted # starts a comment
+//	      chart: true                also upload the daily-chats chart after the digest post;
+//	                                 default false (needs files:write, and channels:read unless
+//	                                 channel is an ID)
 //	    alerts: {slack: {channel: "#alerts"}, email: {to: [...], subject: ...}}
 //
 // A job must do something: send a digest (email or slack) or alert on its
@@ -233,6 +236,9 @@ type JobEmail struct {
 // JobSlack is a Slack target.
 type JobSlack struct {
 	Channel string // "#name" or a channel ID
+	// Chart uploads the digest's daily-chats chart to Channel right after
+	// the digest post. Only a job's digest target has it (not alerts).
+	Chart bool
 }
 
 // Alerts are the targets of a job's threshold messages.

@@ -419,3 +419,29 @@ func TestRetentionBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestJobSlackChart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, slack string
+		want        JobSlack
+	}{
+		{"default off", `{channel: "#support"}`, JobSlack{Channel: "#support"}},
+		{"on", `{channel: "#support", chart: true}`, JobSlack{Channel: "#support", Chart: true}},
+		{"off", `{channel: C024BE91L, chart: false}`, JobSlack{Channel: "C024BE91L"}},
+		{"from env", `{channel: "#s", chart: "${CHART}"}`, JobSlack{Channel: "#s", Chart: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "slack: {bot_token: x}\n" + head + "  - {name: a, schedule: \"@daily\", slack: " + tt.slack + "}\n"
+			c, err := Parse("c.yaml", []byte(src), env("CHART", "true"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&tt.want, c.Jobs[0].Slack); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -366,6 +366,28 @@ func (d *decoder) secret(v *yaml.Node, path string, dst *Secret) (scalar, bool) 
 	return sc, ok
 }
 
+// boolean decodes true or false. YAML 1.1's yes/no/on/off are refused
+// rather than guessed at, as is ${VAR} expanding to anything else.
+func (d *decoder) boolean(v *yaml.Node, path string, dst *bool) bool {
+	s, ok := d.scalar(v, path, "true or false")
+	if !ok {
+		return false
+	}
+	switch {
+	case s.null:
+		d.errorf(s.line, "%s: expected true or false, got nothing", path)
+		return false
+	case strings.EqualFold(s.val, "true"):
+		*dst = true
+	case strings.EqualFold(s.val, "false"):
+		*dst = false
+	default:
+		d.errorf(s.line, "%s: expected true or false, got %s", path, s.quoted())
+		return false
+	}
+	return true
+}
+
 func (d *decoder) integer(v *yaml.Node, path string, min, max int64, dst *int64) bool {
 	s, ok := d.scalar(v, path, "an integer")
 	if !ok {

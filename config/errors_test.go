@@ -52,6 +52,9 @@ func TestValidConfigs(t *testing.T) {
 		"head and job":       head + job,
 		"quoted channel":     "slack: {bot_token: x}\n" + head + "  - {name: a, schedule: \"0 * * * *\", slack: {channel: \"#support\"}}\n",
 		"channel id":         "slack: {bot_token: x}\n" + head + "  - {name: a, schedule: \"@daily\", slack: {channel: C024BE91L}}\n",
+		"slack chart":        "slack: {bot_token: x}\n" + head + "  - {name: a, schedule: \"@daily\", slack: {channel: C024BE91L, chart: true}}\n",
+		"slack chart off":    "slack: {bot_token: x}\n" + head + "  - {name: a, schedule: \"@daily\", slack: {channel: \"#s\", chart: false}}\n",
+		"slack chart in env": "slack: {bot_token: x}\n" + head + "  - {name: a, schedule: \"@daily\", slack: {channel: \"#s\", chart: \"${CHART:-true}\"}}\n",
 		"explicit period":    head + job + "    period: 2026-01-01..2026-01-31\n",
 		"dollar escape":      "email: {from: reports@example.com, outbox_dir: \"./out$$box\"}\nlivechat: {base_url: builtin}\njobs: []\n",
 		"default in env":     "livechat: {base_url: \"${URL:-builtin}\"}\n",
@@ -375,6 +378,21 @@ func TestErrorKinds(t *testing.T) {
 			name: "unquoted channel",
 			src:  "slack: {bot_token: t}\n" + head + "  - name: a\n    schedule: \"0 9 * * *\"\n    slack:\n      channel: #support\n",
 			want: []string{`c.yaml:11: jobs[0].slack.channel: empty; an unquoted # starts a YAML comment: write channel: "#support"`},
+		},
+		{
+			name: "slack chart not a boolean",
+			src:  "slack: {bot_token: t}\n" + head + "  - {name: a, schedule: \"0 9 * * *\", slack: {channel: \"#s\", chart: yes}}\n",
+			want: []string{`c.yaml:8: jobs[0].slack.chart: expected true or false, got "yes"`},
+		},
+		{
+			name: "slack chart empty",
+			src:  "slack: {bot_token: t}\n" + head + "  - name: a\n    schedule: \"0 9 * * *\"\n    slack:\n      channel: \"#s\"\n      chart:\n",
+			want: []string{"c.yaml:12: jobs[0].slack.chart: expected true or false, got nothing"},
+		},
+		{
+			name: "slack chart on an alert",
+			src:  "slack: {bot_token: t}\n" + head + "  - {name: a, schedule: \"0 9 * * *\", thresholds: [{metric: goals.goals, below: 1}], alerts: {slack: {channel: \"#s\", chart: true}}}\n",
+			want: []string{`c.yaml:8: unknown key "chart" in jobs[0].alerts.slack (allowed: channel); chart belongs in jobs[N].slack`},
 		},
 		{
 			name: "empty channel",

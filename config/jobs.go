@@ -412,9 +412,11 @@ func (d *decoder) jobEmail(k, v *yaml.Node, path, section string, p *present) *J
 func (d *decoder) jobSlack(k, v *yaml.Node, path, section string, p *present) *JobSlack {
 	s := &JobSlack{}
 	var ch scalar
-	d.mapping(v, section, path,
-		field{"channel", func(_, v *yaml.Node) { ch, _ = d.str(v, path+".channel", &s.Channel) }},
-	)
+	fs := []field{{"channel", func(_, v *yaml.Node) { ch, _ = d.str(v, path+".channel", &s.Channel) }}}
+	if section == "jobs[].slack" { // an alert has no chart to upload
+		fs = append(fs, field{"chart", func(_, v *yaml.Node) { d.boolean(v, path+".chart", &s.Chart) }})
+	}
+	d.mapping(v, section, path, fs...)
 	switch {
 	case !ch.given:
 		d.errorf(k.Line, "%s: channel is required", path)

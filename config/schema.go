@@ -18,7 +18,7 @@ var schema = map[string][]string{
 	"jobs[].filters":      {"group", "agent", "tags"},
 	"jobs[].thresholds[]": {"metric", "above", "below", "change_pct_above", "change_pct_below", "for"},
 	"jobs[].email":        {"to", "subject"},
-	"jobs[].slack":        {"channel"},
+	"jobs[].slack":        {"channel", "chart"},
 	"jobs[].alerts":       {"slack", "email"},
 	"jobs[].alerts.slack": {"channel"},
 	"jobs[].alerts.email": {"to", "subject"},

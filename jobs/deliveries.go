@@ -67,6 +67,11 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 		if err := add(kindDigest, target, target, notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
 			return nil, nil, err
 		}
+		if job.Slack.Chart {
+			if err := r.slackChart(job, d, target, add); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 
 	states, events, err := r.stepAlerts(ctx, job, firing, d, res)
@@ -108,6 +113,32 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 		}
 	}
 	return out, states, nil
+}
+
+// slackChart queues the digest's chart as a file upload right after its
+// post. Its id differs from the post's, so it has a delivery of its own,
+// while its Target is the post's, so the worker sends it after the post and
+// never before. A digest without daily chats has no chart, and then nothing
+// is queued.
+func (r *Runner) slackChart(job *config.Job, d *digest.Digest, target string, add func(kind, id, target string, m notify.Message) error) error {
+	png, err := templates.Chart(d)
+	if err != nil {
+		return fmt.Errorf("jobs: %s: render chart: %w", job.Name, err)
+	}
+	if len(png) == 0 {
+		return nil
+	}
+	title, err := templates.Subject(d, "")
+	if err != nil {
+		return fmt.Errorf("jobs: %s: chart title: %w", job.Name, err)
+	}
+	m := notify.Message{Channel: notify.ChannelSlack, SlackFile: &notify.SlackFileMessage{
+		Channel:  job.Slack.Channel,
+		Filename: "daily-chats.png",
+		Title:    "Daily chats: " + title,
+		Data:     png,
+	}}
+	return add(kindDigest, "slack-chart:"+job.Slack.Channel, target, m)
 }
 
 func (r *Runner) emailMessage(job string, firing time.Time, target, to string, e templates.Email) notify.Message {

@@ -43,6 +43,18 @@
 // receiving side can tell the copies apart, and the outbox rewrites the same
 // file.
 //
+// A Slack file (Message.SlackFile, the digest's chart) is uploaded with
+// slack-go's files v2 flow: files.getUploadURLExternal, a POST of the bytes
+// to the returned URL, files.completeUploadExternal. slack-go streams the
+// upload body and never retries it, and a failure at any step fails the
+// whole Send, so the Worker's retry re-does the whole upload (a fresh URL,
+// the bytes again, a new completion). Like every send this is at least
+// once: a completion that reached Slack but whose answer was lost shares
+// the file twice. The upload API takes channel IDs only; a configured
+// "#name" is resolved with conversations.list (the bot needs channels:read
+// and groups:read for that, or the config gives the ID) and cached in the
+// sender.
+//
 // Errors and logs never carry the SMTP password or the Slack token.
 //
 // notify owns the Message payload format (Encode, Decode) and the senders.

@@ -26,6 +26,10 @@ type Message struct {
 	Channel string        `json:"channel"` // ChannelEmail or ChannelSlack
 	Email   *EmailMessage `json:"email,omitempty"`
 	Slack   *SlackMessage `json:"slack,omitempty"`
+	// SlackFile is a file upload to a Slack channel (the digest's chart).
+	// It goes by ChannelSlack, the same sender as a post, and a slack
+	// message carries exactly one of Slack and SlackFile.
+	SlackFile *SlackFileMessage `json:"slack_file,omitempty"`
 }
 
 // EmailMessage is a rendered email: a text part, an HTML alternative and
@@ -63,6 +67,17 @@ type SlackMessage struct {
 	Blocks  json.RawMessage `json:"blocks,omitempty"` // a JSON array of blocks
 }
 
+// SlackFileMessage is a rendered file upload (Slack's files v2 flow).
+// Channel is as configured, "#name" or a channel ID; the sender resolves a
+// name to its ID, which the upload API requires.
+type SlackFileMessage struct {
+	Channel        string `json:"channel"`
+	Filename       string `json:"filename"`
+	Title          string `json:"title,omitempty"`
+	InitialComment string `json:"initial_comment,omitempty"`
+	Data           []byte `json:"data"`
+}
+
 // Encode turns m into the bytes stored in store.Delivery.Payload.
 func Encode(m Message) ([]byte, error) {
 	if err := m.validate(); err != nil {
@@ -98,6 +113,12 @@ func (m Message) validate() error {
 			return errors.New("notify: email message without recipients")
 		}
 	case ChannelSlack:
+		if m.Slack != nil && m.SlackFile != nil {
+			return errors.New("notify: slack message with both a post and a file")
+		}
+		if m.SlackFile != nil {
+			return m.SlackFile.validate()
+		}
 		if m.Slack == nil {
 			return errors.New("notify: slack message without slack part")
 		}
@@ -113,14 +134,29 @@ func (m Message) validate() error {
 	return nil
 }
 
-// Target names where m goes, for logs and errors: the recipients of an email
-// or the Slack channel.
+func (f *SlackFileMessage) validate() error {
+	switch {
+	case f.Channel == "":
+		return errors.New("notify: slack file without channel")
+	case f.Filename == "":
+		return errors.New("notify: slack file without file name")
+	case len(f.Data) == 0:
+		return errors.New("notify: slack file is empty")
+	}
+	return nil
+}
+
+// Target names where m goes, for logs, errors and the worker's per-destination
+// order: the recipients of an email or the Slack channel, the same for a post
+// and a file upload to one channel, so a chart follows its digest.
 func (m Message) Target() string {
 	switch {
 	case m.Email != nil:
 		return strings.Join(m.Email.To, ",")
 	case m.Slack != nil:
 		return m.Slack.Channel
+	case m.SlackFile != nil:
+		return m.SlackFile.Channel
 	}
 	return ""
 }

@@ -13,7 +13,7 @@ import (
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, m := range []Message{sampleEmail(), sampleSlack()} {
+	for _, m := range []Message{sampleEmail(), sampleSlack(), sampleSlackFile("#support")} {
 		b, err := Encode(m)
 		require.NoError(t, err)
 		got, err := Decode(b)
@@ -34,6 +34,11 @@ func TestDecodeRejects(t *testing.T) {
 		{"email without part", `{"channel":"email"}`, "without email part"},
 		{"email without recipients", `{"channel":"email","email":{"from":"a@b.c"}}`, "without recipients"},
 		{"slack without channel", `{"channel":"slack","slack":{"text":"x"}}`, "without channel"},
+		{"file without channel", `{"channel":"slack","slack_file":{"filename":"a.png","data":"AQ=="}}`, "slack file without channel"},
+		{"file without name", `{"channel":"slack","slack_file":{"channel":"#x","data":"AQ=="}}`, "without file name"},
+		{"file without data", `{"channel":"slack","slack_file":{"channel":"#x","filename":"a.png"}}`, "slack file is empty"},
+		{"post and file", `{"channel":"slack","slack":{"channel":"#x"},"slack_file":{"channel":"#x","filename":"a.png","data":"AQ=="}}`, "both a post and a file"},
+		{"file by email", `{"channel":"email","slack_file":{"channel":"#x","filename":"a.png","data":"AQ=="}}`, "without email part"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +52,7 @@ func TestDecodeRejects(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, m := range []Message{sampleEmail(), sampleSlack()} {
+	for _, m := range []Message{sampleEmail(), sampleSlack(), sampleSlackFile("C0123ABCD")} {
 		b, err := Encode(m)
 		require.NoError(f, err)
 		f.Add(b)
@@ -74,6 +79,13 @@ func FuzzDecode(f *testing.F) {
 			_, _ = buildMail(m.Email) // must not panic
 		}
 	})
+}
+
+func TestSlackFileTarget(t *testing.T) {
+	t.Parallel()
+	// A chart and the digest post to one channel share a destination, so
+	// the worker sends them in enqueue order.
+	assert.Equal(t, sampleSlack().Target(), sampleSlackFile("#support").Target())
 }
 
 func TestMessageID(t *testing.T) {

@@ -1,13 +1,16 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -26,10 +29,22 @@ var slackRetryable = map[string]bool{
 	"request_timeout":     true,
 }
 
-// Slack posts messages with chat.postMessage as a bot.
+// channelIDPattern matches a Slack conversation ID (public C…, private
+// G…, direct D…); anything else is taken as a channel name.
+var channelIDPattern = regexp.MustCompile(`^[CGD][A-Z0-9]{6,}$`)
+
+// Slack posts messages with chat.postMessage and uploads files with the
+// files v2 flow, as a bot.
 type Slack struct {
 	api   *slack.Client
 	token string // only to scrub it from errors
+
+	// ids caches channel name → ID from conversations.list: the upload API
+	// takes IDs only, and listing every channel per upload would spend the
+	// rate limit (conversations.list is tier 2) on an answer that rarely
+	// changes. A name missing from it causes one fresh listing.
+	mu  sync.Mutex
+	ids map[string]string
 }
 
 // NewSlack makes a Slack sender. apiURL defaults to DefaultSlackAPIURL; a
@@ -63,7 +78,12 @@ func NewSlack(token, apiURL string, httpClient *http.Client) (*Slack, error) {
 // and Slack's own "try later" answers are retryable; every other ok:false
 // answer (channel_not_found, invalid_auth, not_in_channel, …) is permanent.
 // Errors name the channel and never the token.
+//
+// A message with a SlackFile is uploaded instead (see upload).
 func (s *Slack) Send(ctx context.Context, m Message) error {
+	if m.Channel == ChannelSlack && m.Slack == nil && m.SlackFile != nil {
+		return s.upload(ctx, *m.SlackFile)
+	}
 	if m.Channel != ChannelSlack || m.Slack == nil {
 		return Permanent(fmt.Errorf("notify: slack: cannot send a %q message", m.Channel))
 	}
@@ -83,19 +103,108 @@ func (s *Slack) Send(ctx context.Context, m Message) error {
 	if err == nil {
 		return nil
 	}
-	return s.classify(ctx, ch, err)
+	return s.classify(ctx, ch, "chat.postMessage", err)
 }
 
-func (s *Slack) classify(ctx context.Context, ch string, err error) error {
-	// url.Error repeats the endpoint URL, which may hold proxy credentials:
-	// keep only what went wrong.
+// upload sends f with slack-go's files v2 flow: files.getUploadURLExternal,
+// a POST of the bytes to the URL it returns, then
+// files.completeUploadExternal to share the file in the channel. The
+// channel must be an ID there; a name is resolved first (resolve). Errors
+// are classified as Send's are.
+func (s *Slack) upload(ctx context.Context, f SlackFileMessage) error {
+	if err := f.validate(); err != nil {
+		return Permanent(err)
+	}
+	id, err := s.resolve(ctx, f.Channel)
+	if err != nil {
+		return err
+	}
+	_, err = s.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Filename:       f.Filename,
+		FileSize:       len(f.Data),
+		Reader:         bytes.NewReader(f.Data),
+		Title:          f.Title,
+		Channel:        id,
+		InitialComment: f.InitialComment,
+	})
+	if err == nil {
+		return nil
+	}
+	return s.classify(ctx, f.Channel, "file upload", err)
+}
+
+// resolve returns the channel ID for ch: ch itself when it already looks
+// like one, else the ID conversations.list gives for the name (with or
+// without its #).
+func (s *Slack) resolve(ctx context.Context, ch string) (string, error) {
+	if channelIDPattern.MatchString(ch) {
+		return ch, nil
+	}
+	name := strings.TrimPrefix(ch, "#")
+	s.mu.Lock()
+	id, ok := s.ids[name]
+	s.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	// The listing runs without the lock, so one slow listing does not hold
+	// up uploads whose channel is cached; two concurrent misses may both
+	// list, which costs a request and nothing else.
+	ids, err := s.listChannels(ctx)
+	if err != nil {
+		return "", s.classify(ctx, ch, "conversations.list", err)
+	}
+	s.mu.Lock()
+	s.ids = ids
+	s.mu.Unlock()
+	if id, ok := ids[name]; ok {
+		return id, nil
+	}
+	return "", Permanent(fmt.Errorf("notify: slack #%s: channel not found (the bot needs channels:read, or configure the channel ID)", name))
+}
+
+// listChannels maps the name of every public and private channel the bot
+// can see to its ID, following conversations.list's cursor.
+func (s *Slack) listChannels(ctx context.Context) (map[string]string, error) {
+	ids := map[string]string{}
+	params := &slack.GetConversationsParameters{
+		Types:           []string{"public_channel", "private_channel"},
+		ExcludeArchived: true,
+		Limit:           1000,
+	}
+	// A bound on pages keeps a peer that always returns a cursor from
+	// looping forever; 1000 pages of 1000 channels is more than any
+	// workspace holds.
+	for range 1000 {
+		chs, next, err := s.api.GetConversationsContext(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range chs {
+			if c.Name != "" && c.ID != "" {
+				ids[c.Name] = c.ID
+			}
+		}
+		if next == "" {
+			return ids, nil
+		}
+		params.Cursor = next
+	}
+	return nil, errors.New("too many pages")
+}
+
+// classify turns an error of one Slack API call (method) for channel ch
+// into a retryable or permanent Error.
+func (s *Slack) classify(ctx context.Context, ch, method string, err error) error {
+	// url.Error repeats the endpoint URL, which may hold proxy credentials
+	// (or, for an upload, the signed upload URL): keep only what went wrong.
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = fmt.Errorf("%s %s: %w", ue.Op, sanitizeURL(ue.URL), ue.Err)
 	}
-	wrapped := redact(fmt.Errorf("notify: slack %s: chat.postMessage: %w", ch, err), s.token)
+	wrapped := redact(fmt.Errorf("notify: slack %s: %s: %w", ch, method, err), s.token)
 	if cerr := ctx.Err(); cerr != nil {
-		return Retryable(redact(fmt.Errorf("notify: slack %s: chat.postMessage: %w: %w", ch, cerr, err), s.token), 0)
+		return Retryable(redact(fmt.Errorf("notify: slack %s: %s: %w: %w", ch, method, cerr, err), s.token), 0)
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
