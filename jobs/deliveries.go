@@ -19,100 +19,123 @@ const (
 	kindAlert  = "alert"
 )
 
-// deliveries renders every message of one run, one delivery per target, and
-// the alert state changes to store with them.
-func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.Delivery, []store.AlertChange, error) {
-	var out []store.Delivery
-	// add queues m for target; id tells the deliveries of one firing to
-	// one target apart (for a digest it is the target; for an alert it also
-	// names the threshold and the transition), while Target is the plain
-	// destination, so the worker keeps one order per destination.
-	add := func(kind, id, target string, m notify.Message) error {
-		p, err := notify.Encode(m)
-		if err != nil {
-			return fmt.Errorf("jobs: %s: %s: %w", job.Name, target, err)
-		}
-		out = append(out, store.Delivery{
-			Key:       deliveryKey(job.Name, firing, kind, id),
-			Job:       job.Name,
-			FiringAt:  firing,
-			Kind:      kind,
-			Channel:   m.Channel,
-			Target:    target,
-			Payload:   p,
-			Status:    store.DeliveryQueued,
-			CreatedAt: r.o.Clock.Now(),
-		})
-		return nil
-	}
+// batch collects the deliveries of one firing of one job.
+type batch struct {
+	job    string
+	firing time.Time
+	now    time.Time
+	out    []store.Delivery
+}
 
+// add queues m for target; id tells the deliveries of one firing to one
+// target apart (for a digest it is the target; for an alert it also names
+// the threshold and the transition), while Target is the plain destination,
+// so the store and the worker keep one order per destination.
+func (b *batch) add(kind, id, target string, m notify.Message) error {
+	p, err := notify.Encode(m)
+	if err != nil {
+		return fmt.Errorf("jobs: %s: %s: %w", b.job, target, err)
+	}
+	b.out = append(b.out, store.Delivery{
+		Key:       deliveryKey(b.job, b.firing, kind, id),
+		Job:       b.job,
+		FiringAt:  b.firing,
+		Kind:      kind,
+		Channel:   m.Channel,
+		Target:    target,
+		Payload:   p,
+		Status:    store.DeliveryQueued,
+		CreatedAt: b.now,
+	})
+	return nil
+}
+
+// digestDeliveries renders the digest's messages, one delivery per target.
+// The chart is drawn once, for the email and for Slack.
+func (r *Runner) digestDeliveries(job *config.Job, firing time.Time, d *digest.Digest) ([]store.Delivery, error) {
+	b := &batch{job: job.Name, firing: firing, now: r.o.Clock.Now()}
+	var chart []byte
 	if job.Email != nil && len(job.Email.To) > 0 {
 		e, err := r.render.Email(d, job.Email.Subject)
 		if err != nil {
-			return nil, nil, fmt.Errorf("jobs: %s: render email: %w", job.Name, err)
+			return nil, fmt.Errorf("jobs: %s: render email: %w", job.Name, err)
 		}
+		chart = e.Chart
 		for _, to := range job.Email.To {
 			target := "email:" + to
-			if err := add(kindDigest, target, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
-				return nil, nil, err
+			if err := b.add(kindDigest, target, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
+				return nil, err
 			}
 		}
 	}
 	if job.Slack != nil && job.Slack.Channel != "" {
 		s, err := r.render.Slack(d)
 		if err != nil {
-			return nil, nil, fmt.Errorf("jobs: %s: render slack: %w", job.Name, err)
+			return nil, fmt.Errorf("jobs: %s: render slack: %w", job.Name, err)
 		}
 		target := "slack:" + job.Slack.Channel
-		if err := add(kindDigest, target, target, notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
-			return nil, nil, err
+		if err := b.add(kindDigest, target, target, notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
+			return nil, err
 		}
 		if job.Slack.Chart {
-			if err := r.slackChart(job, d, target, add); err != nil {
-				return nil, nil, err
+			if chart == nil {
+				if chart, err = templates.Chart(d); err != nil {
+					return nil, fmt.Errorf("jobs: %s: render chart: %w", job.Name, err)
+				}
+			}
+			if err := r.slackChart(job, d, target, chart, b); err != nil {
+				return nil, err
 			}
 		}
 	}
+	return b.out, nil
+}
 
+// alertDeliveries steps the job's alert states on d and renders a message
+// to every alerts target for each transition; the state changes are stored
+// with them.
+func (r *Runner) alertDeliveries(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.Delivery, []store.AlertChange, error) {
+	b := &batch{job: job.Name, firing: firing, now: r.o.Clock.Now()}
 	states, events, err := r.stepAlerts(ctx, job, firing, d, res)
 	if err != nil {
 		return nil, nil, err
 	}
-	if job.Alerts != nil {
-		for _, ev := range events {
-			tag := ev.Metric + " " + ev.Rule + ":" + ev.State
-			if job.Alerts.Slack != nil && job.Alerts.Slack.Channel != "" {
-				s, err := r.render.AlertSlack(ev)
-				if err != nil {
-					return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
-				}
-				target := "slack:" + job.Alerts.Slack.Channel
-				m := notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Alerts.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}
-				if err := add(kindAlert, tag+"|"+target, target, m); err != nil {
-					return nil, nil, err
-				}
+	if job.Alerts == nil {
+		return nil, states, nil
+	}
+	for _, ev := range events {
+		tag := ev.Metric + " " + ev.Rule + ":" + ev.State
+		if job.Alerts.Slack != nil && job.Alerts.Slack.Channel != "" {
+			s, err := r.render.AlertSlack(ev)
+			if err != nil {
+				return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
 			}
-			if job.Alerts.Email != nil {
-				html, err := r.render.AlertHTML(ev)
-				if err != nil {
-					return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
-				}
-				subject, err := r.alertSubject(job, d, ev)
-				if err != nil {
+			target := "slack:" + job.Alerts.Slack.Channel
+			m := notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Alerts.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}
+			if err := b.add(kindAlert, tag+"|"+target, target, m); err != nil {
+				return nil, nil, err
+			}
+		}
+		if job.Alerts.Email != nil {
+			html, err := r.render.AlertHTML(ev)
+			if err != nil {
+				return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
+			}
+			subject, err := r.alertSubject(job, d, ev)
+			if err != nil {
+				return nil, nil, err
+			}
+			e := templates.Email{Subject: subject, Text: r.render.AlertText(ev), HTML: html}
+			for _, to := range job.Alerts.Email.To {
+				target := "email:" + to
+				id := tag + "|" + target
+				if err := b.add(kindAlert, id, target, r.emailMessage(job.Name, firing, id, to, e)); err != nil {
 					return nil, nil, err
-				}
-				e := templates.Email{Subject: subject, Text: r.render.AlertText(ev), HTML: html}
-				for _, to := range job.Alerts.Email.To {
-					target := "email:" + to
-					id := tag + "|" + target
-					if err := add(kindAlert, id, target, r.emailMessage(job.Name, firing, id, to, e)); err != nil {
-						return nil, nil, err
-					}
 				}
 			}
 		}
 	}
-	return out, states, nil
+	return b.out, states, nil
 }
 
 // slackChart queues the digest's chart as a file upload right after its
@@ -120,11 +143,7 @@ func (r *Runner) deliveries(ctx context.Context, job *config.Job, firing time.Ti
 // while its Target is the post's, so the worker sends it after the post and
 // never before. A digest without daily chats has no chart, and then nothing
 // is queued.
-func (r *Runner) slackChart(job *config.Job, d *digest.Digest, target string, add func(kind, id, target string, m notify.Message) error) error {
-	png, err := templates.Chart(d)
-	if err != nil {
-		return fmt.Errorf("jobs: %s: render chart: %w", job.Name, err)
-	}
+func (r *Runner) slackChart(job *config.Job, d *digest.Digest, target string, png []byte, b *batch) error {
 	if len(png) == 0 {
 		return nil
 	}
@@ -138,7 +157,7 @@ func (r *Runner) slackChart(job *config.Job, d *digest.Digest, target string, ad
 		Title:    "Daily chats: " + title,
 		Data:     png,
 	}}
-	return add(kindDigest, "slack-chart:"+job.Slack.Channel, target, m)
+	return b.add(kindDigest, "slack-chart:"+job.Slack.Channel, target, m)
 }
 
 func (r *Runner) emailMessage(job string, firing time.Time, target, to string, e templates.Email) notify.Message {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -200,13 +201,17 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	// transitions and queues the same keys; after it, nothing is redone.
 	// Another run of the job that stepped an alert meanwhile makes the save
 	// fail with a conflict: read the states again and step from them.
+	digestDs, err := r.digestDeliveries(job, firing, d)
+	if err != nil {
+		return fail(err)
+	}
 	for attempt := 1; ; attempt++ {
 		res.Fired, res.Resolved = nil, nil
-		ds, changes, err := r.deliveries(wctx, job, firing, d, &res)
+		alertDs, changes, err := r.alertDeliveries(wctx, job, firing, d, &res)
 		if err != nil {
 			return fail(err)
 		}
-		res.Queued, err = r.store.Record(wctx, ds, changes)
+		res.Queued, err = r.store.Record(wctx, append(slices.Clone(digestDs), alertDs...), changes)
 		if err == nil {
 			break
 		}
