@@ -303,3 +303,37 @@ func (sc *Scheduler) gocronJobs() []gocron.Job {
 	}
 	return out
 }
+
+// plannedClock is a fake clock that remembers when each AfterFunc timer is
+// due. gocron plans a job's next run by computing the wait from the clock
+// and then starting an AfterFunc timer; a test that advanced the clock in
+// between would leave the timer planned a whole interval late. Waiting
+// until the timer for an instant is planned, before advancing to it,
+// closes that gap without any sleep.
+type plannedClock struct {
+	*clockwork.FakeClock
+	mu  sync.Mutex
+	due []time.Time
+}
+
+func (c *plannedClock) AfterFunc(d time.Duration, f func()) clockwork.Timer {
+	c.mu.Lock()
+	c.due = append(c.due, c.Now().Add(d))
+	c.mu.Unlock()
+	return c.FakeClock.AfterFunc(d, f)
+}
+
+// planned reports whether a timer due exactly at t was started.
+func (c *plannedClock) planned(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(c.due, t.Equal)
+}
+
+// advanceTo waits until a timer due at t is planned, then moves the clock
+// to t. Waiting on gocron's goroutine is not a timing assertion.
+func (c *plannedClock) advanceTo(t *testing.T, at time.Time) {
+	t.Helper()
+	require.Eventually(t, func() bool { return c.planned(at) }, 10*time.Second, time.Millisecond, "no timer planned for %s", at)
+	c.Advance(at.Sub(c.Now()))
+}

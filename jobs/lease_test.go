@@ -21,14 +21,13 @@ import (
 
 // stallingFetcher blocks every fetch until its context ends, like an
 // upstream that hangs; started is closed at the first fetch.
-type stallingFetcher struct{ started chan struct{} }
+type stallingFetcher struct {
+	started chan struct{}
+	once    sync.Once
+}
 
 func (f *stallingFetcher) Fetch(ctx context.Context, _ livechat.Report, _ livechat.Query) (any, error) {
-	select {
-	case <-f.started:
-	default:
-		close(f.started)
-	}
+	f.once.Do(func() { close(f.started) }) // fetches run concurrently
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
@@ -210,14 +209,11 @@ func TestGocronLockRunUnlockFreesTheSlot(t *testing.T) {
 	e := newSchedEnv(t, time.Date(2026, 11, 24, 8, 0, 30, 0, time.UTC))
 	job := dailyJob(t, "every", "* * * * *", "UTC")
 	l := NewLocker(e.st, "replica-1", e.clock, 5*time.Minute)
-	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Locker: l, MaxRuns: 1})
+	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.sched, Locker: l, MaxRuns: 1})
 	require.NoError(t, err)
 	require.NoError(t, sc.Start(ctx))
 	for i := range 3 {
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		require.NoError(t, e.clock.BlockUntilContext(wctx, 1), "the job's timer")
-		cancel()
-		e.clock.Advance(time.Minute)
+		e.sched.advanceTo(t, time.Date(2026, 11, 24, 8, 1+i, 0, 0, time.UTC))
 		want := i + 1
 		// gocron runs the task on its own goroutines (not a timing assertion).
 		require.Eventually(t, func() bool { return len(e.runs(t, job.Name)) == want && len(sc.slots) == 0 },
