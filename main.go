@@ -1,8 +1,9 @@
 // Command livechat-digest sends LiveChat report digests by email and Slack on
 // a schedule, answers /livechat slash commands and posts threshold alerts.
 //
-// main only wires: each command is a short function in cli.go that loads the
-// config, builds the objects it needs (wire.go) and calls into the packages.
+// main only wires: each command is a short function in a cmd_*.go file that
+// loads the config, builds the objects it needs (wire.go) and calls into the
+// packages; cli.go holds the command tree and the exit codes.
 package main
 
 import (

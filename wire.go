@@ -45,7 +45,7 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 	stop := func() {}
 	base := cfg.LiveChat.BaseURL
 	login, key := cfg.LiveChat.Login, cfg.LiveChat.APIKey.Reveal()
-	if base == "builtin" {
+	if cfg.LiveChat.Builtin() {
 		s, err := sim.New(sim.Options{Seed: cfg.LiveChat.Seed, Login: login, APIKey: key})
 		if err != nil {
 			return nil, nil, fmt.Errorf("livechat-digest: simulator: %w", err)
@@ -71,7 +71,7 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 		livechat.WithMaxConcurrent(cfg.LiveChat.MaxConcurrent),
 		livechat.WithTimeout(time.Duration(cfg.LiveChat.Timeout)),
 		livechat.WithRetry(cfg.LiveChat.Retries, 250*time.Millisecond, 10*time.Second),
-		livechat.WithLogger(log.With("component", "livechat")),
+		livechat.WithLogger(log),
 		livechat.WithCache(time.Duration(cfg.LiveChat.CacheTTL)),
 	}
 	if observe != nil {
@@ -111,7 +111,7 @@ func senders(cfg *config.Config) (map[string]notify.Sender, error) {
 		if err != nil {
 			return nil, err
 		}
-		out["email"] = o
+		out[notify.ChannelEmail] = o
 	case cfg.Email.SMTP != nil:
 		s := cfg.Email.SMTP
 		m, err := notify.NewSMTP(notify.SMTPConfig{Host: s.Host, Port: s.Port, Username: s.Username,
@@ -119,14 +119,14 @@ func senders(cfg *config.Config) (map[string]notify.Sender, error) {
 		if err != nil {
 			return nil, err
 		}
-		out["email"] = m
+		out[notify.ChannelEmail] = m
 	}
 	if tok := cfg.Slack.BotToken.Reveal(); tok != "" {
 		s, err := notify.NewSlack(tok, cfg.Slack.APIURL, &http.Client{Timeout: 15 * time.Second})
 		if err != nil {
 			return nil, err
 		}
-		out["slack"] = s
+		out[notify.ChannelSlack] = s
 	}
 	return out, nil
 }
@@ -204,7 +204,7 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 		return nil, usageErr("livechat-digest: %v", err)
 	}
 	wo := notify.WorkerOptions{Owner: p.owner, Clock: p.clock, RetryFor: time.Duration(cfg.Delivery.RetryFor),
-		Concurrency: cfg.Delivery.Workers, Logger: p.log.With("component", "notify")}
+		Concurrency: cfg.Delivery.Workers, Logger: p.log}
 	ro := jobs.RunnerOptions{Owner: p.owner, Clock: p.clock, From: cfg.Email.From,
 		Lease: time.Duration(cfg.Scheduler.Lease), Logger: p.log.With("component", "jobs")}
 	if o.metrics != nil {

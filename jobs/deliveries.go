@@ -74,7 +74,7 @@ func (r *Runner) digestDeliveries(job *config.Job, firing time.Time, d *digest.D
 			return nil, fmt.Errorf("jobs: %s: render slack: %w", job.Name, err)
 		}
 		target := "slack:" + job.Slack.Channel
-		if err := b.add(kindDigest, target, target, notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
+		if err := b.add(kindDigest, target, target, notify.Message{Channel: notify.ChannelSlack, Slack: &notify.SlackMessage{Channel: job.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}); err != nil {
 			return nil, err
 		}
 		if job.Slack.Chart {
@@ -111,7 +111,7 @@ func (r *Runner) alertDeliveries(ctx context.Context, job *config.Job, firing ti
 				return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
 			}
 			target := "slack:" + job.Alerts.Slack.Channel
-			m := notify.Message{Channel: "slack", Slack: &notify.SlackMessage{Channel: job.Alerts.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}
+			m := notify.Message{Channel: notify.ChannelSlack, Slack: &notify.SlackMessage{Channel: job.Alerts.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}
 			if err := b.add(kindAlert, tag+"|"+target, target, m); err != nil {
 				return nil, nil, err
 			}
@@ -173,7 +173,7 @@ func (r *Runner) emailMessage(job string, firing time.Time, target, to string, e
 	if len(e.Chart) > 0 {
 		m.Inline = []notify.Inline{{Name: e.ChartCID, ContentType: "image/png", Data: e.Chart}}
 	}
-	return notify.Message{Channel: "email", Email: m}
+	return notify.Message{Channel: notify.ChannelEmail, Email: m}
 }
 
 // alertSubject is the subject of an alert email. It always starts with
@@ -247,7 +247,7 @@ func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Ti
 // AlertKey names one threshold of one job with its filter, the unit whose
 // state is kept between runs.
 func AlertKey(job *config.Job, t digest.Threshold) string {
-	k := t.Metric + " " + t.Rule()
+	k := t.Key()
 	if f := job.Filters; f.Group != "" || f.Agent != "" || len(f.Tags) > 0 {
 		k += fmt.Sprintf("|group=%s agent=%s tags=%v", f.Group, f.Agent, f.Tags)
 	}

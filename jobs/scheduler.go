@@ -140,7 +140,7 @@ func (sc *Scheduler) newZone(loc *time.Location) (gocron.Scheduler, error) {
 		gocron.WithClock(sc.o.Clock),
 		gocron.WithLocation(loc),
 		gocron.WithStopTimeout(sc.o.StopTimeout),
-		gocron.WithLogger(sc.o.Logger.With("component", "gocron", "zone", loc.String())),
+		gocron.WithLogger(sc.o.Logger.With("subsystem", "gocron", "zone", loc.String())),
 	}
 	if sc.o.Locker != nil {
 		opts = append(opts, gocron.WithDistributedLocker(sc.o.Locker))

@@ -60,12 +60,6 @@ func (e *APIError) Is(target error) bool {
 	return target == ErrUnauthorized && (e.Status == 401 || e.Status == 403)
 }
 
-// Temporary reports whether a later run may succeed where this one failed:
-// server errors, rate limits and unreachable upstreams, but not other 4xx.
-func (e *APIError) Temporary() bool {
-	return e.Status == 0 || e.Status == 408 || e.Status == 429 || e.Status >= 500
-}
-
 // DecodeError is an answer the client could not read as the report's shape.
 type DecodeError struct {
 	Endpoint string

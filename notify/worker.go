@@ -236,7 +236,7 @@ func (w *Worker) Notify() {
 	}
 }
 
-// Run calls RunOnce every Poll, and at once after Notify, until ctx is
+// Run runs a round (as RunOnce does) every Poll, and at once after Notify, until ctx is
 // done; then it returns nil once the round in progress is over. Ending ctx
 // means "claim no new work", not "abort": sends already under way finish
 // (each within SendTimeout) and are recorded as usual, while deliveries of

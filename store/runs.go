@@ -44,9 +44,10 @@ func (s *Store) ClaimRun(ctx context.Context, job string, firingAt time.Time, ow
 }
 
 // RetryRun claims the firing as ClaimRun does and also takes it when its
-// last run failed before sending anything: an explicit re-run (`run`, a
-// catch-up at start-up) tries a failed firing again, while the scheduler's
-// lock on other replicas (ClaimRun) leaves it failed.
+// last run failed before sending anything. The job runner claims with it,
+// so an explicit re-run (`run`, a catch-up at start-up) tries a failed
+// firing again; a scheduled firing is first locked with ClaimRun, which
+// leaves a failed firing failed, so other replicas do not each retry it.
 func (s *Store) RetryRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (Run, bool, error) {
 	return s.claimRun(ctx, job, firingAt, owner, now, lease, caughtUp, true)
 }

@@ -41,7 +41,6 @@ var (
 
 const (
 	nAgents = 6
-	nGroups = 3
 	nTags   = len(tagNames) + 1
 	nPairs  = len(memberships)
 	// nCells is the number of cells per hour, one per (membership, tag);
