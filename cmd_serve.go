@@ -95,6 +95,8 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		defer bg.Done()
 		housekeep(workCtx, st, metrics, time.Duration(cfg.Store.Retention), log)
 	}()
+	bg.Add(1)
+	go func() { defer bg.Done(); metrics.WatchQueue(workCtx, st, 0) }()
 
 	if err := sched.Start(ctx); err != nil {
 		log.Error("catch-up failed", "err", err)
@@ -133,19 +135,14 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// housekeep keeps the queue-depth and alerts-firing gauges current (every
-// 15 s) and prunes what the store keeps past its retention (every hour),
-// until ctx ends.
+// housekeep keeps the alerts-firing gauge current (every 15 s) and prunes
+// what the store keeps past its retention (every hour), until ctx ends.
+// The queue-depth gauge has its own watcher (Metrics.WatchQueue).
 func housekeep(ctx context.Context, st *store.Store, m *server.Metrics, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
 	pruned := time.Now() // the first prune waits an hour: start-up has catch-up to do
 	for {
-		if depth, err := st.QueueDepth(ctx); err == nil {
-			m.SetQueueDepth(depth)
-		} else if ctx.Err() == nil {
-			log.Warn("reading queue depth failed", "err", err)
-		}
 		if alerts, err := st.Alerts(ctx); err == nil {
 			n := 0
 			for _, a := range alerts {
@@ -154,6 +151,8 @@ func housekeep(ctx context.Context, st *store.Store, m *server.Metrics, retentio
 				}
 			}
 			m.SetAlertsFiring(n)
+		} else if ctx.Err() == nil {
+			log.Warn("reading alert states failed", "err", err)
 		}
 		if now := time.Now(); retention > 0 && now.Sub(pruned) >= time.Hour {
 			pruned = now
