@@ -180,7 +180,7 @@ func (a *app) deliver(ctx context.Context, st *store.Store, w drainer, clock clo
 func countFiring(ctx context.Context, st *store.Store, job string, firing time.Time) (sent, pending int, next time.Time, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), countTimeout)
 	defer cancel()
-	ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job})
+	ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job, FiringAt: firing})
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}

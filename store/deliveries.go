@@ -15,7 +15,9 @@ import (
 type DeliveryFilter struct {
 	Job    string
 	Status string
-	Limit  int // <= 0: no limit
+	// FiringAt, when set, keeps only the deliveries of that firing.
+	FiringAt time.Time
+	Limit    int // <= 0: no limit
 }
 
 const deliveryColumns = `id, dedup_key, job, firing_at, kind, channel, target, payload, status, attempts,
@@ -266,6 +268,10 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, e
 	if f.Status != "" {
 		args = append(args, f.Status)
 		where = append(where, fmt.Sprintf("status = $%d", len(args)))
+	}
+	if !f.FiringAt.IsZero() {
+		args = append(args, ms(f.FiringAt))
+		where = append(where, fmt.Sprintf("firing_at = $%d", len(args)))
 	}
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries`
 	if len(where) > 0 {

@@ -412,3 +412,18 @@ func TestRecordReplacesAStateStoredWithoutUpdated(t *testing.T) {
 		assert.True(t, got.Firing)
 	})
 }
+
+func TestDeliveriesOfOneFiring(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		later := delivery("later", t0)
+		later.FiringAt = t0.Add(24 * time.Hour)
+		_, err := s.Enqueue(ctx, []Delivery{delivery("first", t0), later})
+		require.NoError(t, err)
+		ds, err := s.Deliveries(ctx, DeliveryFilter{Job: "weekly", FiringAt: later.FiringAt})
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		assert.Equal(t, "later", ds[0].Key)
+	})
+}
