@@ -22,15 +22,7 @@ import (
 func TestBuildSimulatorConsistency(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
-	s, err := sim.New(sim.Options{Seed: 7, Login: "login", APIKey: "key", Now: func() time.Time { return at }})
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/sim/", http.StripPrefix("/sim", s))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c, err := livechat.New(srv.URL+"/sim", "login", "key",
-		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1))
-	require.NoError(t, err)
+	c := simClient(t, at)
 	loc := mustLoc(t, "Europe/Warsaw")
 
 	week, err := Build(t.Context(), c, Spec{Job: "week", Location: loc, Period: Period{Kind: LastWeek}, Compare: PreviousPeriod, At: at})
@@ -64,15 +56,7 @@ func TestBuildSimulatorConsistency(t *testing.T) {
 func TestBuildLongestPeriod(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
-	s, err := sim.New(sim.Options{Seed: 7, Login: "login", APIKey: "key", Now: func() time.Time { return at }})
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/sim/", http.StripPrefix("/sim", s))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c, err := livechat.New(srv.URL+"/sim", "login", "key",
-		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1))
-	require.NoError(t, err)
+	c := simClient(t, at)
 
 	for _, compare := range []CompareMode{PreviousPeriod, SameWeekdayLastWeek} {
 		t.Run(string(compare), func(t *testing.T) {
@@ -91,4 +75,20 @@ func TestBuildLongestPeriod(t *testing.T) {
 			require.NotNil(t, d.Metrics["agents_occupancy.peak"].Current)
 		})
 	}
+}
+
+// simClient is the real client talking to the simulator over HTTP, mounted
+// under a prefix, with the simulator's clock at at.
+func simClient(t *testing.T, at time.Time) *livechat.Client {
+	t.Helper()
+	s, err := sim.New(sim.Options{Seed: 7, Login: "login", APIKey: "key", Now: func() time.Time { return at }})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/sim/", http.StripPrefix("/sim", s))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := livechat.New(srv.URL+"/sim", "login", "key",
+		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1))
+	require.NoError(t, err)
+	return c
 }
