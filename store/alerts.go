@@ -115,16 +115,8 @@ func (s *Store) Alerts(ctx context.Context) ([]AlertState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: list alerts: %w", err)
 	}
-	defer rows.Close()
-	var out []AlertState
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list alerts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanAlert)
+	if err != nil {
 		return nil, fmt.Errorf("store: list alerts: %w", err)
 	}
 	return out, nil

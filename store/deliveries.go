@@ -162,15 +162,8 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return rows.Err()
+		out, err = collect(rows, scanDelivery)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim for %s: %w", owner, err)
@@ -286,16 +279,8 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, e
 	if err != nil {
 		return nil, fmt.Errorf("store: list deliveries: %w", err)
 	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanDelivery)
+	if err != nil {
 		return nil, fmt.Errorf("store: list deliveries: %w", err)
 	}
 	return out, nil

@@ -94,16 +94,8 @@ func (s *Store) StaleRuns(ctx context.Context, now time.Time) ([]Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: stale runs: %w", err)
 	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: stale runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanRun)
+	if err != nil {
 		return nil, fmt.Errorf("store: stale runs: %w", err)
 	}
 	return out, nil
@@ -194,16 +186,8 @@ func (s *Store) Runs(ctx context.Context, job string, limit int) ([]Run, error) 
 	if err != nil {
 		return nil, fmt.Errorf("store: runs of %q: %w", job, err)
 	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: runs of %q: %w", job, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanRun)
+	if err != nil {
 		return nil, fmt.Errorf("store: runs of %q: %w", job, err)
 	}
 	return out, nil

@@ -202,6 +202,20 @@ func fromMS(n sql.NullInt64) time.Time {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// collect reads every row of rows with scan, closing rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // urlPassword returns the password of a URL, if any, so that errors from
 // drivers can be scrubbed of it.
 func urlPassword(rawURL string) string {
