@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,7 +60,11 @@ func checkSubjects(cfg *config.Config) config.Errors {
 				if line == 0 {
 					line = job.Line
 				}
-				msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "templates: subject: "), "template: ")
+				msg := err.Error()
+				var se *templates.SubjectError
+				if errors.As(err, &se) {
+					msg = se.Msg
+				}
 				errs = append(errs, config.Error{File: cfg.File, Line: line, Msg: fmt.Sprintf("job %q: %s: %s", job.Name, key, msg)})
 			}
 		}

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	texttemplate "text/template"
 
@@ -64,15 +63,26 @@ func (r *Renderer) Email(d *digest.Digest, subjectTmpl string) (Email, error) {
 	return e, nil
 }
 
+// SubjectError is a subject template that does not parse or execute. Msg
+// says what is wrong in words fit for a FILE:LINE report.
+type SubjectError struct{ Msg string }
+
+func (e *SubjectError) Error() string { return "templates: subject: " + e.Msg }
+
+func subjectError(err error) error {
+	return &SubjectError{Msg: strings.TrimPrefix(err.Error(), "template: ")}
+}
+
 // Subject renders a subject template for d (see Email). Config validation
-// can call it with a sample digest to check a job's subject early.
+// can call it with a sample digest to check a job's subject early; its
+// errors are *SubjectError.
 func Subject(d *digest.Digest, subjectTmpl string) (string, error) {
 	if strings.TrimSpace(subjectTmpl) == "" {
 		subjectTmpl = DefaultSubject
 	}
 	t, err := texttemplate.New("subject").Option("missingkey=error").Parse(subjectTmpl)
 	if err != nil {
-		return "", fmt.Errorf("templates: subject: %w", err)
+		return "", subjectError(err)
 	}
 	v := subjectView{
 		Job:      oneLine(d.Job),
@@ -86,7 +96,7 @@ func Subject(d *digest.Digest, subjectTmpl string) (string, error) {
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, v); err != nil {
-		return "", fmt.Errorf("templates: subject: %w", err)
+		return "", subjectError(err)
 	}
 	return strings.Join(strings.Fields(oneLine(b.String())), " "), nil
 }
