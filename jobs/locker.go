@@ -16,13 +16,13 @@ import (
 // current firing of a job; gocron then skips the firing on this replica.
 var ErrFiringTaken = errors.New("jobs: firing taken by another replica")
 
-// NewLocker returns a gocron.Locker built on the run store: the lock for a
+// NewLocker returns a gocron Locker built on the run store: the lock for a
 // job is the run row of its current firing, a lease with an expiry, so
 // exactly one replica runs each firing and another takes over a firing whose
 // owner died (see Scheduler's reaper). The Runner claims the same row again,
 // which the store grants to the same owner.
-func NewLocker(s Claimer, owner string, clock clockwork.Clock, lease time.Duration) gocron.Locker {
-	return &locker{s: s, owner: owner, clock: clock, lease: lease}
+func NewLocker(s Claimer, owner string, clock clockwork.Clock, lease time.Duration) *Locker {
+	return &Locker{s: s, owner: owner, clock: clock, lease: lease}
 }
 
 // Claimer claims a firing that nobody holds (a failed one stays failed).
@@ -30,7 +30,9 @@ type Claimer interface {
 	ClaimRun(ctx context.Context, job string, firingAt time.Time, owner string, now time.Time, lease time.Duration, caughtUp bool) (store.Run, bool, error)
 }
 
-type locker struct {
+// Locker is the gocron.Locker of a Scheduler: besides the lock it records
+// the firing it claimed and holds a run slot for the task (see NewLocker).
+type Locker struct {
 	s     Claimer
 	owner string
 	clock clockwork.Clock
@@ -48,7 +50,7 @@ type locker struct {
 }
 
 // take returns and forgets the firing claimed for job.
-func (l *locker) take(job string) (time.Time, bool) {
+func (l *Locker) take(job string) (time.Time, bool) {
 	v, ok := l.claimed.LoadAndDelete(job)
 	if !ok {
 		return time.Time{}, false
@@ -56,7 +58,8 @@ func (l *locker) take(job string) (time.Time, bool) {
 	return v.(time.Time), true
 }
 
-func (l *locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
+// Lock claims the current firing of job for this owner; see NewLocker.
+func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	firing := FiringKey(l.clock.Now()) // before any wait: the scheduled firing
 	release := func() {}
 	if l.slots != nil {

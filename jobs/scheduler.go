@@ -29,7 +29,7 @@ type SchedulerOptions struct {
 	Logger      *slog.Logger
 	// Locker, when set, is asked before each firing; only the replica that
 	// gets the lock runs it. NewLocker builds one on the run store.
-	Locker gocron.Locker
+	Locker *Locker
 	// Store, when set, is scanned every ReapEvery for runs whose owner died
 	// mid-run (an expired lease); this replica takes them over.
 	Store     StaleRuns
@@ -85,8 +85,8 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 		o.MaxRuns = 32
 	}
 	sc := &Scheduler{runner: r, o: o, slots: make(chan struct{}, o.MaxRuns)}
-	if l, ok := o.Locker.(*locker); ok {
-		l.slots = sc.slots
+	if o.Locker != nil {
+		o.Locker.slots = sc.slots
 	}
 	byZone := map[string]gocron.Scheduler{}
 	for i := range jobs {
@@ -173,10 +173,10 @@ func crontab(j *config.Job) string { return "CRON_TZ=" + j.Location.String() + "
 // waits up to StopTimeout), so a digest being built at SIGTERM is still sent
 // rather than recorded as failed.
 func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
-	firing := sc.o.Clock.Now()
+	var firing time.Time
 	locked := false
-	if l, ok := sc.o.Locker.(*locker); ok {
-		if firing, locked = l.take(job.Name); !locked {
+	if sc.o.Locker != nil {
+		if firing, locked = sc.o.Locker.take(job.Name); !locked {
 			// gocron runs the task only after a successful Lock, which
 			// records the firing; a miss means two jobs share a name.
 			sc.o.Logger.Error("no firing recorded by the lock; skipping", "job", job.Name)
