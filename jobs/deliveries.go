@@ -63,7 +63,9 @@ func (r *Runner) digestDeliveries(job *config.Job, firing time.Time, d *digest.D
 		chart = e.Chart
 		for _, to := range job.Email.To {
 			target := "email:" + to
-			if err := b.add(kindDigest, target, target, r.emailMessage(job.Name, firing, target, to, e)); err != nil {
+			m := r.emailMessage(job.Name, firing, target, to, e)
+			m.Email.ListID = notify.ListID(job.Name, r.o.From)
+			if err := b.add(kindDigest, target, target, m); err != nil {
 				return nil, err
 			}
 		}
@@ -167,7 +169,7 @@ func (r *Runner) emailMessage(job string, firing time.Time, target, to string, e
 		Subject:   e.Subject,
 		Text:      e.Text,
 		HTML:      e.HTML,
-		MessageID: notify.MessageID(job, firing, target),
+		MessageID: notify.MessageID(job, firing, target, r.o.From),
 		Date:      firing,
 	}
 	if len(e.Chart) > 0 {

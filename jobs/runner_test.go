@@ -148,8 +148,8 @@ func TestRunEndToEnd(t *testing.T) {
 	files := outboxFiles(t, e.outbox)
 	require.Len(t, files, 2)
 	wantIDs := map[string]bool{
-		"<" + notify.MessageID(job.Name, mondayNY, "email:leads@example.com") + ">": true,
-		"<" + notify.MessageID(job.Name, mondayNY, "email:boss@example.com") + ">":  true,
+		"<" + notify.MessageID(job.Name, mondayNY, "email:leads@example.com", testFrom) + ">": true,
+		"<" + notify.MessageID(job.Name, mondayNY, "email:boss@example.com", testFrom) + ">":  true,
 	}
 	for _, f := range files {
 		assert.True(t, wantIDs[f.MessageID], "unexpected Message-Id %q in %s", f.MessageID, f.File)
@@ -312,6 +312,6 @@ func TestDeliveryOfDeadWorkerResentAfterLease(t *testing.T) {
 	for id, n := range counts {
 		assert.Equal(t, 1, n, "sent %s", id)
 	}
-	wantID := notify.MessageID(job.Name, mondayNY, claimed[0].Target)
+	wantID := notify.MessageID(job.Name, mondayNY, claimed[0].Target, testFrom)
 	assert.Equal(t, 1, counts[wantID], "the dead worker's delivery, sent once")
 }

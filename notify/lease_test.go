@@ -157,7 +157,7 @@ func TestWorkerClaimRunsOutMidBatchSQLite(t *testing.T) {
 			key := fmt.Sprintf("%s%d", to, i)
 			m := sampleEmail()
 			m.Email.To = []string{to + "@example.com"}
-			m.Email.MessageID = MessageID("weekly-support", firing, key)
+			m.Email.MessageID = MessageID("weekly-support", firing, key, "reports@example.com")
 			payload, err := Encode(m)
 			require.NoError(t, err)
 			keyOf["<"+m.Email.MessageID+">"] = key
@@ -282,7 +282,7 @@ func TestWorkerSlowBatchAcrossTargets(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		m := sampleEmail()
 		m.Email.To = []string{fmt.Sprintf("agent%02d@example.com", i)}
-		m.Email.MessageID = MessageID("weekly-support", firing, m.Target())
+		m.Email.MessageID = MessageID("weekly-support", firing, m.Target(), "reports@example.com")
 		ids[m.Email.MessageID] = i
 		q.add(t, m, firing)
 	}

@@ -16,9 +16,6 @@ const (
 	ChannelSlack = "slack"
 )
 
-// messageIDDomain is the right-hand side of every Message-ID we generate.
-const messageIDDomain = "livechat-digest"
-
 // Message is one rendered message for one target. It is stored, JSON
 // encoded, in store.Delivery.Payload, so everything needed to send it again
 // after a restart lives here and nothing is rendered at send time.
@@ -42,10 +39,18 @@ type EmailMessage struct {
 	HTML    string   `json:"html,omitempty"`
 	Inline  []Inline `json:"inline,omitempty"`
 	// MessageID is the Message-ID without angle brackets, normally from
-	// MessageID(job, firing, target). A retry must carry the same one, so
-	// when it is empty one is derived from the message content rather than
-	// made up at random.
+	// MessageID(job, firing, target, from). A retry must carry the same one,
+	// so when it is empty one is derived from the message content rather
+	// than made up at random.
 	MessageID string `json:"message_id,omitempty"`
+	// ListID, set on digests only, is the List-Id header without angle
+	// brackets (see ListID). A message with one is a digest: the worker
+	// checks its recipients against the job's unsubscribes before sending.
+	ListID string `json:"list_id,omitempty"`
+	// Unsubscribe is the recipient's one-click unsubscribe URL (RFC 8058),
+	// written as List-Unsubscribe with List-Unsubscribe-Post; "" for none.
+	// Digests carry one when server.public_url is set; alerts never do.
+	Unsubscribe string `json:"unsubscribe,omitempty"`
 	// Date is the Date header: the firing instant, so that a retry an hour
 	// later still says when the digest was made.
 	Date time.Time `json:"date"`
@@ -163,10 +168,12 @@ func (m Message) Target() string {
 
 // MessageID returns the Message-ID (without angle brackets) for the message
 // one job's firing sends to one target, e.g.
-// "weekly-support.20261123T1400Z.3f2a9c01de@livechat-digest". It depends
-// only on its arguments, so every retry and every replica uses the same one.
-func MessageID(job string, firing time.Time, target string) string {
-	return fmt.Sprintf("%s.%s.%s@%s", slug(job, 40), firingStamp(firing), shortHash(target), messageIDDomain)
+// "weekly-support.20261123T1400Z.3f2a9c01de@example.com". It depends only on
+// its arguments, so every retry and every replica uses the same one. The
+// right side is the domain of from (the From header), as RFC 5322 asks and
+// spam filters check; livechat-digest.invalid when from has none.
+func MessageID(job string, firing time.Time, target, from string) string {
+	return fmt.Sprintf("%s.%s.%s@%s", slug(job, 40), firingStamp(firing), shortHash(target), domainOf(from))
 }
 
 func firingStamp(t time.Time) string {

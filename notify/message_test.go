@@ -91,26 +91,38 @@ func TestSlackFileTarget(t *testing.T) {
 func TestMessageID(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 15, 0, 0, 0, time.FixedZone("CET", 3600))
+	const from = `"Support Reports" <reports@Example.COM>`
 	tests := []struct {
 		name   string
 		job    string
 		firing time.Time
 		target string
+		from   string
 		want   string
 	}{
-		{"utc minute", "weekly-support", at, "#support", "weekly-support.20261123T1400Z." + shortHash("#support") + "@livechat-digest"},
-		{"seconds kept", "frt", at.Add(30 * time.Second), "#a", "frt.20261123T140030Z." + shortHash("#a") + "@livechat-digest"},
-		{"odd job name", "Weekly Support <x>", at, "a@b.c", "weekly-support-x.20261123T1400Z." + shortHash("a@b.c") + "@livechat-digest"},
-		{"empty job", "", at, "t", "message.20261123T1400Z." + shortHash("t") + "@livechat-digest"},
+		{"utc minute", "weekly-support", at, "#support", from, "weekly-support.20261123T1400Z." + shortHash("#support") + "@example.com"},
+		{"seconds kept", "frt", at.Add(30 * time.Second), "#a", "reports@example.com", "frt.20261123T140030Z." + shortHash("#a") + "@example.com"},
+		{"odd job name", "Weekly Support <x>", at, "a@b.c", from, "weekly-support-x.20261123T1400Z." + shortHash("a@b.c") + "@example.com"},
+		{"empty job", "", at, "t", from, "message.20261123T1400Z." + shortHash("t") + "@example.com"},
+		{"no from", "j", at, "t", "", "j.20261123T1400Z." + shortHash("t") + "@livechat-digest.invalid"},
+		{"from without domain", "j", at, "t", "reports", "j.20261123T1400Z." + shortHash("t") + "@livechat-digest.invalid"},
+		{"hostile domain", "j", at, "t", "a@b>\r\nBcc: x", "j.20261123T1400Z." + shortHash("t") + "@livechat-digest.invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tt.want, MessageID(tt.job, tt.firing, tt.target))
+			assert.Equal(t, tt.want, MessageID(tt.job, tt.firing, tt.target, tt.from))
 		})
 	}
-	assert.NotEqual(t, MessageID("j", at, "a"), MessageID("j", at, "b"))
-	assert.NotEqual(t, MessageID("j", at, "a"), MessageID("j", at.Add(time.Minute), "a"))
+	assert.NotEqual(t, MessageID("j", at, "a", from), MessageID("j", at, "b", from))
+	assert.NotEqual(t, MessageID("j", at, "a", from), MessageID("j", at.Add(time.Minute), "a", from))
+}
+
+func TestListID(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "weekly-support.digest.example.com", ListID("weekly-support", `"Reports" <reports@example.com>`))
+	assert.Equal(t, "weekly_support-eu.digest.example.com", ListID("Weekly_Support.EU", "r@example.com"))
+	assert.Equal(t, "j.digest.livechat-digest.invalid", ListID("j", "not an address"))
 }
 
 func TestMessageIDOfSanitizes(t *testing.T) {

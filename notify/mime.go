@@ -14,6 +14,12 @@ import (
 // HTML's cid:NAME resolves, and a stable Message-ID and Date. SMTP and the
 // outbox write the same bytes (bar MIME boundaries) from it.
 //
+// Every message says it was machine-made (Auto-Submitted, RFC 3834); a
+// digest adds List-Id (RFC 2919) and, with an unsubscribe URL,
+// List-Unsubscribe and List-Unsubscribe-Post (RFC 2369, RFC 8058). Mail
+// providers want those on bulk mail, and DKIM signing by the relay should
+// cover them.
+//
 // Every error here is about the message itself, so it is permanent.
 func buildMail(e *EmailMessage) (*mail.Msg, error) {
 	if e == nil {
@@ -29,8 +35,25 @@ func buildMail(e *EmailMessage) (*mail.Msg, error) {
 	if err := m.To(e.To...); err != nil {
 		return nil, Permanent(fmt.Errorf("notify: email to %s: %w", strings.Join(e.To, ","), err))
 	}
-	m.Subject(e.Subject)
+	m.SetGenHeaderPreformatted(mail.HeaderSubject, subjectHeader(e.Subject))
 	m.SetMessageIDWithValue(messageIDOf(e))
+	m.SetGenHeader("Auto-Submitted", autoSubmitted)
+	m.SetGenHeader("X-Auto-Response-Suppress", autoResponseSuppress)
+	if e.ListID != "" {
+		if !isDotAtom(e.ListID) {
+			return nil, Permanent(fmt.Errorf("notify: email: list id %q is not a dot-atom", e.ListID))
+		}
+		m.SetGenHeaderPreformatted(mail.Header("List-Id"), "<"+e.ListID+">")
+	}
+	if e.Unsubscribe != "" {
+		v, err := unsubscribeHeader(e.Unsubscribe)
+		if err != nil {
+			// Never the URL itself: it carries the recipient's token.
+			return nil, Permanent(fmt.Errorf("notify: email: unsubscribe url: %w", err))
+		}
+		m.SetGenHeaderPreformatted(mail.HeaderListUnsubscribe, v)
+		m.SetGenHeaderPreformatted(mail.HeaderListUnsubscribePost, listUnsubscribePostOK)
+	}
 	if !e.Date.IsZero() {
 		m.SetDateWithValue(e.Date)
 	}
@@ -87,5 +110,5 @@ func messageIDOf(e *EmailMessage) string {
 	b.WriteString(e.Text)
 	b.WriteByte(0)
 	b.WriteString(e.HTML)
-	return "msg." + shortHash(b.String()) + "@" + messageIDDomain
+	return "msg." + shortHash(b.String()) + "@" + domainOf(e.From)
 }

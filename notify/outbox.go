@@ -80,9 +80,10 @@ func FileName(e *EmailMessage) string {
 	}
 	id := messageIDOf(e)
 	label := e.Subject
-	if local, ok := strings.CutSuffix(id, "@"+messageIDDomain); ok {
-		if job, _, found := strings.Cut(local, "."); found && job != "msg" {
-			label = job
+	if i := strings.LastIndexByte(id, '@'); i > 0 {
+		// job.stamp.hash@domain, as MessageID makes them.
+		if parts := strings.Split(id[:i], "."); len(parts) == 3 && parts[0] != "msg" {
+			label = parts[0]
 		}
 	}
 	return date + "_" + slug(label, 48) + "_" + shortHash(id) + ".eml"

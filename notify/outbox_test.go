@@ -35,7 +35,7 @@ func TestOutboxFileNames(t *testing.T) {
 	t.Parallel()
 	a := sampleEmail().Email
 	b := sampleEmail().Email
-	b.MessageID = MessageID("weekly-support", firing, "other@example.com")
+	b.MessageID = MessageID("weekly-support", firing, "other@example.com", "reports@example.com")
 	assert.NotEqual(t, FileName(a), FileName(b), "different targets, different files")
 
 	noID := *a

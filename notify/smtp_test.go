@@ -30,7 +30,7 @@ func sampleEmail() Message {
 		Text:      "Chats: 700 (+25%)\n",
 		HTML:      `<p>Chats: <b>700</b></p><img src="cid:chart.png" alt="chart">`,
 		Inline:    []Inline{{Name: "chart.png", ContentType: "image/png", Data: pngData}},
-		MessageID: MessageID("weekly-support", firing, "leads@example.com,boss@example.com"),
+		MessageID: MessageID("weekly-support", firing, "leads@example.com,boss@example.com", "reports@example.com"),
 		Date:      firing,
 	}}
 }

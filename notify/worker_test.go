@@ -351,7 +351,7 @@ func TestWorkerDrainCutShortFinishesSMTPInFlight(t *testing.T) {
 	var ids []int64
 	for _, key := range []string{"first", "second"} {
 		m := sampleEmail()
-		m.Email.MessageID = MessageID("weekly-support", firing, key)
+		m.Email.MessageID = MessageID("weekly-support", firing, key, "reports@example.com")
 		ids = append(ids, q.add(t, m, firing))
 	}
 
@@ -366,7 +366,7 @@ func TestWorkerDrainCutShortFinishesSMTPInFlight(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrDeliveryFailed)
 
 	got := messageIDs(t, peer)
-	assert.Equal(t, []string{"<" + MessageID("weekly-support", firing, "first") + ">"}, got, "sent once")
+	assert.Equal(t, []string{"<" + MessageID("weekly-support", firing, "first", "reports@example.com") + ">"}, got, "sent once")
 	d := q.get(ids[0])
 	assert.Equal(t, store.DeliverySent, d.Status, d.LastError)
 	assert.Equal(t, 1, d.Attempts)
@@ -430,7 +430,7 @@ func TestWorkerDrain(t *testing.T) {
 	var ids []int64
 	for i := range 25 { // more than one batch
 		m := sampleEmail()
-		m.Email.MessageID = MessageID("weekly-support", firing, string(rune('a'+i)))
+		m.Email.MessageID = MessageID("weekly-support", firing, string(rune('a'+i)), "reports@example.com")
 		ids = append(ids, q.add(t, m, firing))
 	}
 	bad := q.add(t, sampleSlack(), firing)
