@@ -9,6 +9,14 @@
 // are what guarantee that a firing runs once and each message is sent at
 // most once per target, across restarts and replicas.
 //
+// For replicas on PostgreSQL it also keeps what makes them one client of
+// the LiveChat account: the cluster's request rate (ReserveRequest, a GCRA
+// token bucket in one row) and the answers of a firing shared between
+// replicas (ClaimAnswer, PutAnswer, SharedAnswers: one replica fetches a
+// question under a lease, the others wait for its answer or take the
+// question over when the lease runs out), which go when the firing ends
+// (HoldFiring, ReleaseFiring, SweepAnswers).
+//
 // Instants are stored as UTC Unix milliseconds, so they read back in UTC,
 // truncated to the millisecond. The store reads no clock: callers pass now.
 // The schema is migrated by numbered steps in code (migrate.go) when Open

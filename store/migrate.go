@@ -119,6 +119,56 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 50,
+		name:    "rate_limits, shared_answers, firing_holds",
+		sqlite: []string{
+			`CREATE TABLE rate_limits (
+				name TEXT PRIMARY KEY,
+				tat BIGINT NOT NULL
+			)`,
+			`CREATE TABLE shared_answers (
+				firing_at BIGINT NOT NULL,
+				share_key TEXT NOT NULL,
+				holder TEXT NOT NULL,
+				lease_until BIGINT NOT NULL,
+				done INTEGER NOT NULL DEFAULT 0,
+				body BLOB,
+				failure BLOB,
+				PRIMARY KEY (firing_at, share_key)
+			)`,
+			`CREATE TABLE firing_holds (
+				firing_at BIGINT NOT NULL,
+				owner TEXT NOT NULL,
+				lease_until BIGINT NOT NULL,
+				PRIMARY KEY (firing_at, owner)
+			)`,
+			`CREATE INDEX runs_firing ON runs (firing_at, status)`,
+		},
+		postgres: []string{
+			`CREATE TABLE rate_limits (
+				name TEXT PRIMARY KEY,
+				tat BIGINT NOT NULL
+			)`,
+			`CREATE TABLE shared_answers (
+				firing_at BIGINT NOT NULL,
+				share_key TEXT NOT NULL,
+				holder TEXT NOT NULL,
+				lease_until BIGINT NOT NULL,
+				done BOOLEAN NOT NULL DEFAULT FALSE,
+				body BYTEA,
+				failure BYTEA,
+				PRIMARY KEY (firing_at, share_key)
+			)`,
+			`CREATE TABLE firing_holds (
+				firing_at BIGINT NOT NULL,
+				owner TEXT NOT NULL,
+				lease_until BIGINT NOT NULL,
+				PRIMARY KEY (firing_at, owner)
+			)`,
+			`CREATE INDEX runs_firing ON runs (firing_at, status)`,
+		},
+	},
 }
 
 // migrate applies every step the database lacks, each in its own
