@@ -76,6 +76,11 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return failed(err)
 	}
+	stopPprof, err := servePprof(cfg.Server.PprofAddr, log)
+	if err != nil {
+		return failed(err)
+	}
+	defer stopPprof()
 	l, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return failed(fmt.Errorf("livechat-digest: listen %s: %w", cfg.Server.Addr, err))

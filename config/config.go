@@ -35,6 +35,7 @@ package config
 //	  signing_secret: ...            (contract) Secret; checks slash commands
 //	  api_url: https://slack.com/api/ (contract) default as shown; a trailing / is added
 //	server: {addr: ":8080"}          (contract) default ":8080"
+//	  pprof_addr: 127.0.0.1:6060     net/http/pprof on this loopback address; default off, never on addr
 //	store: {url: sqlite:./state.db}  (contract) Secret; sqlite:PATH or postgres(ql)://...
 //	  retention: 720h                sent deliveries and finished runs' digests are pruned after this; default 720h (30 days), 0 = never
 //	delivery:
@@ -154,6 +155,9 @@ type Slack struct {
 // Server is the HTTP server of `serve`.
 type Server struct {
 	Addr string
+	// PprofAddr, when set, serves net/http/pprof on this loopback address,
+	// never on Addr. Empty (the default): no profiling endpoint.
+	PprofAddr string
 }
 
 // Store is where durable state lives.

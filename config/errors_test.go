@@ -438,6 +438,21 @@ func TestErrorKinds(t *testing.T) {
 			want: []string{"c.yaml:1: server.addr: \"8080\" is not HOST:PORT (e.g. \":8080\" or \"127.0.0.1:8080\")"},
 		},
 		{
+			name: "pprof addr public",
+			src:  "server: {addr: \":8080\", pprof_addr: \":6060\"}\n" + head + job,
+			want: []string{"c.yaml:1: server.pprof_addr: \":6060\" is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond this machine"},
+		},
+		{
+			name: "pprof addr on all interfaces",
+			src:  "server:\n  pprof_addr: 0.0.0.0:6060\n" + head + job,
+			want: []string{"c.yaml:2: server.pprof_addr: \"0.0.0.0:6060\" is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond this machine"},
+		},
+		{
+			name: "pprof addr without a port",
+			src:  "server: {pprof_addr: \"127.0.0.1\"}\n" + head + job,
+			want: []string{"c.yaml:1: server.pprof_addr: \"127.0.0.1\" is not HOST:PORT with a port (e.g. \"127.0.0.1:6060\")"},
+		},
+		{
 			name: "unset variable",
 			src:  "livechat:\n  base_url: https://api.livechatinc.com\n  login: me\n  api_key: ${LC_KEY}\n",
 			want: []string{"c.yaml:4: livechat.api_key: environment variable LC_KEY is not set (set it, or give a default: ${LC_KEY:-value})"},

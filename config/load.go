@@ -71,6 +71,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 				if s, ok := d.str(v, "server.addr", &c.Server.Addr); ok && !s.null {
 					d.checkAddr(s)
 				}
+			}}, field{"pprof_addr", func(_, v *yaml.Node) {
+				if s, ok := d.str(v, "server.pprof_addr", &c.Server.PprofAddr); ok && !s.null {
+					d.checkPprofAddr(s)
+				}
 			}})
 		}},
 		field{"store", func(_, v *yaml.Node) {
@@ -404,6 +408,21 @@ func (d *decoder) checkAddr(s scalar) {
 	}
 	if bad {
 		d.errorf(s.line, `server.addr: %s is not HOST:PORT (e.g. ":8080" or "127.0.0.1:8080")`, s.quoted())
+	}
+}
+
+// checkPprofAddr admits only a loopback address with a port of its own:
+// profiles show the service's internals (and the command line), so they
+// are never served where server.addr's public routes are.
+func (d *decoder) checkPprofAddr(s scalar) {
+	host, port, err := net.SplitHostPort(s.val)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n < 1 || n > 65535 {
+		d.errorf(s.line, `server.pprof_addr: %s is not HOST:PORT with a port (e.g. "127.0.0.1:6060")`, s.quoted())
+		return
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		d.errorf(s.line, `server.pprof_addr: %s is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond this machine`, s.quoted())
 	}
 }
 

@@ -10,7 +10,7 @@ var schema = map[string][]string{
 	"email":               {"from", "smtp", "outbox_dir"},
 	"email.smtp":          {"host", "port", "username", "password", "tls", "timeout"},
 	"slack":               {"bot_token", "signing_secret", "api_url"},
-	"server":              {"addr"},
+	"server":              {"addr", "pprof_addr"},
 	"store":               {"url", "retention"},
 	"delivery":            {"retry_for", "workers"},
 	"scheduler":           {"catch_up_grace", "lease", "reap_every", "max_runs"},
