@@ -57,7 +57,7 @@ func TestReserveRequestConcurrent(t *testing.T) {
 	forEachBackendURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		stores := []*Store{openT(t, url), openT(t, url)}
-		const n, burst = 40, 5
+		const n, burst = 12, 4
 		var (
 			wg    sync.WaitGroup
 			mu    sync.Mutex

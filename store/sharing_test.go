@@ -18,7 +18,7 @@ func TestClaimAnswerExclusive(t *testing.T) {
 	forEachBackendURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		stores := []*Store{openT(t, url), openT(t, url)}
-		const n = 20
+		const n = 10
 		var (
 			wg   sync.WaitGroup
 			mu   sync.Mutex
