@@ -11,12 +11,18 @@
 //
 // Replacement templates see the same values as the embedded ones: the
 // fields of digestView (Title, Job, Timezone, Period, Compare, Filters,
-// Sections[].Title/.Rows[].Label/.Current/.Previous/.Delta/.Dir, Rankings,
-// Breaches, Errors, Chart) or alertView (State, Firing, Job, Label, Value,
+// Sections[].Title/.Rows[].Label/.Current/.Previous/.Delta/.Amount/.Pct/.Dir,
+// Rankings, Breaches, Errors, Chart with .Src, .Alt, .Width) or alertView (State, Firing, Job, Label, Value,
 // Rule, Threshold, Metric, Period, Timezone, Since, Duration, Summary), with
 // every number already formatted, and the functions padr, padl and repeat.
 // New executes each one against sample data, so a misspelt field is an
 // error at start-up, reported as FILE:LINE.
+//
+// The HTML is written for mail clients: tables and inline styles carry the
+// layout, which fits a 375 px phone without sideways scrolling, and a
+// <style> block adds a prefers-color-scheme: dark palette for the clients
+// that read it. Email links the chart as cid:chart.png (attached); Render's
+// HTML, read in a browser, carries it as a data: URI.
 //
 // Every string that comes from upstream (job names, agent names, tags,
 // filters, error texts) is escaped for its target: html/template for HTML,

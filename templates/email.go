@@ -48,7 +48,7 @@ func (r *Renderer) Email(d *digest.Digest, subjectTmpl string) (Email, error) {
 	if err != nil {
 		return Email{}, err
 	}
-	html, err := r.Render(d, FormatHTML)
+	html, err := r.execute(digestHTML, newDigestView(d)) // the chart as cid:, attached below
 	if err != nil {
 		return Email{}, err
 	}

@@ -49,20 +49,31 @@ func formatCount(x float64) string { return digest.FormatValue(digest.Metric{Uni
 // the metric's unit (percentage points for rates) and the relative change
 // when it exists.
 func formatChange(m digest.Metric, v digest.Value) string {
+	abs, pct := formatChangeParts(m, v)
+	if pct != "" {
+		return abs + " (" + pct + ")"
+	}
+	return abs
+}
+
+// formatChangeParts is formatChange in its two parts, the change in the
+// metric's unit ("+340", "-4 pp", "—") and in percent ("+25%", "" when
+// there is none), so the HTML can keep each part whole and break the line
+// between them on a phone.
+func formatChangeParts(m digest.Metric, v digest.Value) (abs, pct string) {
 	if v.Change == nil || !finite(*v.Change) {
-		return null
+		return null, ""
 	}
 	c := *v.Change
-	var s string
 	if m.Unit == digest.Rate {
-		s = signed(formatCount(c*100)) + " pp"
+		abs = signed(formatCount(c*100)) + " pp"
 	} else {
-		s = signed(formatValue(m, &c))
+		abs = signed(formatValue(m, &c))
 	}
 	if v.ChangePct != nil && finite(*v.ChangePct) {
-		s += " (" + digest.FormatChangePct(v.ChangePct) + ")"
+		pct = digest.FormatChangePct(v.ChangePct)
 	}
-	return s
+	return abs, pct
 }
 
 // arrow is ▲ for a rise, ▼ for a fall and nothing when the value held or

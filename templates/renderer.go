@@ -161,8 +161,9 @@ func (r *Renderer) execute(name string, data any) ([]byte, error) {
 
 // Render renders d in format f. JSON is the contract's digest JSON (two-space
 // indent, trailing newline); text is an aligned table for a terminal; HTML
-// is the email body, referring to the chart as cid:chart.png when d has daily
-// chats; slack is {"text": fallback, "blocks": [...]}.
+// is the email body as a page of its own, with the chart inlined as a data:
+// URI when d has daily chats (Email writes it as cid:chart.png instead);
+// slack is {"text": fallback, "blocks": [...]}.
 func (r *Renderer) Render(d *digest.Digest, f Format) ([]byte, error) {
 	if d == nil {
 		return nil, errors.New("templates: nil digest")
@@ -177,7 +178,7 @@ func (r *Renderer) Render(d *digest.Digest, f Format) ([]byte, error) {
 	case FormatText:
 		return r.execute(digestText, newDigestView(d))
 	case FormatHTML:
-		return r.execute(digestHTML, newDigestView(d))
+		return r.standaloneHTML(d)
 	case FormatSlack:
 		s, err := r.Slack(d)
 		if err != nil {

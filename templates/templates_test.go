@@ -1,7 +1,9 @@
 package templates
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"html"
 	"math"
 	"os"
 	"path/filepath"
@@ -118,6 +120,13 @@ func TestRenderGolden(t *testing.T) {
 			t.Run(tc.name+"/"+string(ext.f), func(t *testing.T) {
 				got, err := r.Render(tc.d(), ext.f)
 				require.NoError(t, err)
+				if ext.f == FormatHTML {
+					// The email body: the same HTML, with the chart as
+					// cid:chart.png instead of a long data: URI.
+					e, err := r.Email(tc.d(), "")
+					require.NoError(t, err)
+					got = []byte(e.HTML)
+				}
 				golden.Assert(t, "digest-"+tc.name+"."+ext.ext, got)
 				if ext.f == FormatJSON || ext.f == FormatSlack {
 					assert.True(t, json.Valid(got), "invalid JSON")
@@ -209,8 +218,9 @@ func TestHostileData(t *testing.T) {
 	r := newRenderer(t)
 	d := hostile()
 
-	html, err := r.Render(d, FormatHTML)
+	e, err := r.Email(d, "")
 	require.NoError(t, err)
+	html := []byte(e.HTML)
 	h := string(html)
 	assert.Contains(t, h, "&lt;b&gt;Eve &amp; &#34;Co&#34;&lt;/b&gt;")
 	assert.NotContains(t, h, "<b>Eve")
@@ -622,4 +632,36 @@ func FuzzRender(f *testing.F) {
 		}
 		_ = r.AlertText(AlertEvent{Job: job, Metric: metric, Rule: rule, Value: &value, Timezone: errText})
 	})
+}
+
+// TestRenderHTMLInlinesChart: the HTML of --dry-run --format html and the
+// web preview shows the chart as a data: URI of the same PNG the email
+// attaches, not a cid: link that no browser can resolve.
+func TestRenderHTMLInlinesChart(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	got, err := r.Render(fixture(), FormatHTML)
+	require.NoError(t, err)
+	h := string(got)
+	assert.NotContains(t, h, "cid:")
+	const prefix = `src="data:image/png;base64,`
+	i := strings.Index(h, prefix)
+	require.GreaterOrEqual(t, i, 0, "no data: URI")
+	rest := h[i+len(prefix):]
+	b64 := rest[:strings.IndexByte(rest, '"')]
+	png, err := base64.StdEncoding.DecodeString(html.UnescapeString(b64)) // html/template writes + as &#43;
+	require.NoError(t, err)
+	want, err := Chart(fixture())
+	require.NoError(t, err)
+	assert.Equal(t, want, png)
+
+	e, err := r.Email(fixture(), "")
+	require.NoError(t, err)
+	assert.Contains(t, e.HTML, `src="cid:chart.png"`, "the email keeps the attachment")
+
+	noChart := fixture()
+	noChart.Daily = nil
+	got, err = r.Render(noChart, FormatHTML)
+	require.NoError(t, err)
+	assert.NotContains(t, string(got), "<img")
 }

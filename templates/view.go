@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	htmltemplate "html/template"
 	"math"
 	"sort"
 	"strconv"
@@ -51,7 +52,11 @@ type rowView struct {
 	Arrow    string // "▲", "▼" or ""
 	// Delta is Arrow and Change together, "▲ +140 (+25.0%)".
 	Delta string
-	Dir   int // +1 good news, -1 bad news, 0 neutral
+	// Amount is Arrow and the change in the metric's unit ("▲ +140", "—")
+	// and Pct the change in percent ("+25.0%", "" when there is none): the
+	// two halves of Delta, which the HTML may show on two lines.
+	Amount, Pct string
+	Dir         int // +1 good news, -1 bad news, 0 neutral
 }
 
 type rankingView struct {
@@ -80,6 +85,10 @@ type chartView struct {
 	CID   string
 	Alt   string
 	Width int
+	// Src is the image's address: "cid:chart.png" in an email (the chart
+	// is attached), a data: URI of the PNG when the HTML stands alone
+	// (run --dry-run --format html, the web page's preview).
+	Src htmltemplate.URL
 }
 
 // chartCID is the Content-ID the HTML body refers to the chart by.
@@ -147,6 +156,7 @@ func newDigestView(d *digest.Digest) *digestView {
 			index[m.Report] = i
 			v.Sections = append(v.Sections, sectionView{Report: string(m.Report), Title: reportTitle(m.Report)})
 		}
+		amount, pct := formatChangeParts(m, val)
 		v.Sections[i].Rows = append(v.Sections[i].Rows, rowView{
 			Key:      oneLine(m.Key),
 			Label:    oneLine(m.Label),
@@ -155,6 +165,8 @@ func newDigestView(d *digest.Digest) *digestView {
 			Change:   formatChange(m, val),
 			Arrow:    arrow(val),
 			Delta:    strings.TrimSpace(arrow(val) + " " + formatChange(m, val)),
+			Amount:   strings.TrimSpace(arrow(val) + " " + amount),
+			Pct:      pct,
 			Dir:      direction(m, val),
 		})
 	}
@@ -223,7 +235,7 @@ func newDigestView(d *digest.Digest) *digestView {
 		if v.Compare != "" {
 			alt += " compared with " + v.Compare
 		}
-		v.Chart = &chartView{CID: chartCID, Alt: alt, Width: 600}
+		v.Chart = &chartView{CID: chartCID, Alt: alt, Width: 600, Src: "cid:" + chartCID}
 	}
 	return v
 }
