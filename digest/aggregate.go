@@ -3,6 +3,7 @@ package digest
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"livechat-digest/livechat"
 )
@@ -42,25 +43,36 @@ type accum struct {
 	x, w   float64 // Sum: Σx; WeightedMean: Σ(avg·count), Σcount; Ratio: Σnum, Σden
 	max    float64
 	hasMax bool
+	// For WeightedMean only: Σ(count·avg²) and the number of buckets with a
+	// count, from which the significance test estimates how much the mean
+	// varies between buckets (see meanVariance).
+	xx float64
+	k  int
 }
 
-func (a *accum) add(o obs) {
-	if !o.ok {
+// add folds o in with weight f: 1 for a whole bucket, less for the part of
+// an hour in progress that a partial period's comparison counts (a count,
+// a mean's weight and both sides of a ratio are scaled; a maximum cannot be,
+// so it counts once f > 0).
+func (a *accum) add(o obs, f float64) {
+	if !o.ok || f <= 0 {
 		return
 	}
 	switch a.agg {
 	case Sum:
-		a.x += o.x
+		a.x += o.x * f
 	case WeightedMean:
 		// Days without answers carry no weight; a mean of daily means would
 		// let a quiet day count as much as a busy one.
-		if o.w > 0 {
-			a.x += o.x * o.w
-			a.w += o.w
+		if w := o.w * f; w > 0 {
+			a.x += o.x * w
+			a.xx += o.x * o.x * w
+			a.w += w
+			a.k++
 		}
 	case Ratio:
-		a.x += o.x
-		a.w += o.w
+		a.x += o.x * f
+		a.w += o.w * f
 	case Max:
 		if !a.hasMax || o.x > a.max {
 			a.max, a.hasMax = o.x, true
@@ -104,10 +116,12 @@ func compare(cur, prev *float64) Value {
 	return v
 }
 
-// row is one bucket of an answer: the days it covers and one observation per
-// metric of its report, in catalogue order.
+// row is one bucket of an answer: the days it covers, its hour (-1 for a
+// bucket of a day or more) and one observation per metric of its report, in
+// catalogue order.
 type row struct {
 	start, end livechat.Date
+	hour       int
 	obs        []obs
 }
 
@@ -180,7 +194,7 @@ func rows[T any](f func(T) []obs) func(any) ([]row, error) {
 		}
 		out := make([]row, 0, len(s.Buckets))
 		for _, b := range s.Buckets {
-			out = append(out, row{start: b.Start, end: b.End, obs: f(b.Value)})
+			out = append(out, row{start: b.Start, end: b.End, hour: b.Hour, obs: f(b.Value)})
 		}
 		return out, nil
 	}
@@ -201,62 +215,162 @@ func metricsOf(r livechat.Report) []Metric {
 type aggregated struct {
 	values map[string]Value
 	daily  map[string]DailySeries
+	// sides holds, per metric key, the folded buckets of every side of the
+	// window (current, compare, then any history), for the significance
+	// tests and anomaly thresholds.
+	sides map[string][]accum
 }
 
-// aggregate splits the buckets of one answer into the current and the
-// compare range by the days they cover and folds each side per the
-// catalogue. An hour bucket covers its queried day, so hours add up into
-// that day. A bucket that straddles a range boundary (a month bucket; never
-// asked for) cannot be split honestly and fails the report.
-func aggregate(r livechat.Report, rs []row, cur DateRange, prev *DateRange) (aggregated, error) {
+// span is one side of a window: a range of days, and whether its last day
+// stops at the window's elapsed time.
+type span struct {
+	r   DateRange
+	cut bool
+	// prorate counts the hour in progress on a cut day by the fraction that
+	// has passed. The current side never does: the API's own bucket for that
+	// hour holds only what has happened so far.
+	prorate bool
+}
+
+// window says which buckets a digest counts on each side: sides[0] is the
+// current period, sides[1] the compare period when there is one, and any
+// further sides are history (anomaly thresholds). A side's cut day counts
+// only its hours before elapsed, plus the hour in progress (see weight).
+type window struct {
+	sides   []span
+	hasPrev bool
+	elapsed Elapsed
+}
+
+// newWindow lays out the sides of a digest of period p resolved to cur and
+// compared with prev, built at the instant whose time of day is elapsed. A
+// partial period's last day is cut; so is the compare period's last day
+// when the compare period is as long as cur (it has a counterpart of the
+// partial day: yesterday for today, Oct 29 for Nov 1–29). A compare period
+// clipped at a shorter month's end has none and counts whole; the tests
+// compare rates per day then.
+func newWindow(p Period, cur DateRange, prev *DateRange, elapsed Elapsed) window {
+	partial := p.Partial()
+	w := window{sides: []span{{r: cur, cut: partial}}, elapsed: elapsed}
+	if prev != nil {
+		w.hasPrev = true
+		w.sides = append(w.sides, span{r: *prev, cut: partial && prev.Days() == cur.Days(), prorate: true})
+	}
+	return w
+}
+
+// cutDays returns the days that are counted by the hour, each once.
+func (w window) cutDays() []livechat.Date {
+	var out []livechat.Date
+	for _, s := range w.sides {
+		if s.cut && !slices.Contains(out, s.r.To) {
+			out = append(out, s.r.To)
+		}
+	}
+	return out
+}
+
+// whole returns the days of each side counted by the day: the side without
+// its cut day. ok is false for a side that is only its cut day.
+func (s span) whole() (DateRange, bool) {
+	r := s.r
+	if s.cut {
+		r.To = r.To.AddDays(-1)
+	}
+	return r, !r.To.Before(r.From)
+}
+
+// weight says how much of bucket b side s counts: 0 or 1, or for the hour in
+// progress on a prorated cut day the part of it that has passed. A bucket
+// that straddles the side's range cannot be split honestly and fails, as
+// does a day bucket on a cut day, where only hours can say what has passed.
+func (w window) weight(b row, s span) (float64, error) {
+	in := s.r.Contains(b.start) && s.r.Contains(b.end)
+	out := b.end.Before(s.r.From) || b.start.After(s.r.To)
+	switch {
+	case !in && !out:
+		return 0, fmt.Errorf("bucket %s..%s straddles %s", b.start, b.end, s.r)
+	case out:
+		return 0, nil
+	case !s.cut || b.start != s.r.To:
+		return 1, nil
+	case b.hour < 0:
+		return 0, fmt.Errorf("day bucket %s where hours were asked: a partial day cannot be cut", b.start)
+	case b.hour < w.elapsed.Hour:
+		return 1, nil
+	case b.hour > w.elapsed.Hour || w.elapsed.Frac == 0:
+		return 0, nil
+	case s.prorate:
+		return w.elapsed.Frac, nil
+	}
+	return 1, nil
+}
+
+// aggregate splits the buckets of one report's answers among the sides of
+// w by the days (and on a cut day, the hours) they cover and folds each side
+// per the catalogue. An hour bucket covers its queried day, so hours add up
+// into that day.
+func aggregate(r livechat.Report, rs []row, w window) (aggregated, error) {
 	ms := metricsOf(r)
-	curAcc := newAccums(ms)
-	prevAcc := newAccums(ms)
+	acc := make([][]accum, len(w.sides))
+	for i := range acc {
+		acc[i] = newAccums(ms)
+	}
 	// Per-day accumulators for the chart series, keyed by day.
 	days := map[livechat.Date][]accum{}
 	for _, b := range rs {
 		if len(b.obs) != len(ms) {
 			return aggregated{}, fmt.Errorf("digest: %s: %d values per bucket, catalogue has %d", r, len(b.obs), len(ms))
 		}
-		inCur, err := side(b, cur)
-		if err != nil {
-			return aggregated{}, fmt.Errorf("digest: %s: %w", r, err)
-		}
-		inPrev := false
-		if prev != nil {
-			if inPrev, err = side(b, *prev); err != nil {
+		dayWeight := -1.0 // the weight of the first of current and compare that holds b
+		for i, s := range w.sides {
+			f, err := w.weight(b, s)
+			if err != nil {
 				return aggregated{}, fmt.Errorf("digest: %s: %w", r, err)
 			}
+			if f == 0 {
+				continue
+			}
+			if i < 2 && dayWeight < 0 {
+				dayWeight = f
+			}
+			for j, o := range b.obs {
+				acc[i][j].add(o, f)
+			}
 		}
-		if !inCur && !inPrev {
+		if dayWeight < 0 || b.start != b.end {
 			continue
 		}
-		var day []accum
-		if b.start == b.end {
-			if day = days[b.start]; day == nil {
-				day = newAccums(ms)
-				days[b.start] = day
-			}
+		day := days[b.start]
+		if day == nil {
+			day = newAccums(ms)
+			days[b.start] = day
 		}
-		for i, o := range b.obs {
-			if inCur {
-				curAcc[i].add(o)
-			}
-			if inPrev {
-				prevAcc[i].add(o)
-			}
-			if day != nil {
-				day[i].add(o)
-			}
+		for j, o := range b.obs {
+			day[j].add(o, dayWeight)
 		}
 	}
-	out := aggregated{values: make(map[string]Value, len(ms)), daily: make(map[string]DailySeries, len(ms))}
+	cur := w.sides[0].r
+	var prev *DateRange
+	if w.hasPrev {
+		prev = &w.sides[1].r
+	}
+	out := aggregated{
+		values: make(map[string]Value, len(ms)),
+		daily:  make(map[string]DailySeries, len(ms)),
+		sides:  make(map[string][]accum, len(ms)),
+	}
 	for i, m := range ms {
 		var p *float64
 		if prev != nil {
-			p = prevAcc[i].value()
+			p = acc[1][i].value()
 		}
-		out.values[m.Key] = compare(curAcc[i].value(), p)
+		out.values[m.Key] = compare(acc[0][i].value(), p)
+		sides := make([]accum, len(acc))
+		for s := range acc {
+			sides[s] = acc[s][i]
+		}
+		out.sides[m.Key] = sides
 		if cur.Days() > maxChartDays {
 			continue
 		}
@@ -276,17 +390,6 @@ func newAccums(ms []Metric) []accum {
 		a[i].agg = m.Agg
 	}
 	return a
-}
-
-// side reports whether bucket b lies inside r, and fails if it lies partly
-// inside.
-func side(b row, r DateRange) (bool, error) {
-	in := r.Contains(b.start) && r.Contains(b.end)
-	out := b.end.Before(r.From) || b.start.After(r.To)
-	if !in && !out {
-		return false, fmt.Errorf("bucket %s..%s straddles %s", b.start, b.end, r)
-	}
-	return in, nil
 }
 
 // maxChartDays bounds the per-day series: a chart of more days is no use,

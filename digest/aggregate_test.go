@@ -71,7 +71,7 @@ func TestAccum(t *testing.T) {
 	fold := func(agg Agg, os ...obs) *float64 {
 		a := accum{agg: agg}
 		for _, o := range os {
-			a.add(o)
+			a.add(o, 1)
 		}
 		return a.value()
 	}
@@ -144,7 +144,7 @@ func TestAggregateHourBuckets(t *testing.T) {
 	rs, err := extractors[livechat.TotalChats](s)
 	require.NoError(t, err)
 	cur := DateRange{From: day, To: day}
-	a, err := aggregate(livechat.TotalChats, rs, cur, nil)
+	a, err := aggregate(livechat.TotalChats, rs, win(cur, nil))
 	require.NoError(t, err)
 	// 0+1+…+22 = 253
 	assert.Equal(t, Value{Current: ptr(253)}, a.values["total_chats.chats"])
@@ -155,15 +155,20 @@ func TestAggregateHourBuckets(t *testing.T) {
 	}}}
 	rs, err = extractors[livechat.TotalChats](month)
 	require.NoError(t, err)
-	_, err = aggregate(livechat.TotalChats, rs, cur, nil)
+	_, err = aggregate(livechat.TotalChats, rs, win(cur, nil))
 	assert.ErrorContains(t, err, "digest: total_chats: bucket 2026-03-01..2026-03-31 straddles 2026-03-08")
 }
 
 func TestAggregateLongRangeHasNoDailySeries(t *testing.T) {
 	t.Parallel()
 	cur := DateRange{From: livechat.Date{Year: 1, Month: 1, Day: 1}, To: livechat.Date{Year: 9999, Month: 12, Day: 31}}
-	a, err := aggregate(livechat.TotalChats, nil, cur, CompareRange(PreviousPeriod, cur))
+	a, err := aggregate(livechat.TotalChats, nil, win(cur, CompareRange(PreviousPeriod, Period{Kind: Explicit}, cur)))
 	require.NoError(t, err)
 	assert.Equal(t, Value{Current: ptr(0), Previous: ptr(0), Change: ptr(0)}, a.values["total_chats.chats"])
 	assert.Empty(t, a.daily)
+}
+
+// win is the window of a complete period cur compared with prev.
+func win(cur DateRange, prev *DateRange) window {
+	return newWindow(Period{Kind: Explicit, From: cur.From, To: cur.To}, cur, prev, Elapsed{})
 }

@@ -55,6 +55,9 @@ type Spec struct {
 // agents_occupancy request per distinct weekday of the current and compare
 // days (the endpoint answers one weekday at a time). A full digest of a week
 // compared with the week before therefore makes 17 + 2 + 7 = 26 requests.
+// A partial period (today, month_to_date) also asks for its last day, and
+// the compare period's counterpart of it, by the hour (see plan): today
+// compared with yesterday is 17 × 2 + 2 + 2 = 38 requests.
 //
 // Digest.Daily gets a per-day series for every metric of the reports that
 // answered (each day aggregated like the period: a day's weighted mean, a
@@ -72,9 +75,10 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	}
 	reports := s.reports()
 	cur := s.Period.Range(s.At, s.Location)
-	prev := CompareRange(s.Compare, cur)
+	prev := CompareRange(s.Compare, s.Period, cur)
+	w := newWindow(s.Period, cur, prev, ElapsedAt(s.At, s.Location))
 
-	tasks := plan(reports, cur, prev, s.query())
+	tasks := plan(reports, w, s.query())
 	g := errgroup.Group{}
 	g.SetLimit(fetchConcurrency)
 	for i := range tasks {
@@ -105,9 +109,12 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 		Daily:    map[string]DailySeries{},
 		Filters:  Filters{Group: s.Filters.Group, Agent: s.Filters.Agent, Tags: slices.Clone(s.Filters.Tags)},
 	}
+	if w.sides[0].cut {
+		d.Until = w.elapsed.String()
+	}
 	var failures []error
 	for _, r := range reports {
-		if err := d.add(r, tasks, cur, prev); err != nil {
+		if err := d.add(r, tasks, w); err != nil {
 			d.Errors = append(d.Errors, ReportError{Report: string(r), Error: err.Error()})
 			failures = append(failures, err)
 		}
@@ -178,17 +185,30 @@ type task struct {
 // longer than the API takes in one request (a long explicit period with its
 // compare range) is asked for in consecutive pieces of at most
 // MaxPeriodDays; the pieces do not overlap, so no day is counted twice.
-func plan(reports []livechat.Report, cur DateRange, prev *DateRange, base livechat.Query) []task {
-	span := cur
-	if prev != nil {
-		if prev.From.Before(span.From) {
-			span.From = prev.From
-		}
-		if prev.To.After(span.To) {
-			span.To = prev.To
+//
+// A partial period's cut days (see newWindow) are asked for by the hour, one
+// request per day (the API's hour buckets cover one day), and left out of
+// the request by day, which then spans only the days counted whole: today
+// compared with yesterday is two hour requests per report, month_to_date on
+// the 15th one request by day (Oct 1..Nov 14) and two by the hour (Nov 15,
+// Oct 15).
+func plan(reports []livechat.Report, w window, base livechat.Query) []task {
+	cur := w.sides[0].r
+	var byDay []DateRange
+	for _, s := range w.sides {
+		if r, ok := s.whole(); ok {
+			byDay = append(byDay, r)
 		}
 	}
-	pieces := split(span, MaxPeriodDays)
+	var pieces []DateRange
+	if len(byDay) > 0 {
+		pieces = split(hull(byDay...), MaxPeriodDays)
+	}
+	var occupancy []DateRange
+	for _, s := range w.sides {
+		occupancy = append(occupancy, s.r)
+	}
+	occPieces := split(hull(occupancy...), MaxPeriodDays)
 	var tasks []task
 	for _, r := range reports {
 		info, _ := livechat.Lookup(r)
@@ -198,18 +218,16 @@ func plan(reports []livechat.Report, cur DateRange, prev *DateRange, base livech
 			q.From, q.To = cur.From, cur.To
 			tasks = append(tasks, task{report: r, query: q})
 		case livechat.ShapeOccupancy:
-			for _, piece := range pieces {
+			// Its points are hours of days, so cut days need nothing more.
+			for _, piece := range occPieces {
 				var in []DateRange
-				if prev != nil {
-					if p, ok := intersect(*prev, piece); ok {
+				for i := len(w.sides) - 1; i >= 0; i-- {
+					if p, ok := intersect(w.sides[i].r, piece); ok {
 						in = append(in, p)
 					}
 				}
-				if c, ok := intersect(cur, piece); ok {
-					in = append(in, c)
-				}
-				for _, w := range weekdays(in...) {
-					q.From, q.To, q.Weekday = w.first, w.last, w.name
+				for _, wd := range weekdays(in...) {
+					q.From, q.To, q.Weekday = wd.first, wd.last, wd.name
 					tasks = append(tasks, task{report: r, query: q})
 				}
 			}
@@ -220,9 +238,27 @@ func plan(reports []livechat.Report, cur DateRange, prev *DateRange, base livech
 				q.From, q.To, q.GroupBy = piece.From, piece.To, livechat.ByDay
 				tasks = append(tasks, task{report: r, query: q})
 			}
+			for _, d := range w.cutDays() {
+				q.From, q.To, q.GroupBy = d, d, livechat.ByHour
+				tasks = append(tasks, task{report: r, query: q})
+			}
 		}
 	}
 	return tasks
+}
+
+// hull returns the smallest range holding every one of rs (at least one).
+func hull(rs ...DateRange) DateRange {
+	h := rs[0]
+	for _, r := range rs[1:] {
+		if r.From.Before(h.From) {
+			h.From = r.From
+		}
+		if r.To.After(h.To) {
+			h.To = r.To
+		}
+	}
+	return h
 }
 
 // split cuts r into consecutive ranges of at most n days.
@@ -283,7 +319,7 @@ func weekdays(ranges ...DateRange) []weekdaySpan {
 }
 
 // add puts the answers of report r into d, or returns why it cannot.
-func (d *Digest) add(r livechat.Report, tasks []task, cur DateRange, prev *DateRange) error {
+func (d *Digest) add(r livechat.Report, tasks []task, w window) error {
 	var mine []*task
 	for i := range tasks {
 		if tasks[i].report == r {
@@ -315,23 +351,33 @@ func (d *Digest) add(r livechat.Report, tasks []task, cur DateRange, prev *DateR
 			}
 			points = append(points, p...)
 		}
-		d.merge(peak(points, cur, prev))
+		a, err := peak(points, w)
+		if err != nil {
+			return fmt.Errorf("digest: %s: %w", r, err)
+		}
+		d.merge(a)
 		return nil
 	}
 	extract, ok := extractors[r]
 	if !ok {
 		return fmt.Errorf("digest: %s: no aggregation for this report", r)
 	}
-	// One answer per piece of the span; the pieces do not overlap.
+	// One answer per piece of the span; the pieces do not overlap. The
+	// request by day may run across a cut day (Oct 29 between Oct 1..28 and
+	// Nov 1..28); that day's hours come from its own request.
+	cut := w.cutDays()
 	var rs []row
 	for _, t := range mine {
 		part, err := extract(t.answer)
 		if err != nil {
 			return fmt.Errorf("digest: %s: %w", r, err)
 		}
+		if t.query.GroupBy == livechat.ByDay {
+			part = slices.DeleteFunc(part, func(b row) bool { return b.start == b.end && slices.Contains(cut, b.start) })
+		}
 		rs = append(rs, part...)
 	}
-	agg, err := aggregate(r, rs, cur, prev)
+	agg, err := aggregate(r, rs, w)
 	if err != nil {
 		return err
 	}
@@ -346,19 +392,25 @@ func (d *Digest) merge(a aggregated) {
 	for k, v := range a.daily {
 		d.Daily[k] = v
 	}
+	if d.sides == nil {
+		d.sides = map[string][]accum{}
+	}
+	for k, v := range a.sides {
+		d.sides[k] = v
+	}
 }
 
 // peak folds occupancy points into agents_occupancy.peak: the largest
-// hourly maximum among the points whose day lies in each range. The API
-// answers a whole weekday's dates, so points outside the ranges are dropped.
-func peak(points []livechat.OccupancyPoint, cur DateRange, prev *DateRange) aggregated {
+// hourly maximum among the points whose day (and on a cut day, hour) each
+// side counts. The API answers a whole weekday's dates, so points outside
+// the sides are dropped.
+func peak(points []livechat.OccupancyPoint, w window) (aggregated, error) {
 	var rs []row
 	for _, p := range points {
-		rs = append(rs, row{start: p.Day, end: p.Day, obs: []obs{{x: float64(p.Max), ok: true}}})
+		rs = append(rs, row{start: p.Day, end: p.Day, hour: p.Hour, obs: []obs{{x: float64(p.Max), ok: true}}})
 	}
-	// Points are single days, so they never straddle a range.
-	a, _ := aggregate(livechat.AgentsOccupancy, rs, cur, prev)
-	return a
+	// Points are hours of single days, so they never straddle a side.
+	return aggregate(livechat.AgentsOccupancy, rs, w)
 }
 
 func rankEntries(a any) ([]RankEntry, error) {

@@ -434,26 +434,39 @@ func TestBuildFixture(t *testing.T) {
 
 // TestBuildRequestCount pins the request economy: one request per bucketed
 // report for both ranges, one per ranking, one per distinct weekday for
-// agents_occupancy.
+// agents_occupancy; a partial period's cut days by the hour, one request each.
 func TestBuildRequestCount(t *testing.T) {
 	t.Parallel()
 	// Monday 2026-11-23 09:00 in New York.
 	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	const tz = "&timezone=America%2FNew_York"
 	tests := []struct {
 		name    string
 		period  PeriodKind
 		compare CompareMode
 		want    int
-		span    string // date_from..date_to of the bucketed requests
+		queries []string // of every bucketed report
 	}{
 		// 17 + 2 + 7 weekdays = 26.
-		{"last week vs previous week", LastWeek, PreviousPeriod, 26, "date_from=2026-11-09&date_to=2026-11-22"},
-		{"last 7 days vs previous 7 days", Last7Days, PreviousPeriod, 26, "date_from=2026-11-09&date_to=2026-11-22"},
+		{"last week vs previous week", LastWeek, PreviousPeriod, 26, []string{"date_from=2026-11-09&date_to=2026-11-22&group_by=day"}},
+		{"last 7 days vs previous 7 days", Last7Days, PreviousPeriod, 26, []string{"date_from=2026-11-09&date_to=2026-11-22&group_by=day"}},
 		// One day and the same weekday a week before: 17 + 2 + 1 = 20.
-		{"yesterday vs same weekday", Yesterday, SameWeekdayLastWeek, 20, "date_from=2026-11-15&date_to=2026-11-22"},
-		{"today alone", Today, NoCompare, 20, "date_from=2026-11-23&date_to=2026-11-23"},
-		// Two days of different weekdays: 17 + 2 + 2 = 21.
-		{"today vs yesterday", Today, PreviousPeriod, 21, "date_from=2026-11-22&date_to=2026-11-23"},
+		{"yesterday vs same weekday", Yesterday, SameWeekdayLastWeek, 20, []string{"date_from=2026-11-15&date_to=2026-11-22&group_by=day"}},
+		// Today is cut at 09:00, so it is asked for by the hour.
+		{"today alone", Today, NoCompare, 20, []string{"date_from=2026-11-23&date_to=2026-11-23&group_by=hour"}},
+		// Two cut days of different weekdays: 17 × 2 + 2 + 2 = 38.
+		{"today vs yesterday", Today, PreviousPeriod, 38, []string{
+			"date_from=2026-11-22&date_to=2026-11-22&group_by=hour", "date_from=2026-11-23&date_to=2026-11-23&group_by=hour",
+		}},
+		{"today vs same weekday", Today, SameWeekdayLastWeek, 37, []string{
+			"date_from=2026-11-16&date_to=2026-11-16&group_by=hour", "date_from=2026-11-23&date_to=2026-11-23&group_by=hour",
+		}},
+		// Nov 1..22 and Oct 1..22 by day, Nov 23 and Oct 23 by the hour:
+		// 17 × 3 + 2 + 7 = 60.
+		{"month to date vs the same days of october", MonthToDate, PreviousPeriod, 60, []string{
+			"date_from=2026-10-01&date_to=2026-11-22&group_by=day",
+			"date_from=2026-10-23&date_to=2026-10-23&group_by=hour", "date_from=2026-11-23&date_to=2026-11-23&group_by=hour",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -468,11 +481,14 @@ func TestBuildRequestCount(t *testing.T) {
 			qs := f.queries()
 			for _, info := range livechat.Reports {
 				if info.Shape == livechat.ShapeBuckets {
-					require.Len(t, qs[info.Endpoint], 1, info.Endpoint)
-					assert.Contains(t, qs[info.Endpoint][0], tt.span, info.Endpoint)
+					require.Len(t, qs[info.Endpoint], len(tt.queries), info.Endpoint)
 				}
 			}
-			assert.Equal(t, []string{tt.span + "&group_by=day&timezone=America%2FNew_York"}, qs["chats/total_chats"])
+			var want []string
+			for _, q := range tt.queries {
+				want = append(want, q+tz)
+			}
+			assert.Equal(t, want, qs["chats/total_chats"])
 		})
 	}
 }

@@ -12,6 +12,10 @@ type Digest struct {
 	Timezone string     `json:"timezone"`
 	Period   DateRange  `json:"period"`
 	Compare  *DateRange `json:"compare"` // nil when the job compares with nothing
+	// Until is set for a partial period (today, month_to_date): the
+	// wall-clock time ("10:00") up to which its last day is counted, and the
+	// compare period's last day too when it has one (see CompareRange).
+	Until string `json:"until,omitempty"`
 	// Metrics maps a metric key of the catalogue to its values. Only keys of
 	// the reports that were asked for and answered are present.
 	Metrics  map[string]Value `json:"metrics"`
@@ -24,6 +28,10 @@ type Digest struct {
 	Daily map[string]DailySeries `json:"-"`
 	// Filters are the filters the digest was computed for, for headings.
 	Filters Filters `json:"-"`
+
+	// sides holds the folded buckets behind each metric, per side of the
+	// window, for the significance tests.
+	sides map[string][]accum
 }
 
 // DateRange is an inclusive range of calendar days in the digest's time zone.

@@ -102,7 +102,7 @@ type CompareMode string
 
 // The compare modes of the contract.
 const (
-	PreviousPeriod      CompareMode = "previous_period" // the equally long period just before
+	PreviousPeriod      CompareMode = "previous_period" // the period just before (see CompareRange)
 	SameWeekdayLastWeek CompareMode = "same_weekday_last_week"
 	NoCompare           CompareMode = "none"
 )
@@ -185,24 +185,34 @@ func (m CompareMode) Validate() error {
 	return err
 }
 
-// CompareRange returns the days a digest of cur is compared with, or nil for
-// NoCompare (and for an unknown mode).
+// CompareRange returns the days a digest of period p, resolved to cur, is
+// compared with, or nil for NoCompare (and for an unknown mode).
 //
 //   - same_weekday_last_week: every day of cur shifted 7 days back, so each
 //     day meets the same weekday (a week meets the week before).
-//   - previous_period: the equally long period just before cur. When cur is
-//     one or more whole calendar months (a last_month digest, or a
-//     month_to_date digest on the last day of the month), "equally long"
-//     means the same number of calendar months, so October is compared with
-//     all of September, not with its last 30 days. Any other range is
-//     compared with the same number of days ending the day before it starts
-//     (month_to_date on the 10th compares with the last 10 days of the
-//     previous month: the period just before, as the contract says).
-func CompareRange(m CompareMode, cur DateRange) *DateRange {
+//   - previous_period, month_to_date: the same days of the previous month,
+//     clipped at that month's end: Nov 1–29 meets Oct 1–29, Mar 1–30 meets
+//     Feb 1–28 (all of February). People read "this month so far" against
+//     "last month by the same date", not against the 29 days just before.
+//   - previous_period, any range that is one or more whole calendar months
+//     (last_month, or an explicit range from a 1st to a month's end): the
+//     same number of whole months just before, so October meets all of
+//     September, not its last 31 days.
+//   - previous_period, any other range: the equally long range ending the
+//     day before cur starts.
+//
+// Periods of different lengths (a 31-day month against a 30-day one, a
+// clipped month to date) are compared as rates per day by the significance
+// tests (see Evidence.Exposure); the values themselves stay totals.
+func CompareRange(m CompareMode, p Period, cur DateRange) *DateRange {
 	switch m {
 	case SameWeekdayLastWeek:
 		return &DateRange{From: cur.From.AddDays(-7), To: cur.To.AddDays(-7)}
 	case PreviousPeriod:
+		if p.Kind == MonthToDate {
+			r := sameDaysOfPreviousMonth(cur)
+			return &r
+		}
 		if n, ok := wholeMonths(cur); ok {
 			r := monthsBefore(cur.From, n)
 			return &r
@@ -211,6 +221,52 @@ func CompareRange(m CompareMode, cur DateRange) *DateRange {
 		return &DateRange{From: cur.From.AddDays(-n), To: cur.From.AddDays(-1)}
 	}
 	return nil
+}
+
+// sameDaysOfPreviousMonth returns the days of the month before cur.From's
+// month numbered like cur's days, ending at that month's last day when cur
+// runs past it. cur starts on the 1st (month_to_date).
+func sameDaysOfPreviousMonth(cur DateRange) DateRange {
+	first := livechat.Date{Year: cur.From.Year, Month: cur.From.Month, Day: 1}
+	whole := monthsBefore(first, 1)
+	to := livechat.Date{Year: whole.From.Year, Month: whole.From.Month, Day: cur.To.Day}
+	if cur.To.Day > whole.To.Day {
+		to = whole.To
+	}
+	return DateRange{From: whole.From, To: to}
+}
+
+// Partial reports whether p ends with the day its digest is built on, so
+// that its last day is counted only up to the digest's instant: today and
+// month_to_date.
+func (p Period) Partial() bool { return p.Kind == Today || p.Kind == MonthToDate }
+
+// Elapsed is how much of a partial period's last day has passed, by the
+// wall clock in the period's zone: Hour whole hours and Frac of the hour in
+// progress. It is wall-clock time on purpose: "today until 10:00" meets
+// "yesterday until 10:00" also across a DST change, because customers keep
+// wall-clock hours (the 23-hour day simply has no 02:00 bucket).
+type Elapsed struct {
+	Hour int     // whole hours passed, 0..23
+	Frac float64 // the part of hour Hour that has passed, in [0, 1)
+}
+
+// ElapsedAt returns how much of its day has passed at at in loc.
+func ElapsedAt(at time.Time, loc *time.Location) Elapsed {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := at.In(loc)
+	sec := t.Minute()*60 + t.Second()
+	return Elapsed{Hour: t.Hour(), Frac: float64(sec) / 3600}
+}
+
+// Days is the elapsed part of the day as a fraction of 24 hours.
+func (e Elapsed) Days() float64 { return (float64(e.Hour) + e.Frac) / 24 }
+
+// String formats e as the wall-clock time "HH:MM" (minutes rounded down).
+func (e Elapsed) String() string {
+	return fmt.Sprintf("%02d:%02d", e.Hour, int(e.Frac*60+1e-9))
 }
 
 // Days returns the number of calendar days in r, counting both ends.

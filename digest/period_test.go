@@ -157,33 +157,53 @@ func TestPeriodRange(t *testing.T) {
 
 func TestCompareRange(t *testing.T) {
 	t.Parallel()
+	mtd := Period{Kind: MonthToDate}
 	tests := []struct {
 		name string
 		mode CompareMode
+		p    Period // zero: an explicit range
 		cur  string
 		want string // "" is nil
 	}{
-		{"none", NoCompare, "2026-11-16..2026-11-22", ""},
-		{"unknown mode", CompareMode("bogus"), "2026-11-16..2026-11-22", ""},
-		{"previous week", PreviousPeriod, "2026-11-16..2026-11-22", "2026-11-09..2026-11-15"},
-		{"previous day", PreviousPeriod, "2026-03-08..2026-03-08", "2026-03-07..2026-03-07"},
-		{"previous 7 days across EU spring forward", PreviousPeriod, "2026-03-30..2026-04-05", "2026-03-23..2026-03-29"},
-		{"previous of a whole month is the whole month before", PreviousPeriod, "2026-10-01..2026-10-31", "2026-09-01..2026-09-30"},
-		{"march compares with february", PreviousPeriod, "2026-03-01..2026-03-31", "2026-02-01..2026-02-28"},
-		{"january compares with december", PreviousPeriod, "2026-01-01..2026-01-31", "2025-12-01..2025-12-31"},
-		{"two whole months", PreviousPeriod, "2026-03-01..2026-04-30", "2026-01-01..2026-02-28"},
-		{"month to date compares with the days just before", PreviousPeriod, "2026-11-01..2026-11-10", "2026-10-22..2026-10-31"},
-		{"month to date on the last day is a whole month", PreviousPeriod, "2026-02-01..2026-02-28", "2026-01-01..2026-01-31"},
-		{"mid month range", PreviousPeriod, "2026-02-15..2026-03-14", "2026-01-18..2026-02-14"},
-		{"same weekday one day", SameWeekdayLastWeek, "2026-11-04..2026-11-04", "2026-10-28..2026-10-28"},
-		{"same weekday a week", SameWeekdayLastWeek, "2026-11-16..2026-11-22", "2026-11-09..2026-11-15"},
-		{"same weekday across US fall back", SameWeekdayLastWeek, "2026-11-01..2026-11-03", "2026-10-25..2026-10-27"},
-		{"same weekday month to date overlaps", SameWeekdayLastWeek, "2026-11-01..2026-11-10", "2026-10-25..2026-11-03"},
+		{"none", NoCompare, Period{}, "2026-11-16..2026-11-22", ""},
+		{"unknown mode", CompareMode("bogus"), Period{}, "2026-11-16..2026-11-22", ""},
+		{"previous week", PreviousPeriod, Period{}, "2026-11-16..2026-11-22", "2026-11-09..2026-11-15"},
+		{"previous day", PreviousPeriod, Period{}, "2026-03-08..2026-03-08", "2026-03-07..2026-03-07"},
+		{"previous 7 days across EU spring forward", PreviousPeriod, Period{}, "2026-03-30..2026-04-05", "2026-03-23..2026-03-29"},
+		{"previous of a whole month is the whole month before", PreviousPeriod, Period{}, "2026-10-01..2026-10-31", "2026-09-01..2026-09-30"},
+		{"march compares with february", PreviousPeriod, Period{}, "2026-03-01..2026-03-31", "2026-02-01..2026-02-28"},
+		{"january compares with december", PreviousPeriod, Period{}, "2026-01-01..2026-01-31", "2025-12-01..2025-12-31"},
+		{"two whole months", PreviousPeriod, Period{}, "2026-03-01..2026-04-30", "2026-01-01..2026-02-28"},
+		{"explicit whole quarter", PreviousPeriod, Period{}, "2026-04-01..2026-06-30", "2026-01-01..2026-03-31"},
+		{"explicit part of a month is the days just before", PreviousPeriod, Period{}, "2026-03-01..2026-03-15", "2026-02-14..2026-02-28"},
+		{"mid month range", PreviousPeriod, Period{}, "2026-02-15..2026-03-14", "2026-01-18..2026-02-14"},
+		// Issue 10 item 13: month to date meets the same days of the
+		// previous month, clipped at its end.
+		{"month to date nov 29 meets oct 1-29", PreviousPeriod, mtd, "2026-11-01..2026-11-29", "2026-10-01..2026-10-29"},
+		{"month to date mar 30 meets all of february", PreviousPeriod, mtd, "2026-03-01..2026-03-30", "2026-02-01..2026-02-28"},
+		{"month to date mar 29 meets all of february", PreviousPeriod, mtd, "2026-03-01..2026-03-29", "2026-02-01..2026-02-28"},
+		{"month to date mar 28 meets feb 1-28", PreviousPeriod, mtd, "2026-03-01..2026-03-28", "2026-02-01..2026-02-28"},
+		{"month to date in a leap year meets feb 1-29", PreviousPeriod, mtd, "2028-03-01..2028-03-30", "2028-02-01..2028-02-29"},
+		{"month to date mar 31 meets february", PreviousPeriod, mtd, "2026-03-01..2026-03-31", "2026-02-01..2026-02-28"},
+		{"month to date nov 30 meets oct 1-30, not all of october", PreviousPeriod, mtd, "2026-11-01..2026-11-30", "2026-10-01..2026-10-30"},
+		{"month to date dec 31 meets november", PreviousPeriod, mtd, "2026-12-01..2026-12-31", "2026-11-01..2026-11-30"},
+		{"month to date on the 1st meets the 1st", PreviousPeriod, mtd, "2026-11-01..2026-11-01", "2026-10-01..2026-10-01"},
+		{"month to date in january meets december", PreviousPeriod, mtd, "2027-01-01..2027-01-15", "2026-12-01..2026-12-15"},
+		{"month to date feb 28 meets jan 1-28", PreviousPeriod, mtd, "2026-02-01..2026-02-28", "2026-01-01..2026-01-28"},
+		{"month to date with same weekday shifts a week", SameWeekdayLastWeek, mtd, "2026-11-01..2026-11-10", "2026-10-25..2026-11-03"},
+		{"same weekday one day", SameWeekdayLastWeek, Period{}, "2026-11-04..2026-11-04", "2026-10-28..2026-10-28"},
+		{"same weekday a week", SameWeekdayLastWeek, Period{}, "2026-11-16..2026-11-22", "2026-11-09..2026-11-15"},
+		{"same weekday across US fall back", SameWeekdayLastWeek, Period{}, "2026-11-01..2026-11-03", "2026-10-25..2026-10-27"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := CompareRange(tt.mode, mustRange(t, tt.cur))
+			p := tt.p
+			if p.Kind == "" {
+				cur := mustRange(t, tt.cur)
+				p = Period{Kind: Explicit, From: cur.From, To: cur.To}
+			}
+			got := CompareRange(tt.mode, p, mustRange(t, tt.cur))
 			if tt.want == "" {
 				assert.Nil(t, got)
 				return
@@ -191,6 +211,33 @@ func TestCompareRange(t *testing.T) {
 			require.NotNil(t, got)
 			assert.Equal(t, mustRange(t, tt.want), *got)
 		})
+	}
+}
+
+// TestMonthToDateAcrossMonthsAndZones resolves month_to_date at the same
+// wall-clock time on every day of 2026 and 2028 (a leap year) in zones with
+// and without DST and checks the rule: the previous month's days numbered
+// like the current ones, clipped at its end, and never a day of the
+// current month.
+func TestMonthToDateAcrossMonthsAndZones(t *testing.T) {
+	t.Parallel()
+	for _, zone := range []string{"UTC", "Europe/Warsaw", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham"} {
+		loc := mustLoc(t, zone)
+		for _, year := range []int{2026, 2028} {
+			for day := time.Date(year, 1, 1, 0, 30, 0, 0, loc); day.Year() == year; day = day.AddDate(0, 0, 1) {
+				cur := Period{Kind: MonthToDate}.Range(day, loc)
+				prev := CompareRange(PreviousPeriod, Period{Kind: MonthToDate}, cur)
+				require.NotNil(t, prev)
+				lastOfPrev := cur.From.AddDays(-1)
+				if prev.From.Day != 1 || prev.To.After(lastOfPrev) || prev.From.Month == cur.From.Month {
+					t.Fatalf("%s %s: %v compared with %v", zone, day, cur, prev)
+				}
+				want := min(cur.To.Day, lastOfPrev.Day)
+				if prev.To.Day != want || prev.Days() != want {
+					t.Fatalf("%s %s: %v compared with %v, want %d days", zone, day, cur, prev, want)
+				}
+			}
+		}
 	}
 }
 
@@ -296,7 +343,7 @@ func FuzzParsePeriod(f *testing.F) {
 		if r.Days() > MaxPeriodDays {
 			t.Fatalf("%q: range %v spans %d days", s, r, r.Days())
 		}
-		if c := CompareRange(PreviousPeriod, r); c == nil || !c.To.Before(r.From) || c.Days() < 28 && c.Days() != r.Days() {
+		if c := CompareRange(PreviousPeriod, p, r); c == nil || !c.To.Before(r.From) || c.Days() < 28 && c.Days() != r.Days() {
 			t.Fatalf("%q: previous of %v is %v", s, r, c)
 		}
 	})

@@ -8,7 +8,8 @@ const HelpText = "Usage:\n" +
 	"  /livechat alerts        list firing alerts\n" +
 	"  /livechat help\n" +
 	"PERIOD: today, yesterday, last 7 days (default), last week, this month, last month,\n" +
-	"  or YYYY-MM-DD..YYYY-MM-DD; numbers are compared with the period just before.\n" +
+	"  or YYYY-MM-DD..YYYY-MM-DD; numbers are compared with the period just before\n" +
+	"  (this month: the same days of last month; today: yesterday until the same time).\n" +
 	"REPORT: all, a metric prefix (chat_ratings, tickets_solved, ...) or chats, ratings, ranking,\n" +
 	"  queue, waiting_times, chatting, frt, response_time, occupancy, tickets, ticket_frt,\n" +
 	"  solved, resolution, sources.\n" +

@@ -7,7 +7,8 @@ import (
 )
 
 // Spec is the digest a report command asks for, at the instant at in loc. A
-// slash-command answer is always compared with the period just before.
+// slash-command answer is always compared with the period just before, as
+// digest.CompareRange reads it (this month: the same days of last month).
 func Spec(c Command, loc *time.Location, at time.Time) digest.Spec {
 	return digest.Spec{
 		Job:      "LiveChat report",
