@@ -91,7 +91,9 @@ func (s *Slack) Send(ctx context.Context, m Message) error {
 	if ch == "" {
 		return Permanent(errors.New("notify: slack: no channel"))
 	}
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Slack.Text, false)}
+	// The text is the plain fallback shown in notifications (the blocks
+	// carry the formatting): mrkdwn off, so a name in it shows as typed.
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Slack.Text, false), slack.MsgOptionDisableMarkdown()}
 	if len(m.Slack.Blocks) > 0 && string(m.Slack.Blocks) != "null" {
 		var blocks slack.Blocks
 		if err := json.Unmarshal(m.Slack.Blocks, &blocks); err != nil {

@@ -17,7 +17,6 @@ import (
 
 	"livechat-digest/digest"
 	"livechat-digest/query"
-	"livechat-digest/templates"
 )
 
 const (
@@ -129,7 +128,9 @@ func errorMessage(c query.Command, err error) *slack.WebhookMessage {
 	}
 }
 
-// alertsMessage lists the firing alerts, oldest first.
+// alertsMessage lists the firing alerts, oldest first. Job names and keys
+// come from the config: they go into rich text elements, which Slack shows
+// as typed; Text is the plain fallback for notifications.
 func alertsMessage(alerts []Alert, now time.Time) *slack.WebhookMessage {
 	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel}
 	if len(alerts) == 0 {
@@ -140,20 +141,30 @@ func alertsMessage(alerts []Alert, now time.Time) *slack.WebhookMessage {
 	slices.SortStableFunc(alerts, func(a, b Alert) int {
 		return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Key, b.Key))
 	})
-	var b strings.Builder
-	fmt.Fprintf(&b, ":rotating_light: *%d %s firing*", len(alerts), plural(len(alerts), "alert", "alerts"))
+	title := fmt.Sprintf("%d %s firing", len(alerts), plural(len(alerts), "alert", "alerts"))
+	var items []slack.RichTextElement
 	for i, a := range alerts {
 		if i == maxAlertLines {
-			fmt.Fprintf(&b, "\n…and %d more", len(alerts)-i)
 			break
 		}
-		b.WriteString("\n• *" + templates.EscapeMrkdwn(a.Job) + "* — " + templates.EscapeMrkdwn(a.Key) +
-			": " + alertValue(a))
+		rest := " — " + a.Key + ": " + alertValue(a)
 		if !a.Since.IsZero() {
-			b.WriteString(", for " + age(now.Sub(a.Since)))
+			rest += ", for " + age(now.Sub(a.Since))
 		}
+		items = append(items, slack.NewRichTextSection(
+			slack.NewRichTextSectionTextElement(a.Job, &slack.RichTextSectionTextStyle{Bold: true}),
+			slack.NewRichTextSectionTextElement(rest, nil)))
 	}
-	msg.Text = b.String()
+	parts := []slack.RichTextElement{
+		slack.NewRichTextSection(slack.NewRichTextSectionEmojiElement("rotating_light", 0, nil),
+			slack.NewRichTextSectionTextElement(" "+title, &slack.RichTextSectionTextStyle{Bold: true})),
+		slack.NewRichTextList(slack.RTEListBullet, 0, items...),
+	}
+	if n := len(alerts) - len(items); n > 0 {
+		parts = append(parts, slack.NewRichTextSection(slack.NewRichTextSectionTextElement(fmt.Sprintf("…and %d more", n), nil)))
+	}
+	msg.Text = title
+	msg.Blocks = &slack.Blocks{BlockSet: []slack.Block{slack.NewRichTextBlock("", parts...)}}
 	return msg
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -274,12 +275,12 @@ func TestSlashAlerts(t *testing.T) {
 			{Job: "frt-watch", Key: "chats_first_response_time.seconds above 90|group=2", Since: now.Add(-(2*time.Hour + 15*time.Minute)), Value: ptr(95.5)},
 		}, []string{
 			"2 alerts firing",
-			"*frt-watch* — " + templates.EscapeMrkdwn("chats_first_response_time.seconds above 90|group=2") + ": 95.5 s, for 2h15m",
-			"*weekly-support* — " + templates.EscapeMrkdwn("chat_ratings.satisfaction below 0.8") + ": 75%, for 1d2h",
+			"frt-watch", " — chats_first_response_time.seconds above 90|group=2: 95.5 s, for 2h15m",
+			"weekly-support", " — chat_ratings.satisfaction below 0.8: 75%, for 1d2h",
 		}},
 		{"hostile names", []Alert{
 			{Job: "<!channel> *x*", Key: "total_chats.chats change_pct_below -20", Since: now.Add(-time.Minute)},
-		}, []string{"1 alert firing", "&lt;!channel&gt;", ": —, for 1m"}},
+		}, []string{"1 alert firing", "<!channel> *x*", " — total_chats.chats change_pct_below -20: —, for 1m"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,15 +292,25 @@ func TestSlashAlerts(t *testing.T) {
 			assert.Contains(t, ack.Text, "Working on it: `alerts`…")
 			p := e.hook.next(t)
 			assert.Equal(t, "in_channel", p.ResponseType)
-			for _, w := range tc.want {
-				assert.Contains(t, p.Text, w)
+			// Names and keys are rich text elements, shown as typed: no
+			// mrkdwn, no zero-width spaces.
+			assert.Contains(t, p.Text, tc.want[0])
+			for _, w := range tc.want[1:] {
+				quoted, err := json.Marshal(w)
+				require.NoError(t, err)
+				assert.Contains(t, p.raw, `"text":`+string(quoted))
 			}
+			assert.NotContains(t, p.raw, "\u200b")
+			assert.NotContains(t, p.raw, "​")
+			assert.NotContains(t, p.raw, `"mrkdwn"`)
 			assert.NotContains(t, p.Text, "<!channel>")
 		})
 	}
 	// Oldest first.
 	m := alertsMessage(cases[1].alerts, now)
-	assert.Less(t, strings.Index(m.Text, "weekly-support"), strings.Index(m.Text, "frt-watch"))
+	b, err := json.Marshal(m.Blocks)
+	require.NoError(t, err)
+	assert.Less(t, strings.Index(string(b), "weekly-support"), strings.Index(string(b), "frt-watch"))
 }
 
 func TestSlashAnswerError(t *testing.T) {

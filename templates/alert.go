@@ -138,25 +138,26 @@ func (r *Renderer) AlertHTML(e AlertEvent) (string, error) {
 	return string(b), nil
 }
 
-// AlertSlack renders e as a Slack message: a section with the news and a
-// context line with the period and times.
+// AlertSlack renders e as a Slack message: a rich_text block with the news
+// (the job name, the threshold's label and rule are data, so they are text
+// elements Slack never formats) and a plain_text context line with the
+// period and times.
 func (r *Renderer) AlertSlack(e AlertEvent) (Slack, error) {
 	v := newAlertView(e)
-	icon, verb := ":rotating_light:", "Firing"
+	icon, verb := "rotating_light", "Firing"
 	if !v.Firing {
-		icon, verb = ":white_check_mark:", "Resolved"
+		icon, verb = "white_check_mark", "Resolved"
 	}
-	var body string
+	head := []richInline{emoji(icon), txt(" "), bold(verb), txt(" · " + truncate(v.Job, maxListLine))}
+	var news []richInline
 	if v.Firing {
-		body = fmt.Sprintf("%s *%s* · %s\n%s is *%s* — %s %s", icon, verb, EscapeMrkdwn(v.Job),
-			EscapeMrkdwn(v.Label), v.Value, EscapeMrkdwn(v.Rule), v.Threshold)
+		news = []richInline{txt(truncate(v.Label, maxListLine) + " is "), bold(v.Value), txt(" — " + truncate(v.Rule, maxListLine) + " " + v.Threshold)}
 	} else {
-		body = fmt.Sprintf("%s *%s* · %s\n%s is back to *%s* — no longer %s %s", icon, verb, EscapeMrkdwn(v.Job),
-			EscapeMrkdwn(v.Label), v.Value, EscapeMrkdwn(v.Rule), v.Threshold)
+		news = []richInline{txt(truncate(v.Label, maxListLine) + " is back to "), bold(v.Value), txt(" — no longer " + truncate(v.Rule, maxListLine) + " " + v.Threshold)}
 	}
 	ctx := []string{"Period " + v.Period}
 	if v.Timezone != "" {
-		ctx = append(ctx, EscapeMrkdwn(v.Timezone))
+		ctx = append(ctx, v.Timezone)
 	}
 	if v.Since != "" {
 		ctx = append(ctx, "since "+v.Since)
@@ -164,10 +165,10 @@ func (r *Renderer) AlertSlack(e AlertEvent) (Slack, error) {
 	if v.Duration != "" {
 		ctx = append(ctx, "lasted "+v.Duration)
 	}
-	ctx = append(ctx, EscapeMrkdwn(v.Metric))
+	ctx = append(ctx, v.Metric)
 	blocks := []block{
-		section(mrkdwn(truncate(body, maxSectionText)), nil),
-		context(mrkdwn(truncate(strings.Join(ctx, " · "), maxSectionText))),
+		richBlock(richSection(append(append(head, txt("\n")), news...)...)),
+		context(plainData(truncate(strings.Join(ctx, " · "), maxSectionText))),
 	}
 	return newSlack(plainFallback("["+v.State+"] "+v.Summary), blocks)
 }

@@ -32,22 +32,26 @@ const (
 // Block Kit values, built as Go values so limits can be counted and JSON
 // encoding does the quoting.
 type textObj struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type  string `json:"type"`
+	Text  string `json:"text"`
+	Emoji *bool  `json:"emoji,omitempty"` // plain_text only
 }
 
+// block is a Block Kit block. Elements are textObj values in a context
+// block and richPart values in a rich_text block (see richtext.go).
 type block struct {
 	Type     string    `json:"type"`
 	Text     *textObj  `json:"text,omitempty"`
 	Fields   []textObj `json:"fields,omitempty"`
-	Elements []textObj `json:"elements,omitempty"`
+	Elements []any     `json:"elements,omitempty"`
 }
 
 func mrkdwn(s string) textObj { return textObj{Type: "mrkdwn", Text: s} }
 func plain(s string) textObj  { return textObj{Type: "plain_text", Text: s} }
 
+// header shows s, which carries the job name, as data.
 func header(s string) block {
-	t := plain(truncate(s, maxHeaderText))
+	t := plainData(truncate(s, maxHeaderText))
 	return block{Type: "header", Text: &t}
 }
 
@@ -59,7 +63,13 @@ func section(text textObj, fields []textObj) block {
 	return b
 }
 
-func context(elts ...textObj) block { return block{Type: "context", Elements: elts} }
+func context(elts ...textObj) block {
+	b := block{Type: "context"}
+	for _, e := range elts {
+		b.Elements = append(b.Elements, e)
+	}
+	return b
+}
 
 func divider() block { return block{Type: "divider"} }
 
@@ -124,6 +134,7 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 	v := newDigestView(d)
 
 	blocks := []block{header(v.Title)}
+	// The zone and the filters come from the config: plain text.
 	ctx := []string{}
 	if v.Compare != "" {
 		ctx = append(ctx, "Compared with "+v.Compare)
@@ -131,33 +142,35 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 		ctx = append(ctx, "No comparison")
 	}
 	if v.Timezone != "" {
-		ctx = append(ctx, "Timezone "+EscapeMrkdwn(v.Timezone))
+		ctx = append(ctx, "Timezone "+v.Timezone)
 	}
 	if v.Filters != "" {
-		ctx = append(ctx, "Filters: "+EscapeMrkdwn(v.Filters))
+		ctx = append(ctx, "Filters: "+v.Filters)
 	}
-	blocks = append(blocks, context(mrkdwn(truncate(strings.Join(ctx, " · "), maxSectionText))))
+	blocks = append(blocks, context(plainData(truncate(strings.Join(ctx, " · "), maxSectionText))))
 
 	if len(v.Breaches) > 0 {
-		lines := make([]string, len(v.Breaches))
+		lines := make([][]richInline, len(v.Breaches))
 		for i, b := range v.Breaches {
-			lines[i] = "• " + EscapeMrkdwn(b.String())
+			lines[i] = []richInline{txt(b.String())}
 		}
-		blocks = append(blocks, section(mrkdwn(list(":rotating_light: *Thresholds breached*", lines)), nil))
+		blocks = append(blocks, richList("rotating_light", "Thresholds breached", lines))
 	}
 	if len(v.Errors) > 0 {
-		lines := make([]string, len(v.Errors))
+		lines := make([][]richInline, len(v.Errors))
 		for i, e := range v.Errors {
-			lines[i] = "• " + EscapeMrkdwn(e.Report) + ": " + EscapeMrkdwn(e.Error)
+			lines[i] = []richInline{bold(e.Report), txt(": " + e.Error)}
 		}
-		blocks = append(blocks, section(mrkdwn(list(":warning: *Reports that failed*", lines)), nil))
+		blocks = append(blocks, richList("warning", "Reports that failed", lines))
 	}
 	blocks = append(blocks, divider())
 
 	for _, s := range v.Sections {
 		fields := make([]textObj, 0, len(s.Rows))
 		for _, row := range s.Rows {
-			f := "*" + EscapeMrkdwn(row.Label) + "*\n" + row.Current
+			// Labels are the catalogue's; a key it does not know is
+			// shown as plain text below.
+			f := "*" + row.Label + "*\n" + row.Current
 			if v.Compare != "" {
 				if row.Delta != null {
 					f += "  " + row.Delta
@@ -171,12 +184,19 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 				}
 				f += "\n_previous " + row.Previous + "_"
 			}
+			if !mrkdwnSafe(row.Label) {
+				fields = append(fields, plainData(truncate(strings.NewReplacer("*", "", "_", "").Replace(f), maxFieldText)))
+				continue
+			}
 			fields = append(fields, mrkdwn(truncate(f, maxFieldText)))
 		}
 		for i := 0; i < len(fields); i += maxFields {
 			text := textObj{}
 			if i == 0 {
-				text = mrkdwn("*" + EscapeMrkdwn(s.Title) + "*")
+				text = mrkdwn("*" + s.Title + "*")
+				if !mrkdwnSafe(s.Title) {
+					text = plainData(s.Title)
+				}
 			}
 			blocks = append(blocks, section(text, fields[i:min(i+maxFields, len(fields))]))
 		}
@@ -185,12 +205,14 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 		blocks = append(blocks, section(mrkdwn("No metrics."), nil))
 	}
 
+	// Agent names are LiveChat's: rich text, never mrkdwn.
 	for _, rk := range v.Rankings {
-		lines := make([]string, len(rk.Rows))
+		lines := make([][]richInline, len(rk.Rows))
 		for i, e := range rk.Rows {
-			lines[i] = fmt.Sprintf("%d. %s — %s good · %s bad · score %s", e.Rank, EscapeMrkdwn(e.Agent), e.Good, e.Bad, e.Score)
+			lines[i] = []richInline{txt(fmt.Sprintf("%d. ", e.Rank)), bold(e.Agent),
+				txt(fmt.Sprintf(" — %s good · %s bad · score %s", e.Good, e.Bad, e.Score))}
 		}
-		blocks = append(blocks, section(mrkdwn(list(":trophy: *"+rk.Title+"*", lines)), nil))
+		blocks = append(blocks, richList("trophy", rk.Title, lines))
 	}
 
 	fallback := v.Title

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -159,10 +160,10 @@ func checkSlackLimits(t *testing.T, msg []byte) {
 	var m struct {
 		Text   string `json:"text"`
 		Blocks []struct {
-			Type     string    `json:"type"`
-			Text     *textObj  `json:"text"`
-			Fields   []textObj `json:"fields"`
-			Elements []textObj `json:"elements"`
+			Type     string            `json:"type"`
+			Text     *textObj          `json:"text"`
+			Fields   []textObj         `json:"fields"`
+			Elements []json.RawMessage `json:"elements"`
 		} `json:"blocks"`
 	}
 	require.NoError(t, json.Unmarshal(msg, &m))
@@ -186,7 +187,7 @@ func checkSlackLimits(t *testing.T, msg []byte) {
 		case "context":
 			assert.NotEmpty(t, b.Elements)
 			assert.LessOrEqual(t, len(b.Elements), maxContextElts)
-		case "divider":
+		case "divider", "rich_text":
 		default:
 			t.Errorf("block %d: unexpected type %q", i, b.Type)
 		}
@@ -231,28 +232,16 @@ func TestHostileData(t *testing.T) {
 
 	s, err := r.Slack(d)
 	require.NoError(t, err)
-	var blocks []block
-	require.NoError(t, json.Unmarshal(s.Blocks, &blocks))
-	var texts []string
-	for _, b := range blocks {
-		if b.Text != nil && b.Text.Type == "mrkdwn" {
-			texts = append(texts, b.Text.Text)
-		}
-		for _, o := range append(b.Fields, b.Elements...) {
-			texts = append(texts, o.Text)
-		}
+	mrk, literal := slackTexts(t, s.Blocks)
+	all := strings.Join(mrk, "\n")
+	for _, data := range []string{"<!channel>", "<!here>", "<b>", "<script>", "*bold*", "_it_", "~s~", "`code`", "Eve"} {
+		assert.NotContains(t, all, data, "data in mrkdwn")
 	}
-	all := strings.Join(texts, "\n")
-	assert.NotContains(t, all, "<!channel>")
-	assert.NotContains(t, all, "<!here>")
-	assert.NotContains(t, all, "<b>")
-	assert.NotContains(t, all, "<script>")
-	assert.NotContains(t, all, "*bold*", "live bold")
-	assert.NotContains(t, all, "_it_", "live italic")
-	assert.NotContains(t, all, "~s~", "live strike")
-	assert.NotContains(t, all, "`code`", "live code")
-	assert.Contains(t, all, "&lt;!channel&gt;")
-	assert.Contains(t, all, "&amp;")
+	lit := strings.Join(literal, "\n")
+	assert.Contains(t, lit, `<b>Eve & "Co"</b>`, "shown as typed")
+	assert.Contains(t, lit, "*bold* <!channel>")
+	assert.Contains(t, lit, "_it_ ~s~ `code`")
+	assert.NotContains(t, string(s.Blocks)+s.Text, zwsp, "no zero-width spaces")
 	assert.NotContains(t, s.Text, "<i>")
 
 	text, err := r.Render(d, FormatText)
@@ -528,8 +517,9 @@ func TestAlerts(t *testing.T) {
 		assert.NotContains(t, html, "<!channel>")
 		s, err := r.AlertSlack(e)
 		require.NoError(t, err)
-		assert.NotContains(t, string(s.Blocks), "<!channel>")
-		assert.NotContains(t, string(s.Blocks), "*x*")
+		mrk, literal := slackTexts(t, s.Blocks)
+		assert.Empty(t, mrk, "no mrkdwn to format the job name")
+		assert.Contains(t, strings.Join(literal, ""), "<!channel> *x*", "shown as typed, in rich text")
 		assert.NotContains(t, s.Text, "<!channel>")
 	})
 }
@@ -623,8 +613,18 @@ func FuzzRender(f *testing.F) {
 			if format == FormatSlack && !json.Valid(out) {
 				t.Fatalf("slack: invalid JSON")
 			}
-			if format != FormatText && strings.Contains(string(out), "<zz") {
+			if format == FormatHTML && strings.Contains(string(out), "<zz") {
 				t.Fatalf("%s: agent %q not escaped", format, agent)
+			}
+			if format == FormatSlack {
+				var m struct{ Blocks json.RawMessage }
+				if err := json.Unmarshal(out, &m); err != nil {
+					t.Fatal(err)
+				}
+				mrk, _ := slackTexts(t, m.Blocks)
+				if strings.Contains(strings.Join(mrk, ""), "<zz") {
+					t.Fatalf("slack: agent %q in mrkdwn", agent)
+				}
 			}
 		}
 		if _, err := r.AlertSlack(AlertEvent{Job: job, Metric: metric, Rule: rule, Value: &value}); err != nil {
@@ -664,4 +664,76 @@ func TestRenderHTMLInlinesChart(t *testing.T) {
 	got, err = r.Render(noChart, FormatHTML)
 	require.NoError(t, err)
 	assert.NotContains(t, string(got), "<img")
+}
+
+// slackTexts walks Block Kit JSON and returns the texts Slack formats
+// (mrkdwn objects) and those it shows as they are (plain_text objects and
+// rich_text text elements).
+func slackTexts(t *testing.T, blocks []byte) (mrkdwn, literal []string) {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal(blocks, &v))
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			text, _ := x["text"].(string)
+			switch x["type"] {
+			case "mrkdwn":
+				mrkdwn = append(mrkdwn, text)
+			case "plain_text", "text":
+				literal = append(literal, text)
+			}
+			for k, e := range x {
+				if k != "text" {
+					walk(e)
+				} else if _, ok := e.(string); !ok {
+					walk(e)
+				}
+			}
+		}
+	}
+	walk(v)
+	return mrkdwn, literal
+}
+
+// TestSlackDataIsLiteral: an agent name full of mrkdwn and a broadcast
+// mention reaches Slack as rich text, unchanged and with no mention, after
+// the round trip through slack-go that the sender makes.
+func TestSlackDataIsLiteral(t *testing.T) {
+	t.Parallel()
+	const name = "*x* _y_ ~z~ `c` <!here>"
+	d := fixture()
+	d.Rankings.Chats = []digest.RankEntry{{Agent: name, Good: 3, Bad: 1, Total: 4, Score: 0.75}}
+	d.Timezone = "America/New_York"
+	s, err := newRenderer(t).Slack(d)
+	require.NoError(t, err)
+	mrk, literal := slackTexts(t, s.Blocks)
+	assert.Contains(t, literal, name, "the name is one text element, as typed")
+	assert.Contains(t, strings.Join(literal, "\n"), "Timezone America/New_York", "zones copy back clean")
+	for _, m := range mrk {
+		assert.NotContains(t, m, "<!here>")
+		assert.NotContains(t, m, "_y_")
+	}
+	assert.NotContains(t, string(s.Blocks), zwsp)
+
+	var sent slack.Blocks
+	require.NoError(t, json.Unmarshal(s.Blocks, &sent))
+	again, err := json.Marshal(sent)
+	require.NoError(t, err)
+	_, literal = slackTexts(t, again)
+	assert.Contains(t, literal, name, "slack-go keeps the rich text as it is")
+	assert.NotContains(t, string(again), `"broadcast"`, "no mention element")
+
+	a, err := newRenderer(t).AlertSlack(AlertEvent{Job: "weekly " + name, Metric: "total_chats.chats", Rule: "above 60",
+		Value: f(75), Threshold: 60, State: StateFiring, Period: d.Period, Timezone: "America/New_York"})
+	require.NoError(t, err)
+	mrk, literal = slackTexts(t, a.Blocks)
+	assert.Empty(t, mrk, "alerts use no mrkdwn")
+	assert.Contains(t, strings.Join(literal, "\n"), "weekly "+name)
+	assert.NotContains(t, string(a.Blocks), zwsp)
 }
