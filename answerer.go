@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"livechat-digest/alerting"
 	"livechat-digest/config"
 	"livechat-digest/digest"
 	"livechat-digest/jobs"
@@ -40,15 +41,32 @@ func (a answerer) Digest(ctx context.Context, name string, at time.Time) (*diges
 }
 
 func (a answerer) Alerts(ctx context.Context) ([]server.Alert, error) {
-	states, err := a.store.Alerts(ctx)
+	return listAlerts(ctx, a.store, time.Now())
+}
+
+// listAlerts is the one list of alerts behind `livechat-digest alerts` and
+// `/livechat alerts`.
+func listAlerts(ctx context.Context, st *store.Store, now time.Time) ([]server.Alert, error) {
+	states, err := st.Alerts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []server.Alert
-	for _, s := range states {
-		if s.Firing {
-			out = append(out, server.Alert{Job: s.Job, Key: s.Key, Since: s.Since, Value: s.Value})
+	notices, err := st.Notices(ctx, store.NoticeFilter{})
+	if err != nil {
+		return nil, err
+	}
+	silences, err := st.Silences(ctx, store.SilenceFilter{EndsAfter: now})
+	if err != nil {
+		return nil, err
+	}
+	list := alerting.List(states, notices, silences, now)
+	out := make([]server.Alert, 0, len(list))
+	for _, s := range list {
+		a := server.Alert{Job: s.Job, Key: s.Key, State: s.State, Since: s.Since, Value: s.Value, Notice: s.Notice}
+		if si := s.Silence; si != nil {
+			a.Silence = &server.AlertSilence{ID: si.ID, Until: si.EndsAt, By: si.CreatedBy, Reason: si.Reason}
 		}
+		out = append(out, a)
 	}
 	return out, nil
 }

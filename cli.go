@@ -81,5 +81,6 @@ func (a *app) commands() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", def, "config file (or $LIVECHAT_DIGEST_CONFIG)")
 	root.AddCommand(a.serveCmd(), a.runCmd(), a.reportCmd(), a.validateCmd(), a.jobsCmd(), a.simulateCmd())
+	root.AddCommand(a.silenceCmd(), a.alertsCmd())
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,17 @@ func (a *app) reportCmd() *cobra.Command {
 		Long:  "Answer the slash-command grammar on the terminal.\n\n" + query.HelpText,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.EqualFold(args[0], "alerts") {
+				// The help lists alerts among the commands; it is its own
+				// command on the terminal, answered the same way.
+				if len(args) > 1 {
+					return usageErr("livechat-digest: report alerts takes nothing more; did you mean `livechat-digest alerts`?")
+				}
+				if format != "text" && format != "json" {
+					return usageErr("livechat-digest: report alerts: --format is text or json; did you mean `livechat-digest alerts`?")
+				}
+				return a.alerts(cmd, format)
+			}
 			f, err := templates.ParseFormat(format)
 			if err != nil {
 				return usageErr("livechat-digest: --format: %v", err)

@@ -59,13 +59,18 @@ package config
 //	    thresholds:                  each: metric and exactly one of above, below,
 //	      - {metric: total_chats.chats, change_pct_below: -20, for: 1}
 //	                                 change_pct_above, change_pct_below; for = consecutive
-//	                                 breaching runs before firing, default 1
+//	                                 breaching runs before firing, default 1; runbook_url and
+//	                                 dashboard_url (http(s)) are shown in its alert messages
 //	    email: {to: [a@example.com], subject: "Support weekly: {{.Period}}"}
 //	    slack: {channel: "#support"} quote the channel: an unquoted # starts a comment
 //	      chart: true                also upload the daily-chats chart after the digest post;
 //	                                 default false (needs files:write, and channels:read unless
 //	                                 channel is an ID)
 //	    alerts: {slack: {channel: "#alerts"}, email: {to: [...], subject: ...}}
+//	      active_hours:              firings and reminders only inside these windows, in the job's
+//	        - {weekdays: [mon-fri], times: ["08:00-18:00"]}   zone; a window may pass midnight
+//	                                 ("22:00-06:00"); default: always (see package hours)
+//	      repeat_every: 4h           remind of an announced alert still firing; default 0 = never
 //
 // A job must do something: send a digest (email or slack) or alert on its
 // thresholds (alerts with at least one threshold).
@@ -76,6 +81,7 @@ import (
 	"time"
 
 	"livechat-digest/digest"
+	"livechat-digest/hours"
 	"livechat-digest/livechat"
 )
 
@@ -222,7 +228,10 @@ type Threshold struct {
 	ChangePctAbove *float64
 	ChangePctBelow *float64
 	For            int // consecutive breaching runs before it fires; at least 1
-	Line           int
+	// RunbookURL and DashboardURL, when set, are linked from the alert's
+	// messages.
+	RunbookURL, DashboardURL string
+	Line                     int
 }
 
 // JobEmail is an email target.
@@ -245,10 +254,17 @@ type JobSlack struct {
 	Chart bool
 }
 
-// Alerts are the targets of a job's threshold messages.
+// Alerts are the targets of a job's threshold messages and when they may
+// speak.
 type Alerts struct {
 	Slack *JobSlack
 	Email *JobEmail
+	// ActiveHours are the windows in which firings and reminders go out;
+	// empty means always. Resolves are never held.
+	ActiveHours hours.Schedule
+	// RepeatEvery is the reminder interval for an announced alert that is
+	// still firing; 0 sends none.
+	RepeatEvery Duration
 }
 
 // Job returns the job called name.

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"livechat-digest/digest"
+	"livechat-digest/hours"
 	"livechat-digest/internal/golden"
 	"livechat-digest/livechat"
 )
@@ -88,10 +89,12 @@ func TestLoadContractExample(t *testing.T) {
 		{
 			Name: "frt-watch", Schedule: "*/15 * * * *", Timezone: "Europe/Warsaw", Location: warsaw,
 			Period: digest.Period{Kind: digest.Today}, Compare: digest.PreviousPeriod,
-			Reports:    []livechat.Report{livechat.ChatsFirstResponseTime},
-			Thresholds: []Threshold{{Metric: "chats_first_response_time.seconds", Above: ptr(90), For: 1, Line: 39}},
-			Alerts:     &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}},
-			Line:       35,
+			Reports: []livechat.Report{livechat.ChatsFirstResponseTime},
+			Thresholds: []Threshold{{Metric: "chats_first_response_time.seconds", Above: ptr(90), For: 1, Line: 40,
+				RunbookURL: "https://wiki.example.com/runbooks/frt", DashboardURL: "https://grafana.example.com/d/frt"}},
+			Alerts: &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, RepeatEvery: Duration(4 * time.Hour),
+				ActiveHours: hours.Schedule{{Days: [7]bool{false, true, true, true, true, true, false}, Times: []hours.Range{{Start: 480, End: 1080}}}}},
+			Line: 35,
 		},
 	}
 	if diff := cmp.Diff(wantJobs, c.Jobs, locs); diff != "" {

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"livechat-digest/digest"
+	"livechat-digest/hours"
 	"livechat-digest/livechat"
 )
 
@@ -322,6 +323,8 @@ func (d *decoder) thresholds(v *yaml.Node, path string) ([]Threshold, []int) {
 			bound("change_pct_above", &t.ChangePctAbove),
 			bound("change_pct_below", &t.ChangePctBelow),
 			field{"for", func(_, v *yaml.Node) { forSet = true; d.intField(v, p+".for", 1, 1000, &t.For) }},
+			field{"runbook_url", func(_, v *yaml.Node) { d.link(v, p+".runbook_url", &t.RunbookURL) }},
+			field{"dashboard_url", func(_, v *yaml.Node) { d.link(v, p+".dashboard_url", &t.DashboardURL) }},
 		)
 		switch {
 		case !metric.given:
@@ -438,9 +441,71 @@ func (d *decoder) alerts(k, v *yaml.Node, path string, p *present) *Alerts {
 	d.mapping(v, "jobs[].alerts", path,
 		field{"slack", func(k, v *yaml.Node) { a.Slack = d.jobSlack(k, v, path+".slack", "jobs[].alerts.slack", p) }},
 		field{"email", func(k, v *yaml.Node) { a.Email = d.jobEmail(k, v, path+".email", "jobs[].alerts.email", p) }},
+		field{"active_hours", func(_, v *yaml.Node) { a.ActiveHours = d.activeHours(v, path+".active_hours") }},
+		field{"repeat_every", func(_, v *yaml.Node) { d.duration(v, path+".repeat_every", time.Minute, &a.RepeatEvery) }},
 	)
 	if a.Slack == nil && a.Email == nil {
 		d.errorf(k.Line, "%s: give slack, email or both", path)
 	}
 	return a
+}
+
+// activeHours decodes alerts.active_hours: a list of {weekdays, times}.
+func (d *decoder) activeHours(v *yaml.Node, path string) hours.Schedule {
+	items, ok := d.list(v, path, "windows")
+	if !ok {
+		return nil
+	}
+	var out hours.Schedule
+	for i, n := range items {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		r := resolve(n)
+		if r == nil || r.Kind != yaml.MappingNode {
+			d.errorf(line(n), `%s: expected a mapping such as {weekdays: [mon-fri], times: ["08:00-18:00"]}, got %s`, p, kindName(r))
+			continue
+		}
+		var days, times []scalar
+		d.mapping(n, "jobs[].alerts.active_hours[]", p,
+			field{"weekdays", func(_, v *yaml.Node) { days, _, _ = d.strings(v, p+".weekdays", "weekdays") }},
+			field{"times", func(_, v *yaml.Node) { times, _, _ = d.strings(v, p+".times", "times") }},
+		)
+		good := true
+		var ds, ts []string
+		for _, s := range days {
+			if _, err := hours.ParseWindow([]string{s.val}, nil); err != nil {
+				d.errorf(s.line, "%s.weekdays: %v", p, err)
+				good = false
+			}
+			ds = append(ds, s.val)
+		}
+		for _, s := range times {
+			if _, err := hours.ParseRange(s.val); err != nil {
+				d.errorf(s.line, "%s.times: %v", p, err)
+				good = false
+			}
+			ts = append(ts, s.val)
+		}
+		if !good {
+			continue
+		}
+		w, err := hours.ParseWindow(ds, ts)
+		if err != nil { // each part parsed above; kept for safety
+			d.errorf(line(n), "%s: %v", p, err)
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// link decodes an http(s) URL shown in messages.
+func (d *decoder) link(v *yaml.Node, path string, dst *string) {
+	s, ok := d.str(v, path, dst)
+	if !ok || s.null || s.val == "" {
+		return
+	}
+	if !httpURL(s.val) {
+		d.errorf(s.line, "%s: expected an http(s) URL, got %s", path, s.quoted())
+		*dst = ""
+	}
 }

@@ -5,28 +5,29 @@ package config
 // say where a misplaced key belongs; a test checks that the decoder accepts
 // exactly these keys. Read-only.
 var schema = map[string][]string{
-	"":                    {"timezone", "livechat", "email", "slack", "server", "store", "delivery", "scheduler", "templates_dir", "jobs"},
-	"livechat":            {"base_url", "login", "api_key", "seed", "rate_limit", "burst", "max_concurrent", "timeout", "retries", "cache_ttl"},
-	"email":               {"from", "smtp", "outbox_dir"},
-	"email.smtp":          {"host", "port", "username", "password", "tls", "timeout"},
-	"slack":               {"bot_token", "signing_secret", "api_url"},
-	"server":              {"addr", "pprof_addr"},
-	"store":               {"url", "retention"},
-	"delivery":            {"retry_for", "workers"},
-	"scheduler":           {"catch_up_grace", "lease", "reap_every", "max_runs"},
-	"jobs[]":              {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "email", "slack", "alerts"},
-	"jobs[].filters":      {"group", "agent", "tags"},
-	"jobs[].thresholds[]": {"metric", "above", "below", "change_pct_above", "change_pct_below", "for"},
-	"jobs[].email":        {"to", "subject"},
-	"jobs[].slack":        {"channel", "chart"},
-	"jobs[].alerts":       {"slack", "email"},
-	"jobs[].alerts.slack": {"channel"},
-	"jobs[].alerts.email": {"to", "subject"},
+	"":                             {"timezone", "livechat", "email", "slack", "server", "store", "delivery", "scheduler", "templates_dir", "jobs"},
+	"livechat":                     {"base_url", "login", "api_key", "seed", "rate_limit", "burst", "max_concurrent", "timeout", "retries", "cache_ttl"},
+	"email":                        {"from", "smtp", "outbox_dir"},
+	"email.smtp":                   {"host", "port", "username", "password", "tls", "timeout"},
+	"slack":                        {"bot_token", "signing_secret", "api_url"},
+	"server":                       {"addr", "pprof_addr"},
+	"store":                        {"url", "retention"},
+	"delivery":                     {"retry_for", "workers"},
+	"scheduler":                    {"catch_up_grace", "lease", "reap_every", "max_runs"},
+	"jobs[]":                       {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "email", "slack", "alerts"},
+	"jobs[].filters":               {"group", "agent", "tags"},
+	"jobs[].thresholds[]":          {"metric", "above", "below", "change_pct_above", "change_pct_below", "for", "runbook_url", "dashboard_url"},
+	"jobs[].email":                 {"to", "subject"},
+	"jobs[].slack":                 {"channel", "chart"},
+	"jobs[].alerts":                {"slack", "email", "active_hours", "repeat_every"},
+	"jobs[].alerts.slack":          {"channel"},
+	"jobs[].alerts.email":          {"to", "subject"},
+	"jobs[].alerts.active_hours[]": {"weekdays", "times"},
 }
 
 // schemaOrder is the order sections are named in messages.
 var schemaOrder = []string{
 	"", "livechat", "email", "email.smtp", "slack", "server", "store", "delivery", "scheduler",
 	"jobs[]", "jobs[].filters", "jobs[].thresholds[]", "jobs[].email", "jobs[].slack",
-	"jobs[].alerts", "jobs[].alerts.slack", "jobs[].alerts.email",
+	"jobs[].alerts", "jobs[].alerts.slack", "jobs[].alerts.email", "jobs[].alerts.active_hours[]",
 }

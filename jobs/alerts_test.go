@@ -308,9 +308,9 @@ type interleavingStore struct {
 	once    sync.Once
 }
 
-func (s *interleavingStore) Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertChange) (int, error) {
+func (s *interleavingStore) Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertChange, notices ...store.NoticeChange) (int, error) {
 	s.once.Do(s.between)
-	return s.Store.Record(ctx, ds, alerts)
+	return s.Store.Record(ctx, ds, alerts, notices...)
 }
 
 // TestOverlappingRunsFireOnce: two runs of a job overlap (a takeover next to

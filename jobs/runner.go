@@ -30,10 +30,10 @@ type RunStore interface {
 
 // Queue takes rendered deliveries; a key already queued is not stored again.
 type Queue interface {
-	// Record queues ds and stores the alert states in one transaction.
-	// A state whose stored version changed since it was read fails the
-	// whole call with store.ErrConflict.
-	Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertChange) (int, error)
+	// Record queues ds and stores the alert states and notices in one
+	// transaction. A state or notice whose stored version changed since
+	// it was read fails the whole call with store.ErrConflict.
+	Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertChange, notices ...store.NoticeChange) (int, error)
 }
 
 // AlertStore keeps the state of each threshold between runs.

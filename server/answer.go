@@ -128,35 +128,67 @@ func errorMessage(c query.Command, err error) *slack.WebhookMessage {
 	}
 }
 
-// alertsMessage lists the firing alerts, oldest first. Job names and keys
-// come from the config: they go into rich text elements, which Slack shows
-// as typed; Text is the plain fallback for notifications.
+// alertsMessage lists every alert: the firing ones first, oldest first,
+// then those waiting for their `for`, then the rest by job. Job names and
+// keys come from the config, silence authors from users: they go into rich
+// text elements, which Slack shows as typed; Text is the plain fallback for
+// notifications.
 func alertsMessage(alerts []Alert, now time.Time) *slack.WebhookMessage {
 	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel}
 	if len(alerts) == 0 {
-		msg.Text = "No alerts firing."
+		msg.Text = "No alerts firing; no threshold has been evaluated yet."
 		return msg
 	}
 	alerts = slices.Clone(alerts)
+	rank := func(a Alert) int {
+		switch a.State {
+		case "firing":
+			return 0
+		case "pending":
+			return 1
+		}
+		return 2
+	}
 	slices.SortStableFunc(alerts, func(a, b Alert) int {
-		return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Key, b.Key))
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), a.Since.Compare(b.Since), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Key, b.Key))
 	})
-	title := fmt.Sprintf("%d %s firing", len(alerts), plural(len(alerts), "alert", "alerts"))
+	firing := 0
+	for _, a := range alerts {
+		if rank(a) == 0 {
+			firing++
+		}
+	}
+	title := fmt.Sprintf("%d %s firing (of %d)", firing, plural(firing, "alert", "alerts"), len(alerts))
+	emoji := "rotating_light"
+	if firing == 0 {
+		title = fmt.Sprintf("No alerts firing (%d %s)", len(alerts), plural(len(alerts), "threshold", "thresholds"))
+		emoji = "white_check_mark"
+	}
 	var items []slack.RichTextElement
 	for i, a := range alerts {
 		if i == maxAlertLines {
 			break
 		}
-		rest := " — " + a.Key + ": " + alertValue(a)
+		rest := " — " + a.Key + ": " + alertValue(a) + " · " + a.State
 		if !a.Since.IsZero() {
-			rest += ", for " + age(now.Sub(a.Since))
+			rest += " for " + age(now.Sub(a.Since))
+		}
+		if a.Notice != "" {
+			rest += " · " + a.Notice
+		}
+		if s := a.Silence; s != nil {
+			rest += fmt.Sprintf(" · silenced for %s (#%d", age(s.Until.Sub(now)), s.ID)
+			if s.By != "" {
+				rest += " by " + s.By
+			}
+			rest += ")"
 		}
 		items = append(items, slack.NewRichTextSection(
 			slack.NewRichTextSectionTextElement(a.Job, &slack.RichTextSectionTextStyle{Bold: true}),
 			slack.NewRichTextSectionTextElement(rest, nil)))
 	}
 	parts := []slack.RichTextElement{
-		slack.NewRichTextSection(slack.NewRichTextSectionEmojiElement("rotating_light", 0, nil),
+		slack.NewRichTextSection(slack.NewRichTextSectionEmojiElement(emoji, 0, nil),
 			slack.NewRichTextSectionTextElement(" "+title, &slack.RichTextSectionTextStyle{Bold: true})),
 		slack.NewRichTextList(slack.RTEListBullet, 0, items...),
 	}

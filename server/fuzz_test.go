@@ -53,7 +53,7 @@ func FuzzSlashCommand(f *testing.F) {
 			return weekDigest(job), nil
 		},
 		alerts: func(context.Context) ([]Alert, error) {
-			return []Alert{{Job: "j", Key: "total_chats.chats above 1", Since: time.Unix(0, 0), Value: ptr(2)}}, nil
+			return []Alert{{Job: "j", Key: "total_chats.chats above 1", State: "firing", Since: time.Unix(0, 0), Value: ptr(2)}}, nil
 		},
 	}
 	responseURL := posted.URL + "/commands/T1/2/3"

@@ -44,18 +44,35 @@ type Answerer interface {
 	// Digest builds the configured job's digest as if it ran at at. An
 	// unknown job is an error wrapping ErrUnknownJob.
 	Digest(ctx context.Context, job string, at time.Time) (*digest.Digest, error)
-	// Alerts lists the thresholds that are firing now.
+	// Alerts lists every alert (each threshold of each job ever
+	// evaluated) with its state; `livechat-digest alerts` prints the same
+	// list.
 	Alerts(ctx context.Context) ([]Alert, error)
 }
 
-// Alert is a threshold of a job that is firing.
+// Alert is one threshold of a job as `/livechat alerts` lists it.
 type Alert struct {
 	Job string
 	// Key names the threshold and filter, e.g.
 	// "chats_first_response_time.seconds above 60|group=2".
 	Key   string
-	Since time.Time // when it started firing
+	State string    // "firing", "pending" (waiting for `for` runs) or "ok"
+	Since time.Time // when it started firing; zero unless firing
 	Value *float64  // the last evaluated value; nil when it does not exist
+	// Notice sums up its news over the alert targets: "announced",
+	// "queued", "held" (silenced or outside active hours), "resolved", or
+	// "" for none.
+	Notice string
+	// Silence, when one holds the alert now.
+	Silence *AlertSilence
+}
+
+// AlertSilence is the silence that holds an alert.
+type AlertSilence struct {
+	ID     int64
+	Until  time.Time
+	By     string
+	Reason string
 }
 
 // Options configure a Server. Zero values take the defaults given.

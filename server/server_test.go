@@ -269,18 +269,24 @@ func TestSlashAlerts(t *testing.T) {
 		alerts []Alert
 		want   []string
 	}{
-		{"none firing", nil, []string{"No alerts firing."}},
+		{"none evaluated", nil, []string{"No alerts firing; no threshold has been evaluated yet."}},
+		{"none firing", []Alert{{Job: "weekly-support", Key: "goals.goals below 1", State: "ok", Value: ptr(3)}},
+			[]string{"No alerts firing (1 threshold)", " — goals.goals below 1: 3 · ok"}},
 		{"two firing", []Alert{
-			{Job: "weekly-support", Key: "chat_ratings.satisfaction below 0.8", Since: now.Add(-26 * time.Hour), Value: ptr(0.75)},
-			{Job: "frt-watch", Key: "chats_first_response_time.seconds above 90|group=2", Since: now.Add(-(2*time.Hour + 15*time.Minute)), Value: ptr(95.5)},
+			{Job: "weekly-support", Key: "chat_ratings.satisfaction below 0.8", State: "firing", Since: now.Add(-26 * time.Hour), Value: ptr(0.75), Notice: "announced"},
+			{Job: "a-job", Key: "goals.goals below 1", State: "pending", Value: ptr(0)},
+			{Job: "frt-watch", Key: "chats_first_response_time.seconds above 90|group=2", State: "firing", Since: now.Add(-(2*time.Hour + 15*time.Minute)), Value: ptr(95.5),
+				Notice: "held", Silence: &AlertSilence{ID: 4, Until: now.Add(time.Hour), By: "ann"}},
 		}, []string{
-			"2 alerts firing",
-			"frt-watch", " — chats_first_response_time.seconds above 90|group=2: 95.5 s, for 2h15m",
-			"weekly-support", " — chat_ratings.satisfaction below 0.8: 75%, for 1d2h",
+			"2 alerts firing (of 3)",
+			"frt-watch", " — chats_first_response_time.seconds above 90|group=2: 95.5 s · firing for 2h15m · held · silenced for 1h00m (#4 by ann)",
+			"weekly-support", " — chat_ratings.satisfaction below 0.8: 75% · firing for 1d2h · announced",
+			"a-job", " — goals.goals below 1: 0 · pending",
 		}},
 		{"hostile names", []Alert{
-			{Job: "<!channel> *x*", Key: "total_chats.chats change_pct_below -20", Since: now.Add(-time.Minute)},
-		}, []string{"1 alert firing", "<!channel> *x*", " — total_chats.chats change_pct_below -20: —, for 1m"}},
+			{Job: "<!channel> *x*", Key: "total_chats.chats change_pct_below -20", State: "firing", Since: now.Add(-time.Minute), Notice: "queued",
+				Silence: &AlertSilence{ID: 1, Until: now.Add(time.Hour), By: "<!here>"}},
+		}, []string{"1 alert firing", "<!channel> *x*", " — total_chats.chats change_pct_below -20: — · firing for 1m · queued · silenced for 1h00m (#1 by <!here>)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -306,11 +312,12 @@ func TestSlashAlerts(t *testing.T) {
 			assert.NotContains(t, p.Text, "<!channel>")
 		})
 	}
-	// Oldest first.
-	m := alertsMessage(cases[1].alerts, now)
+	// Firing first, oldest first; then pending.
+	m := alertsMessage(cases[2].alerts, now)
 	b, err := json.Marshal(m.Blocks)
 	require.NoError(t, err)
 	assert.Less(t, strings.Index(string(b), "weekly-support"), strings.Index(string(b), "frt-watch"))
+	assert.Less(t, strings.Index(string(b), "frt-watch"), strings.Index(string(b), "a-job"))
 }
 
 func TestSlashAnswerError(t *testing.T) {

@@ -7,23 +7,21 @@ import (
 	"fmt"
 )
 
-const alertColumns = `job, alert_key, firing, since, streak, value, updated`
+const alertColumns = `job, alert_key, firing, since, streak, value, updated, prev_value`
 
 func scanAlert(sc scanner) (AlertState, error) {
 	var (
 		a              AlertState
 		since, updated sql.NullInt64
-		value          sql.NullFloat64
+		value, prev    sql.NullFloat64
 	)
-	if err := sc.Scan(&a.Job, &a.Key, &a.Firing, &since, &a.Streak, &value, &updated); err != nil {
+	if err := sc.Scan(&a.Job, &a.Key, &a.Firing, &since, &a.Streak, &value, &updated, &prev); err != nil {
 		return AlertState{}, err
 	}
 	a.Since = fromMS(since)
 	a.Updated = fromMS(updated)
-	if value.Valid {
-		v := value.Float64
-		a.Value = &v
-	}
+	a.Value = fromNullFloat(value)
+	a.Previous = fromNullFloat(prev)
 	return a, nil
 }
 
@@ -61,26 +59,23 @@ type execer interface {
 // when c.Read is zero, else the one updated at c.Read.
 func swapAlert(ctx context.Context, db execer, c AlertChange) error {
 	a := c.State
-	var value sql.NullFloat64
-	if a.Value != nil {
-		value = sql.NullFloat64{Float64: *a.Value, Valid: true}
-	}
+	value, prev := nullFloat(a.Value), nullFloat(a.Previous)
 	var res sql.Result
 	var err error
 	if c.Read.IsZero() {
 		// A row stored with no Updated (PutAlert of a zero state) reads
 		// as zero too, so it may be replaced as if absent.
 		res, err = db.ExecContext(ctx, `INSERT INTO alert_states (`+alertColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job, alert_key) DO UPDATE SET
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (job, alert_key) DO UPDATE SET
 				firing = excluded.firing, since = excluded.since, streak = excluded.streak,
-				value = excluded.value, updated = excluded.updated
+				value = excluded.value, updated = excluded.updated, prev_value = excluded.prev_value
 			WHERE alert_states.updated IS NULL`,
-			a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated))
+			a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated), prev)
 	} else {
 		res, err = db.ExecContext(ctx, `UPDATE alert_states
-			SET firing = $3, since = $4, streak = $5, value = $6, updated = $7
+			SET firing = $3, since = $4, streak = $5, value = $6, updated = $7, prev_value = $9
 			WHERE job = $1 AND alert_key = $2 AND updated = $8`,
-			a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated), ms(c.Read))
+			a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated), ms(c.Read), prev)
 	}
 	if err != nil {
 		return err
@@ -96,17 +91,28 @@ func swapAlert(ctx context.Context, db execer, c AlertChange) error {
 }
 
 func putAlert(ctx context.Context, db execer, a AlertState) error {
-	var value sql.NullFloat64
-	if a.Value != nil {
-		value = sql.NullFloat64{Float64: *a.Value, Valid: true}
-	}
 	_, err := db.ExecContext(ctx, `INSERT INTO alert_states (`+alertColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (job, alert_key) DO UPDATE SET
 			firing = excluded.firing, since = excluded.since, streak = excluded.streak,
-			value = excluded.value, updated = excluded.updated`,
-		a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, value, msOrNull(a.Updated))
+			value = excluded.value, updated = excluded.updated, prev_value = excluded.prev_value`,
+		a.Job, a.Key, a.Firing, msOrNull(a.Since), a.Streak, nullFloat(a.Value), msOrNull(a.Updated), nullFloat(a.Previous))
 	return err
+}
+
+func nullFloat(v *float64) sql.NullFloat64 {
+	if v == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *v, Valid: true}
+}
+
+func fromNullFloat(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Float64
+	return &v
 }
 
 // Alerts lists every stored alert state, by job and key.

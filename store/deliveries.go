@@ -66,7 +66,11 @@ type AlertChange struct {
 // the stored one is still the one it was computed from; otherwise nothing is
 // saved and the error wraps ErrConflict: another run of the job stepped the
 // alert meanwhile, and this run must read the states again.
-func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertChange) (int, error) {
+//
+// notices are saved in the same transaction, each only over the version it
+// was read at (see NoticeChange); a changed one fails the call with
+// ErrConflict as a changed alert state does.
+func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertChange, notices ...NoticeChange) (int, error) {
 	for _, d := range ds {
 		if d.Key == "" || d.Job == "" || d.CreatedAt.IsZero() {
 			return 0, fmt.Errorf("store: enqueue %q: key, job and created_at are required", d.Key)
@@ -77,7 +81,12 @@ func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertChange)
 			return 0, fmt.Errorf("store: put alert %q %q: job and key are required", c.State.Job, c.State.Key)
 		}
 	}
-	if len(ds) == 0 && len(alerts) == 0 {
+	for _, c := range notices {
+		if n := c.Notice; n.Job == "" || n.Key == "" || n.Target == "" {
+			return 0, fmt.Errorf("store: put notice %q %q %q: job, key and target are required", n.Job, n.Key, n.Target)
+		}
+	}
+	if len(ds) == 0 && len(alerts) == 0 && len(notices) == 0 {
 		return 0, nil
 	}
 	added := 0
@@ -111,6 +120,11 @@ func (s *Store) Record(ctx context.Context, ds []Delivery, alerts []AlertChange)
 		for _, c := range alerts {
 			if err := swapAlert(ctx, tx, c); err != nil {
 				return fmt.Errorf("alert %s %q: %w", c.State.Job, c.State.Key, err)
+			}
+		}
+		for _, c := range notices {
+			if err := swapNotice(ctx, tx, c); err != nil {
+				return fmt.Errorf("notice %s %q %s: %w", c.Notice.Job, c.Notice.Key, c.Notice.Target, err)
 			}
 		}
 		return nil
@@ -175,15 +189,9 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 
 // MarkSent records that the delivery went out, counting that attempt. It
 // fails with ErrLeaseLost unless owner holds the delivery's claim.
+// The alert notices it carried become announced (see MarkSentReceipt).
 func (s *Store) MarkSent(ctx context.Context, id int64, owner string, now time.Time) error {
-	res, err := s.rw.ExecContext(ctx, `UPDATE deliveries
-		SET status = $1, sent_at = $2, attempts = attempts + 1, last_error = '', claimed_until = NULL
-		WHERE id = $3 AND claimed_by = $4 AND status = $5`,
-		DeliverySent, ms(now), id, owner, DeliverySending)
-	if err != nil {
-		return fmt.Errorf("store: mark delivery %d sent: %w", id, err)
-	}
-	return s.checkClaim(ctx, res, "sent", id, owner)
+	return s.MarkSentReceipt(ctx, id, owner, now, "", "")
 }
 
 // MarkRetry puts a claimed delivery back in the queue for another attempt
@@ -289,7 +297,7 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, e
 // QueueDepth counts deliveries per status. Every known status is present,
 // zero when empty, so a gauge per status never goes stale.
 func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0}
+	out := map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0, DeliveryDropped: 0}
 	rows, err := s.ro.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: queue depth: %w", err)

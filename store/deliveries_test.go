@@ -183,7 +183,7 @@ func TestClaimNoDoubleClaim(t *testing.T) {
 		assert.Len(t, seen, total)
 		depth, err := stores[0].QueueDepth(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: total, DeliveryFailed: 0}, depth)
+		assert.Equal(t, map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: total, DeliveryFailed: 0, DeliveryDropped: 0}, depth)
 	})
 }
 
@@ -204,7 +204,7 @@ func TestRetryFailRequeue(t *testing.T) {
 
 		depth, err := s.QueueDepth(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, map[string]int{DeliveryQueued: 2, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0}, depth)
+		assert.Equal(t, map[string]int{DeliveryQueued: 2, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0, DeliveryDropped: 0}, depth)
 
 		// Not due before its backoff: only b comes.
 		got, err = s.Claim(ctx, "w", t0.Add(5*time.Second), time.Minute, 10)

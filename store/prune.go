@@ -7,13 +7,14 @@ import (
 	"time"
 )
 
-// Prune deletes deliveries sent before before and drops the digest JSON of
+// Prune deletes deliveries sent (or dropped and created) before before and drops the digest JSON of
 // runs finished before it, and reports how many of each it touched. The run
 // rows stay: they are what keeps an old firing from being run again. Queued
 // and failed deliveries are never pruned: they are work not yet done.
 func (s *Store) Prune(ctx context.Context, before time.Time) (deliveries, runs int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE status = $1 AND sent_at < $2`, DeliverySent, ms(before))
+		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries
+			WHERE (status = $1 AND sent_at < $2) OR (status = $3 AND created_at < $2)`, DeliverySent, ms(before), DeliveryDropped)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,10 @@ const (
 	DeliverySending = "sending" // claimed by a worker until ClaimedUntil
 	DeliverySent    = "sent"    // done; never sent again
 	DeliveryFailed  = "failed"  // gave up within the retry window; requeued at the next start
+	// DeliveryDropped: not sent because it was no longer wanted when its
+	// turn came (every alert it carried had been silenced since it was
+	// queued). Never sent, never requeued.
+	DeliveryDropped = "dropped"
 )
 
 // Delivery is one message to one target, rendered before it was queued.
@@ -79,6 +83,9 @@ type AlertState struct {
 	Streak  int       // consecutive breaching runs, for `for: N`
 	Value   *float64  // the last evaluated value
 	Updated time.Time
+	// Previous is the value evaluated at the run before Updated's, for
+	// the "was … at the previous run" of a firing message.
+	Previous *float64
 }
 
 // ErrLeaseLost is returned when a worker updates a run or a delivery it no

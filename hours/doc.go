@@ -1,0 +1,21 @@
+// Package hours owns active hours: the weekly windows in which a job's
+// alerts may speak, modelled on Alertmanager's time intervals
+// (timeinterval/timeinterval.go): a window is a set of weekday ranges and a
+// set of times of day, read on the wall clock of a location, parsed once
+// and then evaluated against an instant the caller passes in.
+//
+// Two things differ from Alertmanager. Ranges are written "mon-fri" and
+// "08:00-18:00" (the config's style), and a time range may pass midnight:
+// "22:00-06:00" on fri covers Friday 22:00 to Saturday 06:00, so the part
+// after midnight belongs to the weekday the window started on.
+//
+// Wall-clock semantics make DST need no special case in Contains: 08:00 is
+// 08:00 whatever the offset. NextOpen, which gives the scheduler the instant
+// a window opens, builds that instant with time.Date, so an opening in the
+// spring-forward gap (02:30 in New York on the second Sunday of March) is
+// the instant the clock jumps to (03:30 EDT), and a fall-back day's repeated
+// hour opens at its first occurrence.
+//
+// hours imports only the standard library; config parses windows with it
+// and jobs and alerting evaluate them.
+package hours

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Silence holds back the firing and reminder messages of one job's alerts,
+// or of one metric's, from StartsAt until EndsAt. As in Alertmanager,
+// expiring a silence sets its end to now: the row stays, so who silenced
+// what and why can still be read.
+type Silence struct {
+	ID        int64
+	Job       string
+	Metric    string // "" matches every metric of Job
+	StartsAt  time.Time
+	EndsAt    time.Time
+	CreatedBy string
+	Reason    string
+	CreatedAt time.Time
+}
+
+// SilenceFilter selects silences; zero fields match all.
+type SilenceFilter struct {
+	Job string
+	// EndsAfter keeps silences that end after it (active or still to
+	// come at that instant).
+	EndsAfter time.Time
+	Limit     int // <= 0: no limit
+}
+
+const silenceColumns = `id, job, metric, starts_at, ends_at, created_by, reason, created_at`
+
+func scanSilence(sc scanner) (Silence, error) {
+	var (
+		s                         Silence
+		starts, ends, createdAtMS int64
+	)
+	if err := sc.Scan(&s.ID, &s.Job, &s.Metric, &starts, &ends, &s.CreatedBy, &s.Reason, &createdAtMS); err != nil {
+		return Silence{}, err
+	}
+	s.StartsAt = time.UnixMilli(starts).UTC()
+	s.EndsAt = time.UnixMilli(ends).UTC()
+	s.CreatedAt = time.UnixMilli(createdAtMS).UTC()
+	return s, nil
+}
+
+// AddSilence stores s and returns it with its ID. Job, StartsAt, EndsAt
+// after StartsAt, and CreatedAt are required.
+func (s *Store) AddSilence(ctx context.Context, si Silence) (Silence, error) {
+	if si.Job == "" || si.StartsAt.IsZero() || !si.EndsAt.After(si.StartsAt) || si.CreatedAt.IsZero() {
+		return Silence{}, fmt.Errorf("store: add silence for %q: job, a start, an end after it and created_at are required", si.Job)
+	}
+	out, err := scanSilence(s.rw.QueryRowContext(ctx, `INSERT INTO silences
+		(job, metric, starts_at, ends_at, created_by, reason, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+silenceColumns,
+		si.Job, si.Metric, ms(si.StartsAt), ms(si.EndsAt), si.CreatedBy, si.Reason, ms(si.CreatedAt)))
+	if err != nil {
+		return Silence{}, fmt.Errorf("store: add silence for %s: %w", si.Job, err)
+	}
+	return out, nil
+}
+
+// Silences lists silences matching f, newest first.
+func (s *Store) Silences(ctx context.Context, f SilenceFilter) ([]Silence, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Job != "" {
+		args = append(args, f.Job)
+		where = append(where, fmt.Sprintf("job = $%d", len(args)))
+	}
+	if !f.EndsAfter.IsZero() {
+		args = append(args, ms(f.EndsAfter))
+		where = append(where, fmt.Sprintf("ends_at > $%d", len(args)))
+	}
+	q := `SELECT ` + silenceColumns + ` FROM silences`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := s.ro.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list silences: %w", err)
+	}
+	out, err := collect(rows, scanSilence)
+	if err != nil {
+		return nil, fmt.Errorf("store: list silences: %w", err)
+	}
+	return out, nil
+}
+
+// ErrExpired is returned by ExpireSilence for a silence that had already
+// ended.
+var ErrExpired = errors.New("store: silence already expired")
+
+// ExpireSilence ends silence id at now and returns it as it is then. A
+// silence that does not exist is ErrNotFound; one that had ended already is
+// ErrExpired.
+func (s *Store) ExpireSilence(ctx context.Context, id int64, now time.Time) (Silence, error) {
+	var out Silence
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := scanSilence(tx.QueryRowContext(ctx, `SELECT `+silenceColumns+` FROM silences WHERE id = $1`, id))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrNotFound
+		case err != nil:
+			return err
+		case !cur.EndsAt.After(now):
+			out = cur
+			return ErrExpired
+		}
+		// A silence that has not started yet ends before it starts.
+		starts := cur.StartsAt
+		if starts.After(now) {
+			starts = now
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE silences SET starts_at = $2, ends_at = $3 WHERE id = $1`,
+			id, ms(starts), ms(now)); err != nil {
+			return err
+		}
+		out = cur
+		out.StartsAt, out.EndsAt = time.UnixMilli(ms(starts)).UTC(), time.UnixMilli(ms(now)).UTC()
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("store: expire silence %d: %w", id, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSilences(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, err := s.AddSilence(ctx, Silence{Job: "frt", StartsAt: t0, EndsAt: t0, CreatedAt: t0})
+		assert.Error(t, err, "an end at the start is refused")
+
+		a, err := s.AddSilence(ctx, Silence{Job: "frt", Metric: "chats_first_response_time.seconds",
+			StartsAt: t0, EndsAt: t0.Add(2 * time.Hour), CreatedBy: "U1 (ann)", Reason: "incident 42", CreatedAt: t0})
+		require.NoError(t, err)
+		assert.NotZero(t, a.ID)
+		assert.Equal(t, t0.Add(2*time.Hour).UTC(), a.EndsAt)
+		b, err := s.AddSilence(ctx, Silence{Job: "weekly", StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedAt: t0})
+		require.NoError(t, err)
+		assert.Greater(t, b.ID, a.ID)
+
+		all, err := s.Silences(ctx, SilenceFilter{})
+		require.NoError(t, err)
+		require.Len(t, all, 2)
+		assert.Equal(t, b.ID, all[0].ID, "newest first")
+		assert.Equal(t, a, all[1])
+
+		active, err := s.Silences(ctx, SilenceFilter{EndsAfter: t0.Add(90 * time.Minute)})
+		require.NoError(t, err)
+		require.Len(t, active, 1)
+		assert.Equal(t, a.ID, active[0].ID)
+		mine, err := s.Silences(ctx, SilenceFilter{Job: "weekly", Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, mine, 1)
+		assert.Equal(t, b.ID, mine[0].ID)
+
+		// Expiry ends the silence now and keeps the row.
+		got, err := s.ExpireSilence(ctx, a.ID, t0.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, t0.Add(time.Minute).UTC(), got.EndsAt)
+		_, err = s.ExpireSilence(ctx, a.ID, t0.Add(2*time.Minute))
+		assert.ErrorIs(t, err, ErrExpired)
+		_, err = s.ExpireSilence(ctx, 9999, t0)
+		assert.ErrorIs(t, err, ErrNotFound)
+		active, err = s.Silences(ctx, SilenceFilter{EndsAfter: t0.Add(2 * time.Minute)})
+		require.NoError(t, err)
+		require.Len(t, active, 1)
+		assert.Equal(t, b.ID, active[0].ID)
+
+		// A silence expired before it started ends at its start.
+		c, err := s.AddSilence(ctx, Silence{Job: "weekly", StartsAt: t0.Add(time.Hour), EndsAt: t0.Add(3 * time.Hour), CreatedAt: t0})
+		require.NoError(t, err)
+		got, err = s.ExpireSilence(ctx, c.ID, t0)
+		require.NoError(t, err)
+		assert.Equal(t, got.StartsAt, got.EndsAt)
+	})
+}
