@@ -85,7 +85,8 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return failed(fmt.Errorf("livechat-digest: listen %s: %w", cfg.Server.Addr, err))
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	l = server.LimitListener(l)
+	httpSrv := srv.HTTPServer()
 
 	// The worker, the HTTP server and the gauges run until the end; each is
 	// waited for below.

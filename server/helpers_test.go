@@ -198,6 +198,8 @@ type env struct {
 	logs    *lockedBuffer
 	reg     *prometheus.Registry
 	metrics *Metrics
+	// triggers numbers the commands sent, for their trigger_id.
+	triggers atomic.Int64
 }
 
 func newEnv(t testing.TB, ans *fakeAnswerer, mod func(*Options)) *env {
@@ -233,10 +235,13 @@ func newEnv(t testing.TB, ans *fakeAnswerer, mod func(*Options)) *env {
 }
 
 // command posts `/livechat text`, signed now, and returns the status and body.
+// Each command has its own trigger_id, as Slack's do, so two commands with
+// the same text in one second are not a replay.
 func (e *env) command(t *testing.T, text string) (int, ephemeral) {
 	t.Helper()
-	return e.send(t, signedRequest(t, e.http.URL, testSecret, time.Now(),
-		[]byte(slashForm(text, e.hook.responseURL()).Encode())))
+	form := slashForm(text, e.hook.responseURL())
+	form.Set("trigger_id", "13345224609."+strconv.FormatInt(e.triggers.Add(1), 10))
+	return e.send(t, signedRequest(t, e.http.URL, testSecret, time.Now(), []byte(form.Encode())))
 }
 
 func (e *env) send(t *testing.T, req *http.Request) (int, ephemeral) {

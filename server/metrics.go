@@ -72,11 +72,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		slashCommands: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "livechat_digest_slash_commands_total",
-			Help: "Slash commands by result: ok, help, unauthorized, error.",
+			Help: "Slash commands by result: ok, help, unauthorized, error, replayed.",
 		}, []string{"result"}),
 	}
 	// Every result exists from the start, so rate() sees the first one.
-	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError} {
+	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError, ResultReplayed} {
 		m.slashCommands.WithLabelValues(r)
 	}
 	return m

@@ -107,6 +107,12 @@ type Options struct {
 	MaxBody int64
 	// AnswerTimeout bounds the computation of one answer. Default 2 min.
 	AnswerTimeout time.Duration
+	// BodyTimeout bounds reading a slash command's body, from the moment
+	// the handler starts. Default DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MaxReplays bounds the signatures remembered to refuse replays.
+	// Default DefaultMaxReplays.
+	MaxReplays int
 }
 
 // Server serves the HTTP routes and owns the goroutines that compute and
@@ -116,6 +122,7 @@ type Server struct {
 	log     *slog.Logger
 	prefix  *url.URL
 	handler http.Handler
+	replays *replays
 
 	mu      sync.Mutex
 	closed  bool                          // Wait was called: no new answers
@@ -146,6 +153,12 @@ func New(o Options) (*Server, error) {
 	if o.AnswerTimeout == 0 {
 		o.AnswerTimeout = DefaultAnswerTimeout
 	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MaxReplays <= 0 {
+		o.MaxReplays = DefaultMaxReplays
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: defaultPostTimeout}
 	}
@@ -165,7 +178,7 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{o: o, log: o.Logger, prefix: prefix, cancels: map[uint64]context.CancelFunc{}}
+	s := &Server{o: o, log: o.Logger, prefix: prefix, cancels: map[uint64]context.CancelFunc{}, replays: newReplays(o.MaxReplays)}
 
 	mux := http.NewServeMux()
 	// Method patterns make the mux answer 405 (with Allow) for other methods.

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -23,6 +25,7 @@ const (
 	ResultHelp         = "help"         // help, empty or unreadable text
 	ResultUnauthorized = "unauthorized" // missing headers, bad or stale signature
 	ResultError        = "error"        // the answer failed, or could not be posted, or was refused
+	ResultReplayed     = "replayed"     // a signed request seen before within its window: no work
 )
 
 // slashCommand is POST /slack/commands. See the package doc for the order
@@ -33,6 +36,9 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "slash commands not configured", http.StatusServiceUnavailable)
 		return
 	}
+	// A client that trickles its body is cut off at the deadline, whatever
+	// the server's own ReadTimeout (httptest servers have none).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout(r, s.o.BodyTimeout)))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -44,11 +50,22 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.verify(r.Header, body); err != nil {
-		// slack-go's errors name the failed check, never the secret or the
-		// expected signature.
-		s.log.Info("slash command refused", "reason", err.Error())
+		// Anyone can send these, so one log line each would let them fill
+		// the log: they are counted, and logged at debug only. slack-go's
+		// errors name the failed check, never the secret or the expected
+		// signature.
+		s.log.Debug("slash command refused", "reason", err.Error())
 		s.o.Metrics.SlashCommand(ResultUnauthorized)
 		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return
+	}
+	if !s.replays.first(r.Header.Get("X-Slack-Signature"), stamp(r.Header), time.Now()) {
+		// The same signed request again: acknowledged with an empty 200
+		// (Slack shows nothing; a duplicate from a proxy retry stays
+		// invisible) and nothing else is done.
+		s.log.Debug("slash command replayed; ignored")
+		s.o.Metrics.SlashCommand(ResultReplayed)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 
@@ -97,6 +114,22 @@ func (s *Server) verify(h http.Header, body []byte) error {
 		return err
 	}
 	return sv.Ensure()
+}
+
+// bodyTimeout is d, or the serving http.Server's ReadTimeout when that is
+// shorter: a handler's read deadline replaces the server's.
+func bodyTimeout(r *http.Request, d time.Duration) time.Duration {
+	if hs, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && hs.ReadTimeout > 0 {
+		return min(d, hs.ReadTimeout)
+	}
+	return d
+}
+
+// stamp is the request's X-Slack-Request-Timestamp, which verify has
+// checked.
+func stamp(h http.Header) time.Time {
+	n, _ := strconv.ParseInt(h.Get("X-Slack-Request-Timestamp"), 10, 64)
+	return time.Unix(n, 0)
 }
 
 // allowedResponseURL reports whether raw lies under the configured prefix.
