@@ -51,7 +51,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	}
 	defer p.close()
 	log, st := p.log, p.store
-	if n, err := st.RequeueFailed(ctx, p.clock.Now()); err != nil {
+	if n, err := st.RequeueFailed(ctx, store.RequeueFilter{}, p.clock.Now()); err != nil {
 		return failed(err)
 	} else if n > 0 {
 		log.Info("requeued failed deliveries", "count", n)

@@ -91,7 +91,8 @@ type WorkerOptions struct {
 	// for a send under way: ending Run's or Drain's ctx does not cut one
 	// short.
 	SendTimeout time.Duration
-	// RetryFor is how long after a delivery was created it is still tried;
+	// RetryFor is how long after a delivery was queued (or re-queued
+	// after it failed, store.Delivery.RetryFrom) it is still tried;
 	// default 30m. After that a failure marks it failed.
 	RetryFor time.Duration
 	// BaseBackoff and MaxBackoff bound the wait between tries; defaults 10s
@@ -513,8 +514,15 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 		return outcomeFailed, nil
 	}
 
-	deadline := d.CreatedAt.Add(w.opts.RetryFor)
-	if d.CreatedAt.IsZero() { // the store always sets it; be safe anyway
+	// The window starts when the delivery was queued, or re-queued after
+	// it failed (store.RequeueFailed): a delivery brought back gets a
+	// whole new window, not a give-up at its first failure.
+	from := d.RetryFrom
+	if from.IsZero() {
+		from = d.CreatedAt
+	}
+	deadline := from.Add(w.opts.RetryFor)
+	if from.IsZero() { // the store always sets it; be safe anyway
 		deadline = now.Add(w.opts.RetryFor)
 	}
 	if !now.Before(deadline) {

@@ -737,3 +737,48 @@ func TestWorkerSendsOneTargetInIDOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{"cpu firing", "cpu resolved", "queue firing"}, got)
 }
+
+// TestWorkerRequeuedFailedGetsAFreshWindow: a delivery that failed after
+// its retry window and was re-queued (at serve start, or by `deliveries
+// retry`) is retried for a whole new window, not given up on the first
+// failure because its creation lies more than RetryFor back.
+func TestWorkerRequeuedFailedGetsAFreshWindow(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	peer := newSlackPeer(t, slackReply{status: 503}, slackReply{status: 503}, slackReply{status: 503})
+	clock := clockwork.NewFakeClockAt(firing)
+	env := newWorkerEnv(t, st, map[string]Sender{ChannelSlack: slackSender(t, peer)}, "w1", clock)
+	payload, err := Encode(sampleSlack())
+	require.NoError(t, err)
+	_, err = st.Enqueue(t.Context(), []store.Delivery{{
+		Key: "weekly-support|2026-11-23T14:00Z|slack:#support", Job: "weekly-support", FiringAt: firing,
+		Kind: "digest", Channel: ChannelSlack, Target: "#support", Payload: payload, CreatedAt: firing,
+	}})
+	require.NoError(t, err)
+	list := func() store.Delivery {
+		ds, err := st.Deliveries(t.Context(), store.DeliveryFilter{Job: "weekly-support"})
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		return ds[0]
+	}
+
+	require.Equal(t, 1, runOnce(t, env.w)) // 503: retry
+	clock.Advance(31 * time.Minute)
+	require.Equal(t, 1, runOnce(t, env.w)) // 503 after the window: failed
+	require.Equal(t, store.DeliveryFailed, list().Status)
+
+	restart := clock.Now().Add(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
+	n, err := st.RequeueFailed(t.Context(), store.RequeueFilter{}, restart)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, 1, runOnce(t, env.w)) // 503 again, 2 h after creation
+	d := list()
+	assert.Equal(t, store.DeliveryQueued, d.Status, "a re-queued delivery is retried, not failed at its first try: %s", d.LastError)
+	clock.Advance(d.NextAttemptAt.Sub(clock.Now()))
+	require.Equal(t, 1, runOnce(t, env.w)) // the peer answers now
+	assert.Equal(t, store.DeliverySent, list().Status)
+	assert.Equal(t, 4, peer.count())
+}

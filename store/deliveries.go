@@ -21,16 +21,17 @@ type DeliveryFilter struct {
 }
 
 const deliveryColumns = `id, dedup_key, job, firing_at, kind, channel, target, payload, status, attempts,
-	last_error, next_attempt_at, claimed_by, claimed_until, created_at, sent_at`
+	last_error, next_attempt_at, claimed_by, claimed_until, created_at, sent_at, retry_from`
 
 func scanDelivery(sc scanner) (Delivery, error) {
 	var (
 		d                                 Delivery
 		nextAttemptAt, createdAt          int64
 		firingAt, claimedUntil, sentAtRaw sql.NullInt64
+		retryFrom                         sql.NullInt64
 	)
 	err := sc.Scan(&d.ID, &d.Key, &d.Job, &firingAt, &d.Kind, &d.Channel, &d.Target, &d.Payload,
-		&d.Status, &d.Attempts, &d.LastError, &nextAttemptAt, &d.ClaimedBy, &claimedUntil, &createdAt, &sentAtRaw)
+		&d.Status, &d.Attempts, &d.LastError, &nextAttemptAt, &d.ClaimedBy, &claimedUntil, &createdAt, &sentAtRaw, &retryFrom)
 	if err != nil {
 		return Delivery{}, err
 	}
@@ -39,6 +40,10 @@ func scanDelivery(sc scanner) (Delivery, error) {
 	d.ClaimedUntil = fromMS(claimedUntil)
 	d.CreatedAt = time.UnixMilli(createdAt).UTC()
 	d.SentAt = fromMS(sentAtRaw)
+	d.RetryFrom = d.CreatedAt
+	if retryFrom.Valid {
+		d.RetryFrom = fromMS(retryFrom)
+	}
 	return d, nil
 }
 
@@ -207,8 +212,8 @@ func (s *Store) MarkRetry(ctx context.Context, id int64, owner string, attempts 
 	return s.checkClaim(ctx, res, "retry", id, owner)
 }
 
-// MarkFailed gives up on a claimed delivery for now: its retry window is
-// exhausted. RequeueFailed brings it back at the next start.
+// MarkFailed gives up on a claimed delivery: its error is permanent or its
+// retry window is over. RequeueFailed brings it back.
 func (s *Store) MarkFailed(ctx context.Context, id int64, owner string, attempts int, errMsg string) error {
 	res, err := s.rw.ExecContext(ctx, `UPDATE deliveries
 		SET status = $1, attempts = $2, last_error = $3, claimed_by = '', claimed_until = NULL
@@ -240,45 +245,123 @@ func (s *Store) checkClaim(ctx context.Context, res sql.Result, op string, id in
 	}
 }
 
-// RequeueFailed queues every failed delivery again, due at now, and
-// reports how many; it is called at start-up. Attempts are kept.
-func (s *Store) RequeueFailed(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.rw.ExecContext(ctx,
-		`UPDATE deliveries SET status = $1, next_attempt_at = $2 WHERE status = $3`,
-		DeliveryQueued, ms(now), DeliveryFailed)
-	if err != nil {
-		return 0, fmt.Errorf("store: requeue failed deliveries: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: requeue failed deliveries: %w", err)
-	}
-	return int(n), nil
+// RequeueFilter selects the failed deliveries RequeueFailed queues again.
+// Zero fields match all: an empty filter re-queues every failed delivery.
+type RequeueFilter struct {
+	Job string
+	// IDs, when not empty, keeps only these deliveries; IDs of deliveries
+	// that are not failed are ignored.
+	IDs []int64
 }
 
-// Deliveries lists deliveries matching f, newest first.
-func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+// requeueChunk bounds the ids bound in one statement (SQLite allows 32766
+// parameters, PostgreSQL 65535).
+const requeueChunk = 500
+
+// RequeueFailed queues the failed deliveries that f selects again, due at
+// now with a fresh retry window starting at now (RetryFrom), and reports
+// how many it re-queued. Attempts and the last error are kept: they are the
+// delivery's history. Only failed deliveries change, so a delivery that was
+// sent meanwhile is never queued again; all changes are made in one
+// transaction.
+func (s *Store) RequeueFailed(ctx context.Context, f RequeueFilter, now time.Time) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		requeue := func(ids []int64) error {
+			args := []any{DeliveryQueued, ms(now), DeliveryFailed}
+			q := `UPDATE deliveries SET status = $1, next_attempt_at = $2, retry_from = $2,
+				claimed_by = '', claimed_until = NULL WHERE status = $3`
+			if f.Job != "" {
+				args = append(args, f.Job)
+				q += fmt.Sprintf(` AND job = $%d`, len(args))
+			}
+			if len(ids) > 0 {
+				ph := make([]string, len(ids))
+				for i, id := range ids {
+					args = append(args, id)
+					ph[i] = fmt.Sprintf("$%d", len(args))
+				}
+				q += ` AND id IN (` + strings.Join(ph, ", ") + `)`
+			}
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			n += int(k)
+			return err
+		}
+		if len(f.IDs) == 0 {
+			return requeue(nil)
+		}
+		for ids := range slices.Chunk(f.IDs, requeueChunk) {
+			if err := requeue(ids); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue failed deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// where is the WHERE clause (empty, or starting with a space) and its
+// arguments for f's Job, Status and FiringAt.
+func (f DeliveryFilter) where() (string, []any) {
 	var (
-		where []string
+		conds []string
 		args  []any
 	)
 	if f.Job != "" {
 		args = append(args, f.Job)
-		where = append(where, fmt.Sprintf("job = $%d", len(args)))
+		conds = append(conds, fmt.Sprintf("job = $%d", len(args)))
 	}
 	if f.Status != "" {
 		args = append(args, f.Status)
-		where = append(where, fmt.Sprintf("status = $%d", len(args)))
+		conds = append(conds, fmt.Sprintf("status = $%d", len(args)))
 	}
 	if !f.FiringAt.IsZero() {
 		args = append(args, ms(f.FiringAt))
-		where = append(where, fmt.Sprintf("firing_at = $%d", len(args)))
+		conds = append(conds, fmt.Sprintf("firing_at = $%d", len(args)))
 	}
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	if len(conds) == 0 {
+		return "", nil
 	}
-	q += ` ORDER BY id DESC`
+	return ` WHERE ` + strings.Join(conds, " AND "), args
+}
+
+// CountDeliveries counts the deliveries matching f (Limit aside) per
+// status; every known status is present, zero when none match.
+func (s *Store) CountDeliveries(ctx context.Context, f DeliveryFilter) (map[string]int, error) {
+	where, args := f.where()
+	rows, err := s.ro.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries`+where+` GROUP BY status`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: count deliveries: %w", err)
+	}
+	out := map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0, DeliveryDropped: 0}
+	type count struct {
+		status string
+		n      int
+	}
+	counts, err := collect(rows, func(sc scanner) (count, error) {
+		var c count
+		return c, sc.Scan(&c.status, &c.n)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: count deliveries: %w", err)
+	}
+	for _, c := range counts {
+		out[c.status] = c.n
+	}
+	return out, nil
+}
+
+// Deliveries lists deliveries matching f, newest first.
+func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	where, args := f.where()
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries` + where + ` ORDER BY id DESC`
 	if f.Limit > 0 {
 		args = append(args, f.Limit)
 		q += fmt.Sprintf(` LIMIT $%d`, len(args))
@@ -297,23 +380,8 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, e
 // QueueDepth counts deliveries per status. Every known status is present,
 // zero when empty, so a gauge per status never goes stale.
 func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0, DeliveryDropped: 0}
-	rows, err := s.ro.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries GROUP BY status`)
+	out, err := s.CountDeliveries(ctx, DeliveryFilter{})
 	if err != nil {
-		return nil, fmt.Errorf("store: queue depth: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			status string
-			n      int
-		)
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("store: queue depth: %w", err)
-		}
-		out[status] = n
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: queue depth: %w", err)
 	}
 	return out, nil

@@ -237,7 +237,7 @@ func TestRetryFailRequeue(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, got)
 		restart := t0.Add(2 * time.Hour)
-		n, err := s.RequeueFailed(ctx, restart)
+		n, err := s.RequeueFailed(ctx, RequeueFilter{}, restart)
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		got, err = s.Claim(ctx, "w2", restart, time.Minute, 10)
@@ -246,7 +246,7 @@ func TestRetryFailRequeue(t *testing.T) {
 		assert.Equal(t, "a", got[0].Key)
 		assert.Equal(t, restart.UTC(), got[0].NextAttemptAt)
 		assert.Equal(t, 5, got[0].Attempts, "attempts are history, kept on requeue")
-		n, err = s.RequeueFailed(ctx, restart)
+		n, err = s.RequeueFailed(ctx, RequeueFilter{}, restart)
 		require.NoError(t, err)
 		assert.Zero(t, n)
 	})
@@ -425,5 +425,91 @@ func TestDeliveriesOfOneFiring(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, ds, 1)
 		assert.Equal(t, "later", ds[0].Key)
+	})
+}
+
+// TestRequeueFailed: only failed deliveries come back, selected by job
+// and ids, due at once with a fresh retry window; history is kept.
+func TestRequeueFailed(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		mk := func(key, job, target string) Delivery {
+			d := delivery(key, t0)
+			d.Job, d.Target = job, target
+			return d
+		}
+		// Distinct targets, so no delivery holds another back.
+		_, err := s.Enqueue(ctx, []Delivery{mk("w1", "weekly", "a"), mk("w2", "weekly", "b"), mk("w3", "weekly", "c"),
+			mk("d1", "daily", "d"), mk("sent", "weekly", "e")})
+		require.NoError(t, err)
+		claimed, err := s.Claim(ctx, "w", t0, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, claimed, 5)
+		id := map[string]int64{}
+		for _, d := range claimed {
+			id[d.Key] = d.ID
+			assert.True(t, d.RetryFrom.Equal(d.CreatedAt), "the window starts at creation")
+			if d.Key == "sent" {
+				require.NoError(t, s.MarkSent(ctx, d.ID, "w", t0))
+				continue
+			}
+			require.NoError(t, s.MarkFailed(ctx, d.ID, "w", 4, "smtp: 451 "+d.Key))
+		}
+		status := func() map[string]string {
+			ds, err := s.Deliveries(ctx, DeliveryFilter{})
+			require.NoError(t, err)
+			out := map[string]string{}
+			for _, d := range ds {
+				out[d.Key] = d.Status
+			}
+			return out
+		}
+
+		at := t0.Add(3 * time.Hour)
+		n, err := s.RequeueFailed(ctx, RequeueFilter{Job: "weekly", IDs: []int64{id["w1"], id["d1"], id["sent"], 99999}}, at)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "only w1 is both failed and of job weekly")
+		assert.Equal(t, map[string]string{"w1": DeliveryQueued, "w2": DeliveryFailed, "w3": DeliveryFailed,
+			"d1": DeliveryFailed, "sent": DeliverySent}, status())
+
+		n, err = s.RequeueFailed(ctx, RequeueFilter{IDs: []int64{id["w2"], id["d1"], id["w2"]}}, at)
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		n, err = s.RequeueFailed(ctx, RequeueFilter{Job: "weekly"}, at)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "w3")
+		n, err = s.RequeueFailed(ctx, RequeueFilter{}, at)
+		require.NoError(t, err)
+		assert.Zero(t, n, "nothing failed is left")
+		assert.Equal(t, map[string]string{"w1": DeliveryQueued, "w2": DeliveryQueued, "w3": DeliveryQueued,
+			"d1": DeliveryQueued, "sent": DeliverySent}, status())
+
+		counts, err := s.CountDeliveries(ctx, DeliveryFilter{Job: "weekly"})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{DeliveryQueued: 3, DeliverySending: 0, DeliverySent: 1, DeliveryFailed: 0, DeliveryDropped: 0}, counts)
+		counts, err = s.CountDeliveries(ctx, DeliveryFilter{Job: "daily", FiringAt: t0, Status: DeliveryQueued})
+		require.NoError(t, err)
+		assert.Equal(t, 1, counts[DeliveryQueued])
+
+		got, err := s.Claim(ctx, "w2", at, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 4, "due at once")
+		for _, d := range got {
+			assert.True(t, d.RetryFrom.Equal(at), "%s: a fresh window from the requeue", d.Key)
+			assert.True(t, d.CreatedAt.Equal(t0), "%s: creation is history", d.Key)
+			assert.True(t, d.NextAttemptAt.Equal(at), d.Key)
+			assert.Equal(t, 4, d.Attempts, d.Key)
+			assert.Equal(t, "smtp: 451 "+d.Key, d.LastError)
+		}
+
+		// Many ids go in chunks, in one transaction.
+		many := make([]int64, 3*requeueChunk)
+		for i := range many {
+			many[i] = int64(i + 1)
+		}
+		n, err = s.RequeueFailed(ctx, RequeueFilter{IDs: many}, at)
+		require.NoError(t, err)
+		assert.Zero(t, n)
 	})
 }

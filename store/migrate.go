@@ -120,6 +120,14 @@ var migrations = []migration{
 		},
 	},
 	{
+		// A delivery re-queued after it failed gets a fresh retry window
+		// from retry_from; NULL means the window starts at created_at.
+		version:  2,
+		name:     "deliveries.retry_from",
+		sqlite:   []string{`ALTER TABLE deliveries ADD COLUMN retry_from BIGINT`},
+		postgres: []string{`ALTER TABLE deliveries ADD COLUMN retry_from BIGINT`},
+	},
+	{
 		version: 20,
 		name:    "silences, alert notices, previous alert value, delivery receipts",
 		sqlite: []string{

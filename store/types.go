@@ -17,7 +17,7 @@ const (
 	DeliveryQueued  = "queued"  // waiting for its first or next attempt
 	DeliverySending = "sending" // claimed by a worker until ClaimedUntil
 	DeliverySent    = "sent"    // done; never sent again
-	DeliveryFailed  = "failed"  // gave up within the retry window; requeued at the next start
+	DeliveryFailed  = "failed"  // given up: permanent error, or its retry window ran out; see RequeueFailed
 	// DeliveryDropped: not sent because it was no longer wanted when its
 	// turn came (every alert it carried had been silenced since it was
 	// queued). Never sent, never requeued.
@@ -45,7 +45,10 @@ type Delivery struct {
 	ClaimedBy     string
 	ClaimedUntil  time.Time
 	CreatedAt     time.Time
-	SentAt        time.Time // zero until sent
+	// RetryFrom starts the delivery's retry window: CreatedAt, or the
+	// instant it was last re-queued after it failed (RequeueFailed).
+	RetryFrom time.Time
+	SentAt    time.Time // zero until sent
 }
 
 // Run states.
