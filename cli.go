@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
 )
 
@@ -38,16 +40,29 @@ func failed(err error) error { return &exitError{code: exitFailed, err: err} }
 // env is how the program reads its environment; tests pass a map.
 type env func(string) (string, bool)
 
-// app is what every command shares: where to write and how to find the config.
+// app is what every command shares: where to write, how to find the config
+// and what time it is.
 type app struct {
 	stdout, stderr io.Writer
 	getenv         env
 	configPath     string
+	// clock is the commands' "now" (`run` without --at, its future check,
+	// re-queue instants); tests set a fake one.
+	clock clockwork.Clock
 }
+
+// now is the commands' current instant.
+func (a *app) now() time.Time { return a.clock.Now() }
 
 // cli runs one command line and returns the process exit code.
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, clock: clockwork.NewRealClock()}
+	return a.execute(ctx, args)
+}
+
+// execute runs one command line with a and returns the exit code.
+func (a *app) execute(ctx context.Context, args []string) int {
+	stdout, stderr := a.stdout, a.stderr
 	root := a.commands()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -82,5 +97,6 @@ func (a *app) commands() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", def, "config file (or $LIVECHAT_DIGEST_CONFIG)")
 	root.AddCommand(a.serveCmd(), a.runCmd(), a.reportCmd(), a.validateCmd(), a.jobsCmd(), a.simulateCmd())
 	root.AddCommand(a.silenceCmd(), a.alertsCmd())
+	root.AddCommand(a.deliveriesCmd())
 	return root
 }

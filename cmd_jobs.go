@@ -19,13 +19,9 @@ func (a *app) jobsCmd() *cobra.Command {
 		Short: "List jobs: name, schedule, timezone, next three runs, last result",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
+			cfg, st, err := a.configAndStore(cmd.Context())
 			if err != nil {
 				return err
-			}
-			st, err := openStore(cmd.Context(), cfg)
-			if err != nil {
-				return failed(err)
 			}
 			defer st.Close()
 			now := time.Now()
@@ -50,6 +46,11 @@ func (a *app) jobsCmd() *cobra.Command {
 					if r.Error != "" {
 						last += ": " + r.Error
 					}
+					note, err := undelivered(cmd, st, job.Name, r.FiringAt)
+					if err != nil {
+						return failed(err)
+					}
+					last += note
 				} else if !errors.Is(err, store.ErrNotFound) {
 					return failed(err)
 				}
@@ -61,6 +62,31 @@ func (a *app) jobsCmd() *cobra.Command {
 			return a.printQueue(cmd, st)
 		},
 	}
+}
+
+// undelivered says which of the firing's deliveries were not delivered,
+// so that a run recorded ok whose messages failed does not read as done:
+// "" when every one was sent.
+func undelivered(cmd *cobra.Command, st *store.Store, job string, firing time.Time) (string, error) {
+	c, err := st.CountDeliveries(cmd.Context(), store.DeliveryFilter{Job: job, FiringAt: firing})
+	if err != nil {
+		return "", err
+	}
+	total := 0
+	for _, n := range c {
+		total += n
+	}
+	var parts []string
+	if n := c[store.DeliveryFailed]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d NOT DELIVERED (failed; `deliveries retry --job %s` queues them again)", n, total, job))
+	}
+	if n := c[store.DeliveryQueued] + c[store.DeliverySending]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d not sent yet", n, total))
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "; " + strings.Join(parts, "; "), nil
 }
 
 // queueListLimit is how many unsent deliveries `jobs` lists; the counts
@@ -103,9 +129,15 @@ func (a *app) printQueue(cmd *cobra.Command, st *store.Store) error {
 	}
 	fmt.Fprintln(a.stdout, ":")
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tFIRING\tTARGET\tSTATUS\tATTEMPTS\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tJOB\tFIRING\tTARGET\tSTATUS\tATTEMPTS\tLAST ERROR")
 	for _, d := range pending {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.Job, d.FiringAt.Format(time.RFC3339), d.Target, d.Status, d.Attempts, d.LastError)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Job, d.FiringAt.Format(time.RFC3339), d.Target, d.Status, d.Attempts, d.LastError)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if depth[store.DeliveryFailed] > 0 {
+		fmt.Fprintln(a.stdout, "Failed deliveries are not sent again until re-queued: `livechat-digest deliveries retry [--job JOB] [ID...]`.")
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -109,22 +111,50 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 	if res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: already %s; nothing new to send\n", job.Name, firing, res.Run.Status)
 	}
-	sent, pending, derr := a.deliver(ctx, p.store, p.worker, p.clock, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
+	c, derr := a.deliver(ctx, p.store, p.worker, p.clock, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
 	if !res.Skipped {
-		fmt.Fprintf(a.stdout, "%s %s: %s, %d queued, %d sent", job.Name, firing, res.Run.Status, res.Queued, sent)
+		fmt.Fprintf(a.stdout, "%s %s: %s, %d queued, %d sent", job.Name, firing, res.Run.Status, res.Queued, c.sent)
+		if c.failed > 0 {
+			fmt.Fprintf(a.stdout, ", %d NOT DELIVERED", c.failed)
+		}
 		if len(res.Fired)+len(res.Resolved) > 0 {
 			fmt.Fprintf(a.stdout, ", alerts fired %d resolved %d", len(res.Fired), len(res.Resolved))
 		}
 		fmt.Fprintln(a.stdout)
 	}
+	var errs []error
 	if derr != nil {
-		return failed(derr)
+		errs = append(errs, derr)
 	}
-	if pending > 0 {
-		return failed(fmt.Errorf("livechat-digest: %s: %d deliveries not sent; they stay queued (see `livechat-digest jobs`)", job.Name, pending))
+	if c.failed > 0 {
+		errs = append(errs, fmt.Errorf("livechat-digest: %s: %d %s failed and %s not delivered: %s; `livechat-digest deliveries retry --job %s` queues %s again",
+			job.Name, c.failed, plural(c.failed, "delivery", "deliveries"), plural(c.failed, "was", "were"),
+			strings.Join(c.failedTargets, "; "), job.Name, plural(c.failed, "it", "them")))
+	}
+	if derr == nil && c.unsent > 0 {
+		errs = append(errs, fmt.Errorf("livechat-digest: %s: %d deliveries not sent; they stay queued (see `livechat-digest deliveries list`)", job.Name, c.unsent))
+	}
+	if len(errs) > 0 {
+		return failed(errors.Join(errs...))
 	}
 	return nil
 }
+
+// firingCounts is where a firing's deliveries stand.
+type firingCounts struct {
+	sent   int
+	failed int // given up: not delivered until re-queued
+	unsent int // queued or being sent
+	// next is when the next unsent one can be tried; zero when none is
+	// left to try.
+	next time.Time
+	// failedTargets name the failed ones with their last error, at most
+	// maxListed of them.
+	failedTargets []string
+}
+
+// maxListed bounds the failed deliveries named in run's error.
+const maxListed = 5
 
 // drainer sends what is due in the delivery queue; *notify.Worker is one.
 type drainer interface {
@@ -145,25 +175,24 @@ const countTimeout = 10 * time.Second
 // The counts come from the store on every path. err is a failure of the
 // queue itself, or ctx ending while deliveries were still due: those stay
 // queued and run must not report success.
-func (a *app) deliver(ctx context.Context, st *store.Store, w drainer, clock clockwork.Clock, job string, firing time.Time, window time.Duration) (sent, pending int, err error) {
+func (a *app) deliver(ctx context.Context, st *store.Store, w drainer, clock clockwork.Clock, job string, firing time.Time, window time.Duration) (c firingCounts, err error) {
 	ctx, cancel := context.WithTimeout(ctx, window+time.Minute)
 	defer cancel()
 	for {
 		queueErr := queueProblem(ctx, w.Drain(ctx))
-		var next time.Time
 		var countErr error
-		sent, pending, next, countErr = countFiring(ctx, st, job, firing)
+		c, countErr = countFiring(ctx, st, job, firing)
 		if err := errors.Join(queueErr, countErr); err != nil {
-			return sent, pending, fmt.Errorf("livechat-digest: %s: delivery: %w", job, err)
+			return c, fmt.Errorf("livechat-digest: %s: delivery: %w", job, err)
 		}
-		if next.IsZero() {
-			return sent, pending, nil // all sent, or given up
+		if c.next.IsZero() {
+			return c, nil // all sent, or given up
 		}
 		if ctx.Err() != nil {
-			return sent, pending, stopped(ctx, job, pending)
+			return c, stopped(ctx, job, c.unsent)
 		}
-		wait := max(next.Sub(clock.Now()), minRetryWait)
-		fmt.Fprintf(a.stderr, "%s: %d deliveries not sent yet; retrying in %s\n", job, pending, wait.Round(time.Second))
+		wait := max(c.next.Sub(clock.Now()), minRetryWait)
+		fmt.Fprintf(a.stderr, "%s: %d deliveries not sent yet; retrying in %s\n", job, c.unsent, wait.Round(time.Second))
 		select {
 		case <-ctx.Done():
 			// Drain once more: it returns at once on a done ctx, and the
@@ -177,13 +206,14 @@ func (a *app) deliver(ctx context.Context, st *store.Store, w drainer, clock clo
 // not, and says when the next of those not sent can be tried: a queued one
 // at its next attempt, one another process is sending when its claim runs
 // out (Claim takes it over then). next is zero when nothing is left to try.
-func countFiring(ctx context.Context, st *store.Store, job string, firing time.Time) (sent, pending int, next time.Time, err error) {
+func countFiring(ctx context.Context, st *store.Store, job string, firing time.Time) (c firingCounts, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), countTimeout)
 	defer cancel()
 	ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job, FiringAt: firing})
 	if err != nil {
-		return 0, 0, time.Time{}, err
+		return c, err
 	}
+	slices.Reverse(ds) // oldest first, so failed ones are named in queue order
 	for _, d := range ds {
 		if !d.FiringAt.Equal(firing) {
 			continue
@@ -191,22 +221,29 @@ func countFiring(ctx context.Context, st *store.Store, job string, firing time.T
 		var at time.Time
 		switch d.Status {
 		case store.DeliverySent:
-			sent++
+			c.sent++
 			continue
 		case store.DeliveryFailed:
-			pending++ // given up; requeued when serve next starts
+			// Given up: nothing sends it until it is re-queued.
+			c.failed++
+			switch {
+			case len(c.failedTargets) < maxListed:
+				c.failedTargets = append(c.failedTargets, fmt.Sprintf("%s (id %d): %s", d.Target, d.ID, d.LastError))
+			case len(c.failedTargets) == maxListed:
+				c.failedTargets = append(c.failedTargets, "…")
+			}
 			continue
 		case store.DeliverySending:
 			at = d.ClaimedUntil.Add(time.Millisecond) // Claim wants it strictly past
 		default:
 			at = d.NextAttemptAt
 		}
-		pending++
-		if next.IsZero() || at.Before(next) {
-			next = at
+		c.unsent++
+		if c.next.IsZero() || at.Before(c.next) {
+			c.next = at
 		}
 	}
-	return sent, pending, next, nil
+	return c, nil
 }
 
 // queueProblem is the part of Drain's error that is a failure of the queue

@@ -347,7 +347,8 @@ func TestDeliverOutcomes(t *testing.T) {
 		giveUp        bool // the delivery is failed in the store
 		drain         func(ctx context.Context) error
 		wantSent      int
-		wantPending   int
+		wantUnsent    int
+		wantFailed    int
 		wantErr       string // "" for none
 		wantErrAbsent string
 	}{{
@@ -356,21 +357,21 @@ func TestDeliverOutcomes(t *testing.T) {
 		drain: func(ctx context.Context) error {
 			return errors.Join(fmt.Errorf("notify: drain cut short: %w", ctx.Err()))
 		},
-		wantPending: 1, wantErr: "interrupted with 1 deliveries not sent; they stay queued",
+		wantUnsent: 1, wantErr: "interrupted with 1 deliveries not sent; they stay queued",
 	}, {
-		name:        "given up only: counted, not an error here",
-		giveUp:      true,
-		drain:       func(context.Context) error { return errors.Join(gaveUp) },
-		wantPending: 1,
+		name:       "given up only: counted, not an error here",
+		giveUp:     true,
+		drain:      func(context.Context) error { return errors.Join(gaveUp) },
+		wantFailed: 1,
 	}, {
-		name:        "queue error joined with a given-up delivery",
-		giveUp:      true,
-		drain:       func(context.Context) error { return errors.Join(diskErr, gaveUp) },
-		wantPending: 1, wantErr: "disk I/O error", wantErrAbsent: "delivery failed",
+		name:       "queue error joined with a given-up delivery",
+		giveUp:     true,
+		drain:      func(context.Context) error { return errors.Join(diskErr, gaveUp) },
+		wantFailed: 1, wantErr: "disk I/O error", wantErrAbsent: "delivery failed",
 	}, {
-		name:        "queue error alone",
-		drain:       func(context.Context) error { return diskErr },
-		wantPending: 1, wantErr: "daily: delivery: store: claim for me: disk I/O error",
+		name:       "queue error alone",
+		drain:      func(context.Context) error { return diskErr },
+		wantUnsent: 1, wantErr: "daily: delivery: store: claim for me: disk I/O error",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -387,9 +388,10 @@ func TestDeliverOutcomes(t *testing.T) {
 			}
 			var stderr bytes.Buffer
 			a := &app{stdout: io.Discard, stderr: &stderr}
-			sent, pending, err := a.deliver(ctx, st, drainFunc(tc.drain), clockwork.NewFakeClockAt(t0), "daily", firing, time.Minute)
-			assert.Equal(t, tc.wantSent, sent)
-			assert.Equal(t, tc.wantPending, pending)
+			c, err := a.deliver(ctx, st, drainFunc(tc.drain), clockwork.NewFakeClockAt(t0), "daily", firing, time.Minute)
+			assert.Equal(t, tc.wantSent, c.sent)
+			assert.Equal(t, tc.wantUnsent, c.unsent)
+			assert.Equal(t, tc.wantFailed, c.failed)
 			if tc.wantErr == "" {
 				require.NoError(t, err)
 			} else {
@@ -425,13 +427,13 @@ func TestDeliverWaitsForAnotherProcessesClaim(t *testing.T) {
 	var stderr bytes.Buffer
 	a := &app{stdout: io.Discard, stderr: &stderr}
 	type result struct {
-		sent, pending int
-		err           error
+		sent, unsent int
+		err          error
 	}
 	done := make(chan result, 1)
 	go func() {
-		sent, pending, err := a.deliver(t.Context(), st, drain, clock, "daily", firing, 2*time.Hour)
-		done <- result{sent, pending, err}
+		c, err := a.deliver(t.Context(), st, drain, clock, "daily", firing, 2*time.Hour)
+		done <- result{c.sent, c.unsent, err}
 	}()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -446,7 +448,7 @@ func TestDeliverWaitsForAnotherProcessesClaim(t *testing.T) {
 	}
 	require.NoError(t, r.err)
 	assert.Equal(t, 1, r.sent)
-	assert.Equal(t, 0, r.pending)
+	assert.Equal(t, 0, r.unsent)
 	assert.Equal(t, int32(2), drains.Load())
 	assert.Equal(t, "daily: 1 deliveries not sent yet; retrying in 1h0m0s\n", stderr.String())
 }

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -262,6 +263,12 @@ type mailCounter struct {
 	addr string
 	mu   sync.Mutex
 	byID map[string]int
+	// reject, while set, answers every DATA with a temporary 451 and
+	// counts nothing.
+	reject atomic.Bool
+	// delay holds the reply to the end of DATA back this long, the message
+	// already counted: a slow server.
+	delay atomic.Int64
 }
 
 func newMailCounter(t *testing.T) *mailCounter {
@@ -319,10 +326,25 @@ func (s mailSession) Data(r io.Reader) error {
 	}
 	id := strings.Trim(msg.Header.Get("Message-Id"), "<>")
 	_, _ = io.Copy(io.Discard, msg.Body)
+	if s.m.reject.Load() {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
 	s.m.mu.Lock()
 	s.m.byID[id]++
 	s.m.mu.Unlock()
+	time.Sleep(time.Duration(s.m.delay.Load())) // the slow reply is the fault under test
 	return nil
+}
+
+// total is how many messages arrived.
+func (m *mailCounter) total() int { return m.count(func(string) bool { return true }) }
+
+// smtpConfig is the email section of a config that sends to m.
+func (m *mailCounter) smtpConfig(t *testing.T) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(m.addr)
+	require.NoError(t, err)
+	return fmt.Sprintf("email:\n  from: reports@example.com\n  smtp: {host: %s, port: %s, tls: none, timeout: 30s}\n", host, port)
 }
 
 // ---- replicas ----

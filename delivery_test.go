@@ -1,0 +1,94 @@
+package main
+
+// Delivery faults end to end through the command line: what `run`, `jobs`
+// and `deliveries` say and do when a message could not be delivered, and
+// a slow SMTP server.
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// deliveryConfig writes a config whose one job "daily" emails
+// leads@example.com through mx, with the store in dir. extra is appended
+// at the top level.
+func deliveryConfig(t *testing.T, mx *mailCounter, extra string) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	cfg := `livechat: {base_url: builtin, login: demo@example.com, api_key: demo-key}
+` + mx.smtpConfig(t) + `store: {url: "sqlite:` + filepath.Join(dir, "state.db") + `"}
+` + extra + `
+jobs:
+  - name: daily
+    schedule: "0 8 * * *"
+    timezone: UTC
+    period: yesterday
+    compare: none
+    reports: [total_chats]
+    email: {to: [leads@example.com]}
+`
+	path = filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	return dir, path
+}
+
+// TestFailedDeliveryIsReportedAndCanBeRetried: a delivery that failed
+// after its retry window is named by `run` and `jobs` as not delivered
+// (not "ok"), and `deliveries retry` brings it back with a fresh window,
+// after which it is sent once.
+func TestFailedDeliveryIsReportedAndCanBeRetried(t *testing.T) {
+	t.Parallel()
+	mx := newMailCounter(t)
+	mx.reject.Store(true)
+	_, path := deliveryConfig(t, mx, "delivery: {retry_for: 1s}")
+	at := []string{"--config", path}
+
+	code, stdout, stderr := runCLI(t, nil, append([]string{"run", "daily", "--at", "2026-11-23T08:00"}, at...)...)
+	assert.Equal(t, exitFailed, code, "stdout %s\nstderr %s", stdout, stderr)
+	assert.Contains(t, stdout, "daily 2026-11-23T08:00:00Z: ok, 1 queued, 0 sent, 1 NOT DELIVERED")
+	assert.Regexp(t, `daily: 1 delivery failed and was not delivered: email:leads@example.com \(id \d+\): gave up after \d+ attempts`, stderr)
+	assert.Contains(t, stderr, "`livechat-digest deliveries retry --job daily` queues it again")
+
+	code, stdout, stderr = runCLI(t, nil, append([]string{"jobs"}, at...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "ok at 2026-11-23 08:00 UTC; 1 of 1 NOT DELIVERED (failed;")
+	assert.Contains(t, stdout, "deliveries retry [--job JOB] [ID...]")
+
+	code, stdout, stderr = runCLI(t, nil, append([]string{"deliveries", "list", "--status", "failed"}, at...)...)
+	require.Equal(t, exitOK, code, stderr)
+	m := regexp.MustCompile(`(?m)^(\d+)\s+daily\s+2026-11-23T08:00:00Z\s+email:leads@example.com\s+failed\s`).FindStringSubmatch(stdout)
+	require.NotNil(t, m, stdout)
+	id := m[1]
+
+	// Usage errors: a bad id, an unknown job.
+	code, _, stderr = runCLI(t, nil, append([]string{"deliveries", "retry", "x1"}, at...)...)
+	assert.Equal(t, exitUsage, code, stderr)
+	code, _, stderr = runCLI(t, nil, append([]string{"deliveries", "retry", "--job", "nope"}, at...)...)
+	assert.Equal(t, exitUsage, code, stderr)
+
+	mx.reject.Store(false) // the mail server is back
+	code, stdout, stderr = runCLI(t, nil, append([]string{"deliveries", "retry", id, "999999"}, at...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "re-queued 1 failed delivery with a fresh retry window of 1s")
+	assert.Contains(t, stdout, "1 of the 2 ids given was not failed")
+
+	// The next run of the same firing sends it: once.
+	code, stdout, stderr = runCLI(t, nil, append([]string{"run", "daily", "--at", "2026-11-23T08:00"}, at...)...)
+	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+	assert.Contains(t, stdout, "already ok; nothing new to send")
+	assert.Equal(t, 1, mx.total())
+
+	code, stdout, stderr = runCLI(t, nil, append([]string{"jobs"}, at...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, stdout, "NOT DELIVERED")
+	assert.NotContains(t, stdout, "Unsent deliveries")
+	code, stdout, _ = runCLI(t, nil, append([]string{"deliveries", "retry"}, at...)...)
+	require.Equal(t, exitOK, code)
+	assert.True(t, strings.HasPrefix(stdout, "re-queued 0 failed deliveries"), stdout)
+}
