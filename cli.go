@@ -49,6 +49,9 @@ type app struct {
 	// clock is the commands' "now" (`run` without --at, its future check,
 	// re-queue instants); tests set a fake one.
 	clock clockwork.Clock
+	// recordTimeout, when set, replaces the delivery worker's bound on
+	// recording an outcome, so tests need not wait out the real one.
+	recordTimeout time.Duration
 }
 
 // now is the commands' current instant.

@@ -5,14 +5,23 @@ package main
 // a slow SMTP server.
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"livechat-digest/store"
 )
 
 // deliveryConfig writes a config whose one job "daily" emails
@@ -91,4 +100,89 @@ func TestFailedDeliveryIsReportedAndCanBeRetried(t *testing.T) {
 	code, stdout, _ = runCLI(t, nil, append([]string{"deliveries", "retry"}, at...)...)
 	require.Equal(t, exitOK, code)
 	assert.True(t, strings.HasPrefix(stdout, "re-queued 0 failed deliveries"), stdout)
+}
+
+// freeAddr is a loopback address nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// serveUntilUp starts `serve` with a, waits until /healthz answers and the
+// scheduler has started, and returns a func that stops it (as SIGTERM
+// would: the worker drains what is due first) and returns its exit code.
+func serveUntilUp(t *testing.T, a *app, addr string, args ...string) (stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- a.execute(ctx, append([]string{"serve"}, args...)) }()
+	up := func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	require.Eventually(t, up, 30*time.Second, 10*time.Millisecond, "serve did not come up")
+	return func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(60 * time.Second):
+			t.Fatal("serve did not stop")
+			return -1
+		}
+	}
+}
+
+// TestSlowSMTPIsSentOnce: an SMTP server that answers the end of DATA only
+// after the worker's bound on recording an outcome has passed. The
+// recording deadline starts when the send ends, so the message is recorded
+// as sent: exactly one message after `run`, a second `run` of the same
+// --at and a `serve` start.
+func TestSlowSMTPIsSentOnce(t *testing.T) {
+	t.Parallel()
+	const record = 500 * time.Millisecond
+	mx := newMailCounter(t)
+	mx.delay.Store(int64(3 * record)) // the reply comes well after the recording bound
+	addr := freeAddr(t)
+	dir, path := deliveryConfig(t, mx, "server: {addr: \""+addr+"\"}\nscheduler: {catch_up_grace: 0s}")
+	newApp := func(stdout, stderr io.Writer) *app {
+		return &app{stdout: stdout, stderr: stderr, getenv: func(string) (string, bool) { return "", false },
+			clock: clockwork.NewRealClock(), recordTimeout: record}
+	}
+	run := func() (int, string, string) {
+		var out, errb bytes.Buffer
+		code := newApp(&out, &errb).execute(t.Context(), []string{"run", "daily", "--at", "2026-11-23T08:00", "--config", path})
+		return code, out.String(), errb.String()
+	}
+
+	code, stdout, stderr := run()
+	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+	assert.Contains(t, stdout, "1 queued, 1 sent")
+	assert.Equal(t, 1, mx.total())
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(dir, "state.db"))
+	require.NoError(t, err)
+	ds, err := st.Deliveries(t.Context(), store.DeliveryFilter{Job: "daily"})
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	require.Len(t, ds, 1)
+	assert.Equal(t, store.DeliverySent, ds[0].Status, "recorded as sent: %s", ds[0].LastError)
+
+	code, stdout, stderr = run()
+	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+	assert.Contains(t, stdout, "nothing new to send")
+	assert.Equal(t, 1, mx.total())
+
+	var errb syncBuffer
+	stop := serveUntilUp(t, newApp(io.Discard, &errb), addr, "--config", path)
+	assert.Equal(t, exitOK, stop(), errb.String())
+	assert.Equal(t, 1, mx.total(), "serve sent it again")
+	assert.Empty(t, mx.duplicates())
 }

@@ -204,7 +204,7 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 		return nil, usageErr("livechat-digest: %v", err)
 	}
 	wo := notify.WorkerOptions{Owner: p.owner, Clock: p.clock, RetryFor: time.Duration(cfg.Delivery.RetryFor),
-		Concurrency: cfg.Delivery.Workers, Logger: p.log}
+		Concurrency: cfg.Delivery.Workers, Logger: p.log, RecordTimeout: a.recordTimeout}
 	ro := jobs.RunnerOptions{Owner: p.owner, Clock: p.clock, From: cfg.Email.From,
 		Lease: time.Duration(cfg.Scheduler.Lease), Logger: p.log.With("component", "jobs")}
 	if o.metrics != nil {

@@ -30,9 +30,8 @@ const (
 // up during the drain, so that `run` can exit non-zero.
 var ErrDeliveryFailed = errors.New("notify: delivery failed")
 
-// markTimeout bounds recording an outcome, which goes on after shutdown
-// began: a message that went out must be recorded as sent.
-const markTimeout = 5 * time.Second
+// defaultRecordTimeout bounds recording an outcome (WorkerOptions.RecordTimeout).
+const defaultRecordTimeout = 5 * time.Second
 
 // Notes stored as a delivery's last error when it is handed back unsent.
 const (
@@ -108,6 +107,10 @@ type WorkerOptions struct {
 	// deliveries in a batch always go one after another, in delivery ID
 	// (enqueue) order. Default 4.
 	Concurrency int
+	// RecordTimeout bounds recording one outcome in the store (sent, retry,
+	// failed, handed back); default 5s. It goes on after shutdown began: a
+	// message that went out must be recorded as sent.
+	RecordTimeout time.Duration
 	// Logger receives component=notify logs; nil discards.
 	Logger *slog.Logger
 	// Observe, if set, is told the channel and result (ResultSent,
@@ -174,6 +177,7 @@ func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker,
 	for name, d := range map[string]time.Duration{
 		"lease": opts.Lease, "send timeout": opts.SendTimeout, "retry_for": opts.RetryFor,
 		"base backoff": opts.BaseBackoff, "max backoff": opts.MaxBackoff, "poll": opts.Poll,
+		"record timeout": opts.RecordTimeout,
 	} {
 		if d < 0 {
 			return nil, fmt.Errorf("notify: worker: %s is negative", name)
@@ -212,6 +216,9 @@ func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker,
 	if opts.Concurrency == 0 {
 		opts.Concurrency = 4
 	}
+	if opts.RecordTimeout == 0 {
+		opts.RecordTimeout = defaultRecordTimeout
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -225,7 +232,7 @@ func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker,
 		sent:    make(map[int64]time.Time),
 		// At most a tenth of the lease, so that with SendTimeout at half
 		// of it a fresh claim always leaves room for a send.
-		recordMargin: min(markTimeout, opts.Lease/10),
+		recordMargin: min(opts.RecordTimeout, opts.Lease/10),
 	}, nil
 }
 
@@ -439,9 +446,15 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 	)
 
 	// Recording must finish even when ctx (shutdown) is done: a message
-	// that went out has to be marked sent.
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
-	defer cancel()
+	// that went out has to be marked sent. Its bound starts when there is
+	// something to record, never before the send: a send that took longer
+	// than the bound (an SMTP server answering the end of DATA late) would
+	// otherwise go out unrecorded and be sent again after the lease.
+	record := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), w.opts.RecordTimeout)
+	}
+	mctx, cancel := record()
+	defer func() { cancel() }()
 
 	// dedup
 	if sentAt, ok := w.alreadySent(d); ok {
@@ -489,6 +502,8 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 		scancel()
 	}
 	now := w.opts.Clock.Now()
+	cancel()
+	mctx, cancel = record()
 
 	// record
 	switch {
