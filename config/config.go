@@ -61,6 +61,12 @@ package config
 //	                                 change_pct_above, change_pct_below; for = consecutive
 //	                                 breaching runs before firing, default 1; runbook_url and
 //	                                 dashboard_url (http(s)) are shown in its alert messages
+//	    insight:                     verdicts and headline (digest/significance.go)
+//	      headline: 3                the N most significant changes on top; default 3, 0 = none
+//	      min_change: 5              smallest change (percent) that can be news; default 5
+//	      min_count: 30              smallest volume behind a tested change; default 30
+//	      fdr: 0.05                  Benjamini–Hochberg false discovery rate; default 0.05
+//	      mean_cv: 1                 assumed coefficient of variation of single response times; default 1
 //	    email: {to: [a@example.com], subject: "Support weekly: {{.Period}}"}
 //	    slack: {channel: "#support"} quote the channel: an unquoted # starts a comment
 //	      chart: true                also upload the daily-chats chart after the digest post;
@@ -214,6 +220,9 @@ type Job struct {
 	Slack      *JobSlack // the digest to Slack; nil when not posted
 	Alerts     *Alerts   // where firing/resolved threshold messages go; nil for none
 	Line       int       // the line the job starts on
+
+	// Insight holds the constants of the verdicts and the headline.
+	Insight digest.Insight
 }
 
 // Filters narrow a job's reports. It is digest.Filters, so a job's filters

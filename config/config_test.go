@@ -81,10 +81,11 @@ func TestLoadContractExample(t *testing.T) {
 				{Metric: "chat_ratings.satisfaction", Below: ptr(0.8), For: 1, Line: 30},
 				{Metric: "total_chats.chats", ChangePctBelow: ptr(-20), For: 1, Line: 31},
 			},
-			Email:  &JobEmail{To: []string{"leads@example.com"}, Subject: "Support weekly: {{.Period}}", SubjectLine: 32},
-			Slack:  &JobSlack{Channel: "#support"},
-			Alerts: &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, Email: &JobEmail{To: []string{"oncall@example.com"}}},
-			Line:   21,
+			Email:   &JobEmail{To: []string{"leads@example.com"}, Subject: "Support weekly: {{.Period}}", SubjectLine: 32},
+			Slack:   &JobSlack{Channel: "#support"},
+			Alerts:  &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, Email: &JobEmail{To: []string{"oncall@example.com"}}},
+			Insight: digest.DefaultInsight(),
+			Line:    21,
 		},
 		{
 			Name: "frt-watch", Schedule: "*/15 * * * *", Timezone: "Europe/Warsaw", Location: warsaw,
@@ -94,7 +95,8 @@ func TestLoadContractExample(t *testing.T) {
 				RunbookURL: "https://wiki.example.com/runbooks/frt", DashboardURL: "https://grafana.example.com/d/frt"}},
 			Alerts: &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, RepeatEvery: Duration(4 * time.Hour),
 				ActiveHours: hours.Schedule{{Days: [7]bool{false, true, true, true, true, true, false}, Times: []hours.Range{{Start: 480, End: 1080}}}}},
-			Line: 35,
+			Insight: digest.Insight{Headline: 0, MinChange: 10, MinCount: 50, FDR: 0.1, MeanCV: 1.5},
+			Line:    35,
 		},
 	}
 	if diff := cmp.Diff(wantJobs, c.Jobs, locs); diff != "" {

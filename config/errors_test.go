@@ -159,7 +159,7 @@ func TestErrorKinds(t *testing.T) {
 		{
 			name: "unknown job key",
 			src:  head + job + "    sched: x\n",
-			want: []string{"c.yaml:10: unknown key \"sched\" in jobs[0] (allowed: name, schedule, timezone, period, compare, filters, reports, thresholds, email, slack, alerts)"},
+			want: []string{"c.yaml:10: unknown key \"sched\" in jobs[0] (allowed: name, schedule, timezone, period, compare, filters, reports, thresholds, insight, email, slack, alerts)"},
 		},
 		{
 			name: "repeated key",

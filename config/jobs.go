@@ -58,6 +58,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 	var alertsLine int
 	var metricLines []int
 	reportsGiven := false
+	insightGiven := false
 	d.mapping(n, "jobs[]", path,
 		field{"name", func(_, v *yaml.Node) { name, _ = d.str(v, path+".name", &j.Name) }},
 		field{"schedule", func(_, v *yaml.Node) { sched, _ = d.str(v, path+".schedule", &j.Schedule) }},
@@ -95,6 +96,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 			j.Reports = d.reports(k, v, path+".reports")
 		}},
 		field{"thresholds", func(_, v *yaml.Node) { j.Thresholds, metricLines = d.thresholds(v, path+".thresholds") }},
+		field{"insight", func(_, v *yaml.Node) { j.Insight = d.insight(v, path+".insight"); insightGiven = true }},
 		field{"email", func(k, v *yaml.Node) { j.Email = d.jobEmail(k, v, path+".email", "jobs[].email", p) }},
 		field{"slack", func(k, v *yaml.Node) { j.Slack = d.jobSlack(k, v, path+".slack", "jobs[].slack", p) }},
 		field{"alerts", func(k, v *yaml.Node) {
@@ -140,6 +142,9 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 	}
 	if j.Compare == "" {
 		j.Compare = defaultCompare
+	}
+	if !insightGiven {
+		j.Insight = digest.DefaultInsight()
 	}
 	if j.Compare == digest.NoCompare {
 		for _, t := range j.Thresholds {

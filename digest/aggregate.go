@@ -259,6 +259,17 @@ func newWindow(p Period, cur DateRange, prev *DateRange, elapsed Elapsed) window
 	return w
 }
 
+// days is how long side i is in days: its calendar days, the cut day
+// counting only the elapsed part of it.
+func (w window) days(i int) float64 {
+	s := w.sides[i]
+	n := float64(s.r.Days())
+	if s.cut {
+		n += w.elapsed.Days() - 1
+	}
+	return n
+}
+
 // cutDays returns the days that are counted by the hour, each once.
 func (w window) cutDays() []livechat.Date {
 	var out []livechat.Date

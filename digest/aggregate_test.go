@@ -114,12 +114,12 @@ func TestCompare(t *testing.T) {
 		cur, prev *float64
 		want      Value
 	}{
-		{"rise", ptr(700), ptr(560), Value{ptr(700), ptr(560), ptr(140), ptr(25)}},
-		{"fall", ptr(40), ptr(50), Value{ptr(40), ptr(50), ptr(-10), ptr(-20)}},
-		{"previous zero has no pct", ptr(6), ptr(0), Value{ptr(6), ptr(0), ptr(6), nil}},
-		{"both zero", ptr(0), ptr(0), Value{ptr(0), ptr(0), ptr(0), nil}},
-		{"current null", nil, ptr(10), Value{nil, ptr(10), nil, nil}},
-		{"previous null", ptr(10), nil, Value{ptr(10), nil, nil, nil}},
+		{"rise", ptr(700), ptr(560), Value{Current: ptr(700), Previous: ptr(560), Change: ptr(140), ChangePct: ptr(25)}},
+		{"fall", ptr(40), ptr(50), Value{Current: ptr(40), Previous: ptr(50), Change: ptr(-10), ChangePct: ptr(-20)}},
+		{"previous zero has no pct", ptr(6), ptr(0), Value{Current: ptr(6), Previous: ptr(0), Change: ptr(6), ChangePct: nil}},
+		{"both zero", ptr(0), ptr(0), Value{Current: ptr(0), Previous: ptr(0), Change: ptr(0), ChangePct: nil}},
+		{"current null", nil, ptr(10), Value{Current: nil, Previous: ptr(10), Change: nil, ChangePct: nil}},
+		{"previous null", ptr(10), nil, Value{Current: ptr(10), Previous: nil, Change: nil, ChangePct: nil}},
 		{"no compare", ptr(10), nil, Value{Current: ptr(10)}},
 	}
 	for _, tt := range tests {

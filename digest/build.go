@@ -44,6 +44,8 @@ type Spec struct {
 	// Reports to fetch, by name; nil or empty means all 20.
 	Reports    []livechat.Report
 	Thresholds []Threshold
+	// Insight holds the constants of the verdicts; see Insight for its zeros.
+	Insight Insight
 }
 
 // Build fetches the reports of s and computes its digest.
@@ -121,6 +123,9 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	}
 	if len(failures) == len(reports) {
 		return nil, fmt.Errorf("digest: job %q: no report answered: %w", s.Job, errors.Join(failures...))
+	}
+	if prev != nil {
+		d.judge(s.Insight, w.days(0), w.days(1))
 	}
 	d.Breaches = Evaluate(d, s.Thresholds)
 	return d, nil

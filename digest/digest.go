@@ -48,6 +48,26 @@ type Value struct {
 	Previous  *float64 `json:"previous"`
 	Change    *float64 `json:"change"`
 	ChangePct *float64 `json:"change_pct"`
+
+	// Verdict says whether the change is real and which way (see
+	// significance.go); the fields after it are the figures behind it. All
+	// are absent when there is nothing to compare.
+	Verdict Verdict `json:"verdict,omitempty"`
+	// Test names the test: poisson, two_proportions, means or
+	// relative_change (no test: the size guard only).
+	Test string `json:"test,omitempty"`
+	// Z is the test statistic, P its two-sided p-value and Q the p-value
+	// adjusted for the digest's many tests (Benjamini–Hochberg); absent when
+	// no test ran (relative_change, or too little volume).
+	Z *float64 `json:"z,omitempty"`
+	P *float64 `json:"p,omitempty"`
+	Q *float64 `json:"q,omitempty"`
+	// RateChangePct is the change of the rate per day, set for sums over
+	// periods of different lengths; the size guard reads it then.
+	RateChangePct *float64 `json:"rate_change_pct,omitempty"`
+	// Reason says why a change is noise: no_change, min_count,
+	// not_significant or min_change.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Rankings are the per-agent rating rankings for chats and tickets, as the

@@ -119,6 +119,7 @@ func Spec(job *config.Job, at time.Time) digest.Spec {
 		Filters:    digest.Filters{Group: job.Filters.Group, Agent: job.Filters.Agent, Tags: job.Filters.Tags},
 		Reports:    job.Reports,
 		Thresholds: Thresholds(job),
+		Insight:    job.Insight,
 	}
 }
 

@@ -18,5 +18,6 @@ func Spec(c Command, loc *time.Location, at time.Time) digest.Spec {
 		At:       at,
 		Filters:  c.Filters,
 		Reports:  c.Reports,
+		Insight:  digest.DefaultInsight(),
 	}
 }

@@ -88,9 +88,20 @@ func arrow(v digest.Value) string {
 	return "▼"
 }
 
-// direction is +1 when the change is good news per the catalogue's Better,
-// -1 when bad, 0 when neutral or unchanged.
-func direction(m digest.Metric, v digest.Value) int { return digest.Direction(m, v) }
+// direction is +1 when the change is good news, -1 when bad, 0 otherwise:
+// by its verdict when it has one (noise is neither), else by the sign of the
+// change and the catalogue's Better.
+func direction(m digest.Metric, v digest.Value) int {
+	switch v.Verdict {
+	case "":
+		return digest.Direction(m, v)
+	case digest.VerdictBetter:
+		return 1
+	case digest.VerdictWorse:
+		return -1
+	}
+	return 0
+}
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 

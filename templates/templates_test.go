@@ -101,6 +101,7 @@ func TestRenderGolden(t *testing.T) {
 		d    func() *digest.Digest
 	}{
 		{"weekly", fixture},
+		{"insight", insightFixture},
 		{"no-compare", func() *digest.Digest {
 			d := fixture()
 			d.Compare = nil

@@ -30,6 +30,8 @@ type digestView struct {
 	Breaches []breachView
 	Errors   []errorView
 	Chart    *chartView // nil when there is no daily data to draw
+	// Verdicts is set when the metrics carry significance verdicts.
+	Verdicts bool
 
 	// W holds column widths (in runes) for the text table.
 	W widths
@@ -57,6 +59,11 @@ type rowView struct {
 	// two halves of Delta, which the HTML may show on two lines.
 	Amount, Pct string
 	Dir         int // +1 good news, -1 bad news, 0 neutral
+	// Verdict is the change's verdict ("better", "worse", "neutral",
+	// "noise"; "" when it has none) and Mark the word text output puts after
+	// a change that passed the tests ("better", "worse", "changed"; "" for
+	// noise, which stays unmarked).
+	Verdict, Mark string
 }
 
 type rankingView struct {
@@ -142,6 +149,7 @@ func newDigestView(d *digest.Digest) *digestView {
 		Filters:  filtersString(d.Filters),
 	}
 	v.Title = v.Job + ": " + v.Period
+	v.Verdicts = hasVerdicts(d)
 	if d.Compare != nil {
 		v.Compare = rangeString(*d.Compare)
 	}
@@ -168,6 +176,8 @@ func newDigestView(d *digest.Digest) *digestView {
 			Amount:   strings.TrimSpace(arrow(val) + " " + amount),
 			Pct:      pct,
 			Dir:      direction(m, val),
+			Verdict:  string(val.Verdict),
+			Mark:     mark(val.Verdict),
 		})
 	}
 	for _, m := range digest.Catalogue {

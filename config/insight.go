@@ -1,0 +1,64 @@
+package config
+
+import (
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"livechat-digest/digest"
+)
+
+// insight decodes a job's insight section: the constants of the verdicts
+// and the headline (digest.Insight; defaults there). Zero is allowed for
+// headline (no headline), min_change and min_count (no guard); fdr must lie
+// strictly between 0 and 1 (1 would call every tested change real) and
+// mean_cv be positive.
+func (d *decoder) insight(v *yaml.Node, path string) digest.Insight {
+	in := digest.DefaultInsight()
+	d.mapping(v, "jobs[].insight", path,
+		field{"headline", func(_, v *yaml.Node) { d.intField(v, path+".headline", 0, 20, &in.Headline) }},
+		field{"min_change", func(_, v *yaml.Node) {
+			d.numberIn(v, path+".min_change", interval{0, 1000, false, false}, &in.MinChange)
+		}},
+		field{"min_count", func(_, v *yaml.Node) { d.numberIn(v, path+".min_count", interval{0, 1e9, false, false}, &in.MinCount) }},
+		field{"fdr", func(_, v *yaml.Node) { d.numberIn(v, path+".fdr", interval{0, 1, true, true}, &in.FDR) }},
+		field{"mean_cv", func(_, v *yaml.Node) { d.numberIn(v, path+".mean_cv", interval{0, 100, true, false}, &in.MeanCV) }},
+	)
+	return in
+}
+
+// interval is a range of numbers; an open end excludes its bound.
+type interval struct {
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+func (r interval) contains(f float64) bool {
+	return (f > r.lo || !r.loOpen && f == r.lo) && (f < r.hi || !r.hiOpen && f == r.hi)
+}
+
+func (r interval) String() string {
+	lo, hi := "from "+num(r.lo), "to "+num(r.hi)
+	if r.loOpen {
+		lo = "above " + num(r.lo)
+	}
+	if r.hiOpen {
+		hi = "below " + num(r.hi)
+	}
+	return lo + " " + hi
+}
+
+// numberIn decodes a number that must lie in r.
+func (d *decoder) numberIn(v *yaml.Node, path string, r interval, dst *float64) {
+	var f *float64
+	if !d.number(v, path, &f) {
+		return
+	}
+	if !r.contains(*f) {
+		d.errorf(line(v), "%s: %s is out of range (%s)", path, num(*f), r)
+		return
+	}
+	*dst = *f
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -1,0 +1,122 @@
+package templates
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/digest"
+)
+
+// insightFixture is the weekly fixture with significance verdicts, as Build
+// gives them: real changes, noise for each reason, and a metric with none.
+func insightFixture() *digest.Digest {
+	d := fixture()
+	set := func(key string, v digest.Verdict, test, reason string, z float64) {
+		val := d.Metrics[key]
+		val.Verdict, val.Test, val.Reason = v, test, reason
+		if test != digest.TestRelative && reason != digest.ReasonMinCount {
+			val.Z, val.P, val.Q = f(z), f(0.01), f(0.02)
+		}
+		d.Metrics[key] = val
+	}
+	set("total_chats.chats", digest.VerdictNeutral, digest.TestPoisson, "", 6.1)
+	set("chat_ratings.good", digest.VerdictNoise, digest.TestPoisson, digest.ReasonNotSignificant, -0.6)
+	set("chat_ratings.bad", digest.VerdictNoise, digest.TestPoisson, digest.ReasonMinCount, 0)
+	set("chat_ratings.satisfaction", digest.VerdictNoise, digest.TestTwoProportions, digest.ReasonNotSignificant, -1.1)
+	set("chats_first_response_time.seconds", digest.VerdictWorse, digest.TestMeans, "", 9.4)
+	set("chats_first_response_time.count", digest.VerdictNeutral, digest.TestPoisson, "", 5.8)
+	set("availability.hours", digest.VerdictNoise, digest.TestRelative, digest.ReasonMinChange, 0)
+	set("goals.goals", digest.VerdictBetter, digest.TestPoisson, "", 3.5)
+	set("tickets_new.tickets", digest.VerdictNoise, digest.TestPoisson, digest.ReasonNoChange, 0)
+	return d
+}
+
+// noiseRowRe finds a metric row of the HTML table with its verdict and its
+// change cell (the last cell of the row).
+var noiseRowRe = regexp.MustCompile(`(?s)<tr data-verdict="(\w+)">\s*<td[^>]*>([^<]*)</td>.*?<td[^>]*style="([^"]*)"[^>]*>(?:<span[^>]*>[^<]*</span>[^<]*)+(?:<span[^>]*>[^<]*</span>)?</td>\s*</tr>`)
+
+// TestNoiseRowsAreGrey reads the email HTML without a browser: every row
+// whose change is noise is marked so and has its change in grey, and the
+// changes that passed keep green, red or the text colour.
+func TestNoiseRowsAreGrey(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	e, err := r.Email(insightFixture(), "")
+	require.NoError(t, err)
+	rows := noiseRowRe.FindAllStringSubmatch(e.HTML, -1)
+	want := map[string]string{
+		"Chats":               "neutral",
+		"Good chat ratings":   "noise",
+		"Bad chat ratings":    "noise",
+		"Chat satisfaction":   "noise",
+		"First response time": "worse",
+		"First responses":     "neutral",
+		"Agent availability":  "noise",
+		"Goals reached":       "better",
+		"New tickets":         "noise",
+	}
+	colour := map[string]string{"noise": "color:#8c959f", "worse": "color:#cf222e", "better": "color:#1a7f37", "neutral": "color:#1f2328"}
+	got := map[string]string{}
+	for _, m := range rows {
+		verdict, label, style := m[1], m[2], m[3]
+		got[label] = verdict
+		assert.Contains(t, style, colour[verdict], label)
+	}
+	assert.Equal(t, want, got)
+	assert.Contains(t, e.HTML, "grey changes are within the noise")
+	// The metric without a verdict has no mark.
+	assert.Equal(t, 1, strings.Count(e.HTML, "<tr>\n<td class=\"ld-cell\" style=\"padding:6px 6px 6px 12px;"), "one unmarked metric row")
+}
+
+// TestNoiseIsUnmarked checks the text and Slack forms: significant changes
+// carry a word or a coloured dot, noise neither.
+func TestNoiseIsUnmarked(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	text, err := r.Render(insightFixture(), FormatText)
+	require.NoError(t, err)
+	lines := map[string]string{}
+	for _, l := range strings.Split(string(text), "\n") {
+		if f := strings.Fields(l); len(f) > 2 {
+			lines[strings.Join(f[:2], " ")] = l
+		}
+	}
+	assert.True(t, strings.HasSuffix(lines["First response"], "  worse"), lines["First response"])
+	assert.True(t, strings.HasSuffix(lines["Goals reached"], "  better"), lines["Goals reached"])
+	assert.True(t, strings.HasSuffix(lines["Chats 1,700"], "  changed"), lines["Chats 1,700"])
+	for _, k := range []string{"Good chat", "Bad chat", "Chat satisfaction", "Agent availability", "New tickets"} {
+		l := lines[k]
+		require.NotEmpty(t, l, k)
+		assert.False(t, strings.HasSuffix(l, " "), "no trailing space: %q", l)
+		for _, w := range []string{"better", "worse", "changed"} {
+			assert.NotContains(t, l, w, k)
+		}
+	}
+
+	s, err := r.Slack(insightFixture())
+	require.NoError(t, err)
+	blocks := string(s.Blocks)
+	for _, label := range []string{"Good chat ratings", "Bad chat ratings", "Chat satisfaction", "Agent availability"} {
+		field := blocks[strings.Index(blocks, "*"+label+"*"):]
+		field = field[:strings.Index(field, `"}`)]
+		assert.NotContains(t, field, "circle", label)
+	}
+	assert.Contains(t, blocks, `*First response time*\n75.2 s  ▲ +32.7 s (+76.9%) :red_circle:`)
+	assert.Contains(t, blocks, `*Goals reached*\n12  ▲ +12 :large_green_circle:`)
+}
+
+func TestMark(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[digest.Verdict]string{
+		digest.VerdictBetter: "better", digest.VerdictWorse: "worse", digest.VerdictNeutral: "changed",
+		digest.VerdictNoise: "", "": "",
+	} {
+		assert.Equal(t, want, mark(v), v)
+	}
+	assert.False(t, hasVerdicts(fixture()))
+	assert.True(t, hasVerdicts(insightFixture()))
+}
