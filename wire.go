@@ -209,7 +209,9 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 		Lease: time.Duration(cfg.Scheduler.Lease), Logger: p.log.With("component", "jobs")}
 	if o.metrics != nil {
 		wo.Observe, ro.Observe = o.metrics.Delivery, o.metrics.JobRun
+		ro.ObserveAlert = o.metrics.AlertMessage
 	}
+	wo.Gate = jobs.NewGate(p.store, p.render, p.clock, ro.ObserveAlert)
 	if p.worker, err = notify.NewWorker(p.store, snd, wo); err != nil {
 		return nil, failed(err)
 	}

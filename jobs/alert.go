@@ -37,6 +37,7 @@ func Step(prev store.AlertState, breached bool, value *float64, at time.Time, fo
 	}
 	next := prev
 	next.Value = value
+	next.Previous = prev.Value
 	next.Updated = at
 	if breached {
 		next.Streak = prev.Streak + 1

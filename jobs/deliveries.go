@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -93,53 +91,6 @@ func (r *Runner) digestDeliveries(job *config.Job, firing time.Time, d *digest.D
 	return b.out, nil
 }
 
-// alertDeliveries steps the job's alert states on d and renders a message
-// to every alerts target for each transition; the state changes are stored
-// with them.
-func (r *Runner) alertDeliveries(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.Delivery, []store.AlertChange, error) {
-	b := &batch{job: job.Name, firing: firing, now: r.o.Clock.Now()}
-	states, events, err := r.stepAlerts(ctx, job, firing, d, res)
-	if err != nil {
-		return nil, nil, err
-	}
-	if job.Alerts == nil {
-		return nil, states, nil
-	}
-	for _, ev := range events {
-		tag := ev.Metric + " " + ev.Rule + ":" + ev.State
-		if job.Alerts.Slack != nil && job.Alerts.Slack.Channel != "" {
-			s, err := r.render.AlertSlack(ev)
-			if err != nil {
-				return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
-			}
-			target := "slack:" + job.Alerts.Slack.Channel
-			m := notify.Message{Channel: notify.ChannelSlack, Slack: &notify.SlackMessage{Channel: job.Alerts.Slack.Channel, Text: s.Text, Blocks: s.Blocks}}
-			if err := b.add(kindAlert, tag+"|"+target, target, m); err != nil {
-				return nil, nil, err
-			}
-		}
-		if job.Alerts.Email != nil {
-			html, err := r.render.AlertHTML(ev)
-			if err != nil {
-				return nil, nil, fmt.Errorf("jobs: %s: render alert: %w", job.Name, err)
-			}
-			subject, err := r.alertSubject(job, d, ev)
-			if err != nil {
-				return nil, nil, err
-			}
-			e := templates.Email{Subject: subject, Text: r.render.AlertText(ev), HTML: html}
-			for _, to := range job.Alerts.Email.To {
-				target := "email:" + to
-				id := tag + "|" + target
-				if err := b.add(kindAlert, id, target, r.emailMessage(job.Name, firing, id, to, e)); err != nil {
-					return nil, nil, err
-				}
-			}
-		}
-	}
-	return b.out, states, nil
-}
-
 // slackChart queues the digest's chart as a file upload right after its
 // post. Its id differs from the post's, so it has a delivery of its own,
 // while its Target is the post's, so the worker sends it after the post and
@@ -176,74 +127,6 @@ func (r *Runner) emailMessage(job string, firing time.Time, target, to string, e
 		m.Inline = []notify.Inline{{Name: e.ChartCID, ContentType: "image/png", Data: e.Chart}}
 	}
 	return notify.Message{Channel: notify.ChannelEmail, Email: m}
-}
-
-// alertSubject is the subject of an alert email. It always starts with
-// [FIRING] or [RESOLVED] so that mail filters can sort on it; then comes the
-// job's alerts.email.subject rendered over the digest, with the threshold,
-// or else the templates' summary of the alert with its value.
-func (r *Runner) alertSubject(job *config.Job, d *digest.Digest, ev templates.AlertEvent) (string, error) {
-	if job.Alerts.Email.Subject == "" {
-		return r.render.AlertSubject(ev), nil
-	}
-	s, err := templates.Subject(d, job.Alerts.Email.Subject)
-	if err != nil {
-		return "", fmt.Errorf("jobs: %s: alert subject: %w", job.Name, err)
-	}
-	state := "[FIRING] "
-	if ev.State == Resolve.String() {
-		state = "[RESOLVED] "
-	}
-	return state + s + ": " + ev.Metric + " " + ev.Rule, nil
-}
-
-// stepAlerts evaluates every threshold of job on d against its stored state.
-// A threshold is left as it is when its number is missing (its report failed
-// upstream) or null (no chats answered yet today): an unknown value neither
-// fires nor resolves an alert. A firing older than the last one evaluated
-// (a catch-up or a takeover that ran late) is not allowed to move the state
-// back either.
-func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest, res *Result) ([]store.AlertChange, []templates.AlertEvent, error) {
-	var states []store.AlertChange
-	var events []templates.AlertEvent
-	for i, t := range Thresholds(job) {
-		if _, ok := d.Metrics[t.Metric]; !ok {
-			continue
-		}
-		key := AlertKey(job, t)
-		prev, err := r.store.Alert(ctx, job.Name, key)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			prev = store.AlertState{Job: job.Name, Key: key}
-		case err != nil:
-			return nil, nil, fmt.Errorf("jobs: %s: alert state: %w", job.Name, err)
-		}
-		if !prev.Updated.IsZero() && !firing.After(prev.Updated) {
-			continue
-		}
-		breached, value := digest.EvaluateOne(d, t)
-		if value == nil {
-			continue
-		}
-		next, tr := Step(prev, breached, value, firing, job.Thresholds[i].For)
-		states = append(states, store.AlertChange{State: next, Read: prev.Updated})
-		if tr == Quiet {
-			continue
-		}
-		ev := templates.AlertEvent{
-			Job: job.Name, Metric: t.Metric, Rule: t.Rule(), Value: value, Threshold: t.Value,
-			Period: d.Period, Timezone: d.Timezone, State: tr.String(), Since: next.Since,
-		}
-		if tr == Resolve {
-			ev.Since = prev.Since
-			ev.Duration = firing.Sub(prev.Since)
-			res.Resolved = append(res.Resolved, key)
-		} else {
-			res.Fired = append(res.Fired, key)
-		}
-		events = append(events, ev)
-	}
-	return states, events, nil
 }
 
 // AlertKey names one threshold of one job with its filter, the unit whose

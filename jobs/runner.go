@@ -36,9 +36,12 @@ type Queue interface {
 	Record(ctx context.Context, ds []store.Delivery, alerts []store.AlertChange, notices ...store.NoticeChange) (int, error)
 }
 
-// AlertStore keeps the state of each threshold between runs.
+// AlertStore keeps the state of each threshold between runs, what each
+// target was told of it, and the silences.
 type AlertStore interface {
 	Alert(ctx context.Context, job, key string) (store.AlertState, error)
+	Notices(ctx context.Context, f store.NoticeFilter) ([]store.Notice, error)
+	Silences(ctx context.Context, f store.SilenceFilter) ([]store.Silence, error)
 }
 
 // Store is everything a run writes.
@@ -60,6 +63,9 @@ type RunnerOptions struct {
 	// Observe, when set, is told how each run ended: "ok", "partial",
 	// "failed" or "skipped".
 	Observe func(job, result string, elapsed time.Duration)
+	// ObserveAlert, when set, is told of each alert message held back
+	// (AlertHeld), and of each held firing released (AlertReleased).
+	ObserveAlert func(job, result string)
 }
 
 // Runner executes runs of jobs.
@@ -208,11 +214,11 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	}
 	for attempt := 1; ; attempt++ {
 		res.Fired, res.Resolved = nil, nil
-		alertDs, changes, err := r.alertDeliveries(wctx, job, firing, d, &res)
+		alertDs, changes, notices, err := r.alertDeliveries(wctx, job, firing, d, &res)
 		if err != nil {
 			return fail(err)
 		}
-		res.Queued, err = r.store.Record(wctx, append(slices.Clone(digestDs), alertDs...), changes)
+		res.Queued, err = r.store.Record(wctx, append(slices.Clone(digestDs), alertDs...), changes, notices...)
 		if err == nil {
 			break
 		}

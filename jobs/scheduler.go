@@ -34,6 +34,10 @@ type SchedulerOptions struct {
 	// mid-run (an expired lease); this replica takes them over.
 	Store     StaleRuns
 	ReapEvery time.Duration // default 30s
+	// ReleaseEvery is how often held alert firings are looked at even
+	// when none is due (a silence expired by another process); each is
+	// also released at the instant its hold ends (default 15s).
+	ReleaseEvery time.Duration
 	// MaxRuns is how many runs may work at once, over all jobs and zones
 	// (default 32). Many jobs firing in the same minute then wait their
 	// turn instead of all holding their goroutines and rendered messages
@@ -64,6 +68,9 @@ type Scheduler struct {
 
 	stopReaper context.CancelFunc
 	reaperDone chan struct{}
+
+	stopRelease context.CancelFunc
+	releaseDone chan struct{}
 }
 
 // NewScheduler registers every job of jobs with gocron. Nothing runs before
@@ -83,6 +90,9 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 	}
 	if o.MaxRuns <= 0 {
 		o.MaxRuns = 32
+	}
+	if o.ReleaseEvery <= 0 {
+		o.ReleaseEvery = 15 * time.Second
 	}
 	sc := &Scheduler{runner: r, o: o, slots: make(chan struct{}, o.MaxRuns)}
 	if o.Locker != nil {
@@ -213,6 +223,9 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 		s.Start()
 	}
 	err := sc.catchUp(ctx, now)
+	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	sc.stopRelease, sc.releaseDone = stop, make(chan struct{})
+	go sc.releaseLoop(lctx)
 	if sc.o.Store != nil {
 		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		sc.stopReaper, sc.reaperDone = cancel, make(chan struct{})
@@ -326,6 +339,10 @@ func (sc *Scheduler) Shutdown() error {
 	// The reaper and every zone stop together, each bounded by the stop
 	// timeout, so stopping takes at most about one stop timeout.
 	var errs []error
+	if sc.stopRelease != nil {
+		sc.stopRelease()
+		<-sc.releaseDone // a release is a few store calls: no bound needed
+	}
 	if sc.stopReaper != nil {
 		sc.stopReaper()
 		defer func() {
@@ -444,4 +461,48 @@ func sameClock(a, b time.Time) bool {
 
 func sameWall(a, b time.Time) bool {
 	return a.Year() == b.Year() && a.YearDay() == b.YearDay() && sameClock(a, b)
+}
+
+// releaseLoop releases held alert firings (ReleaseHeld) at the instant the
+// first hold ends, and every ReleaseEvery in any case, until ctx ends.
+func (sc *Scheduler) releaseLoop(ctx context.Context) {
+	defer close(sc.releaseDone)
+	for {
+		next, err := sc.ReleaseHeld(ctx)
+		if err != nil && ctx.Err() == nil {
+			sc.o.Logger.Warn("releasing held alerts failed", "err", err)
+		}
+		wait := sc.o.ReleaseEvery
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(sc.o.Clock.Now()), 0))
+		}
+		t := sc.o.Clock.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.Chan():
+		}
+	}
+}
+
+// ReleaseHeld announces the held alert firings of every job whose hold
+// has ended (Runner.Release) and returns the instant the next hold ends
+// (zero when none is held).
+func (sc *Scheduler) ReleaseHeld(ctx context.Context) (time.Time, error) {
+	var next time.Time
+	var errs []error
+	for _, job := range sc.jobs {
+		if job.Alerts == nil {
+			continue
+		}
+		at, err := sc.runner.Release(ctx, job)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return next, errors.Join(errs...)
 }

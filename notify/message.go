@@ -27,6 +27,14 @@ type Message struct {
 	// It goes by ChannelSlack, the same sender as a post, and a slack
 	// message carries exactly one of Slack and SlackFile.
 	SlackFile *SlackFileMessage `json:"slack_file,omitempty"`
+	// SlackUpdate rewrites an earlier post and replies in its thread (an
+	// alert's resolve); a slack message carries exactly one of Slack,
+	// SlackFile and SlackUpdate.
+	SlackUpdate *SlackUpdateMessage `json:"slack_update,omitempty"`
+	// Meta is data for the Worker's Gate, opaque to notify: what an alert
+	// message carries, so it can be checked (and rendered again) just
+	// before it is sent.
+	Meta json.RawMessage `json:"meta,omitempty"`
 }
 
 // EmailMessage is a rendered email: a text part, an HTML alternative and
@@ -70,6 +78,24 @@ type SlackMessage struct {
 	Channel string          `json:"channel"`
 	Text    string          `json:"text"`
 	Blocks  json.RawMessage `json:"blocks,omitempty"` // a JSON array of blocks
+	// ThreadTS, when set, posts the message as a reply in that thread.
+	ThreadTS string `json:"thread_ts,omitempty"`
+}
+
+// SlackUpdateMessage is a chat.update of an earlier post followed by one
+// reply in its thread. Channel is as configured ("#name" or an ID), the
+// destination for ordering and for the fallback; UpdateChannel and TS name
+// the post (channel ID and ts from its receipt). With no TS, or when Slack
+// refuses the update for good (message deleted, no permission), Fallback
+// is posted instead, once.
+type SlackUpdateMessage struct {
+	Channel       string          `json:"channel"`
+	UpdateChannel string          `json:"update_channel,omitempty"`
+	TS            string          `json:"ts,omitempty"`
+	Text          string          `json:"text"`
+	Blocks        json.RawMessage `json:"blocks,omitempty"`
+	Reply         *SlackMessage   `json:"reply,omitempty"`
+	Fallback      *SlackMessage   `json:"fallback"`
 }
 
 // SlackFileMessage is a rendered file upload (Slack's files v2 flow).
@@ -118,8 +144,14 @@ func (m Message) validate() error {
 			return errors.New("notify: email message without recipients")
 		}
 	case ChannelSlack:
-		if m.Slack != nil && m.SlackFile != nil {
-			return errors.New("notify: slack message with both a post and a file")
+		if (m.Slack != nil) && (m.SlackFile != nil || m.SlackUpdate != nil) || m.SlackFile != nil && m.SlackUpdate != nil {
+			return errors.New("notify: slack message with more than one of a post, a file and an update")
+		}
+		if u := m.SlackUpdate; u != nil {
+			if u.Channel == "" || u.Fallback == nil || u.Fallback.Channel == "" {
+				return errors.New("notify: slack update without channel or fallback")
+			}
+			return nil
 		}
 		if m.SlackFile != nil {
 			return m.SlackFile.validate()
@@ -162,6 +194,8 @@ func (m Message) Target() string {
 		return m.Slack.Channel
 	case m.SlackFile != nil:
 		return m.SlackFile.Channel
+	case m.SlackUpdate != nil:
+		return m.SlackUpdate.Channel
 	}
 	return ""
 }

@@ -37,7 +37,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"file without channel", `{"channel":"slack","slack_file":{"filename":"a.png","data":"AQ=="}}`, "slack file without channel"},
 		{"file without name", `{"channel":"slack","slack_file":{"channel":"#x","data":"AQ=="}}`, "without file name"},
 		{"file without data", `{"channel":"slack","slack_file":{"channel":"#x","filename":"a.png"}}`, "slack file is empty"},
-		{"post and file", `{"channel":"slack","slack":{"channel":"#x"},"slack_file":{"channel":"#x","filename":"a.png","data":"AQ=="}}`, "both a post and a file"},
+		{"post and file", `{"channel":"slack","slack":{"channel":"#x"},"slack_file":{"channel":"#x","filename":"a.png","data":"AQ=="}}`, "more than one of a post, a file and an update"},
 		{"file by email", `{"channel":"email","slack_file":{"channel":"#x","filename":"a.png","data":"AQ=="}}`, "without email part"},
 	}
 	for _, tt := range tests {

@@ -81,31 +81,87 @@ func NewSlack(token, apiURL string, httpClient *http.Client) (*Slack, error) {
 //
 // A message with a SlackFile is uploaded instead (see upload).
 func (s *Slack) Send(ctx context.Context, m Message) error {
+	_, err := s.SendReceipt(ctx, m)
+	return err
+}
+
+// SendReceipt is Send, and says where a post landed (channel ID and ts),
+// so that a later update or thread reply can find it.
+//
+// A SlackUpdate is a chat.update of the post it names, then one reply in
+// its thread. If it names no post, or Slack refuses the update for good
+// (message_not_found, cant_update_message, no permission, …), its Fallback
+// is posted instead and nothing else; a retryable failure of the update is
+// retried whole (chat.update with the same content changes nothing twice).
+func (s *Slack) SendReceipt(ctx context.Context, m Message) (Receipt, error) {
 	if m.Channel == ChannelSlack && m.Slack == nil && m.SlackFile != nil {
-		return s.upload(ctx, *m.SlackFile)
+		return Receipt{}, s.upload(ctx, *m.SlackFile)
+	}
+	if m.Channel == ChannelSlack && m.Slack == nil && m.SlackUpdate != nil {
+		return s.update(ctx, *m.SlackUpdate)
 	}
 	if m.Channel != ChannelSlack || m.Slack == nil {
-		return Permanent(fmt.Errorf("notify: slack: cannot send a %q message", m.Channel))
+		return Receipt{}, Permanent(fmt.Errorf("notify: slack: cannot send a %q message", m.Channel))
 	}
-	ch := m.Slack.Channel
-	if ch == "" {
-		return Permanent(errors.New("notify: slack: no channel"))
-	}
-	// The text is the plain fallback shown in notifications (the blocks
-	// carry the formatting): mrkdwn off, so a name in it shows as typed.
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Slack.Text, false), slack.MsgOptionDisableMarkdown()}
-	if len(m.Slack.Blocks) > 0 && string(m.Slack.Blocks) != "null" {
+	return s.post(ctx, *m.Slack)
+}
+
+// msgOptions are the text and blocks of a post or update. The text is the
+// plain fallback shown in notifications (the blocks carry the formatting):
+// mrkdwn off, so a name in it shows as typed.
+func msgOptions(ch, text string, raw json.RawMessage) ([]slack.MsgOption, error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableMarkdown()}
+	if len(raw) > 0 && string(raw) != "null" {
 		var blocks slack.Blocks
-		if err := json.Unmarshal(m.Slack.Blocks, &blocks); err != nil {
-			return Permanent(fmt.Errorf("notify: slack %s: blocks: %w", ch, err))
+		if err := json.Unmarshal(raw, &blocks); err != nil {
+			return nil, Permanent(fmt.Errorf("notify: slack %s: blocks: %w", ch, err))
 		}
 		opts = append(opts, slack.MsgOptionBlocks(blocks.BlockSet...))
 	}
-	_, _, err := s.api.PostMessageContext(ctx, ch, opts...)
-	if err == nil {
-		return nil
+	return opts, nil
+}
+
+func (s *Slack) post(ctx context.Context, p SlackMessage) (Receipt, error) {
+	ch := p.Channel
+	if ch == "" {
+		return Receipt{}, Permanent(errors.New("notify: slack: no channel"))
 	}
-	return s.classify(ctx, ch, "chat.postMessage", err)
+	opts, err := msgOptions(ch, p.Text, p.Blocks)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if p.ThreadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(p.ThreadTS))
+	}
+	id, ts, err := s.api.PostMessageContext(ctx, ch, opts...)
+	if err == nil {
+		return Receipt{SlackChannel: id, SlackTS: ts}, nil
+	}
+	return Receipt{}, s.classify(ctx, ch, "chat.postMessage", err)
+}
+
+func (s *Slack) update(ctx context.Context, u SlackUpdateMessage) (Receipt, error) {
+	if u.TS == "" || u.UpdateChannel == "" {
+		return s.post(ctx, *u.Fallback)
+	}
+	opts, err := msgOptions(u.Channel, u.Text, u.Blocks)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if _, _, _, err = s.api.UpdateMessageContext(ctx, u.UpdateChannel, u.TS, opts...); err != nil {
+		err = s.classify(ctx, u.Channel, "chat.update", err)
+		if IsRetryable(err) {
+			return Receipt{}, err
+		}
+		return s.post(ctx, *u.Fallback)
+	}
+	if u.Reply == nil {
+		return Receipt{}, nil
+	}
+	reply := *u.Reply
+	reply.Channel, reply.ThreadTS = u.UpdateChannel, u.TS
+	_, err = s.post(ctx, reply)
+	return Receipt{}, err
 }
 
 // upload sends f with slack-go's files v2 flow: files.getUploadURLExternal,

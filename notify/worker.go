@@ -114,8 +114,12 @@ type WorkerOptions struct {
 	// Logger receives component=notify logs; nil discards.
 	Logger *slog.Logger
 	// Observe, if set, is told the channel and result (ResultSent,
-	// ResultRetry, ResultFailed) of every attempt, for metrics.
+	// ResultRetry, ResultFailed, ResultDropped) of every attempt, for
+	// metrics.
 	Observe func(channel, result string)
+	// Gate, if set, checks every message that carries Meta just before
+	// it is sent (see Gate). The Queue must then be a DropQueue.
+	Gate Gate
 }
 
 // Worker is the retry stage: it claims due deliveries, sends each once and
@@ -173,6 +177,9 @@ func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker,
 	}
 	if opts.Owner == "" {
 		return nil, errors.New("notify: worker: owner is empty")
+	}
+	if _, ok := q.(DropQueue); opts.Gate != nil && !ok {
+		return nil, errors.New("notify: worker: a gate needs a queue that can drop deliveries")
 	}
 	for name, d := range map[string]time.Duration{
 		"lease": opts.Lease, "send timeout": opts.SendTimeout, "retry_for": opts.RetryFor,
@@ -329,6 +336,7 @@ const (
 	outcomeRetry
 	outcomeFailed
 	outcomeHandedBack
+	outcomeDropped
 )
 
 // runOnce is one pass of the pipeline: claim → (per delivery) dedup → send
@@ -492,13 +500,21 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 	} else {
 		err = Permanent(err)
 	}
+	// gate: the last check of an alert message (see Gate).
+	if err == nil && w.opts.Gate != nil && len(msg.Meta) > 0 {
+		var drop string
+		if msg, drop, err = w.opts.Gate.Check(mctx, d, msg); err == nil && drop != "" {
+			return w.drop(mctx, log, d, msg, drop)
+		}
+	}
+	var rcpt Receipt
 	if err == nil {
 		// Shutdown (ctx done) does not cut a send short: a Slack post or
 		// SMTP DATA may already have been delivered, and handing it back
 		// would send it again. The timeout bounds it instead, and the lease
 		// check above makes that end before the claim does.
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.SendTimeout)
-		err = sender.Send(sctx, msg)
+		rcpt, err = sendReceipt(sctx, sender, msg)
 		scancel()
 	}
 	now := w.opts.Clock.Now()
@@ -510,7 +526,7 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 	case err == nil:
 		w.remember(d.ID, now)
 		w.observe(d, msg, ResultSent)
-		if merr := w.q.MarkSent(mctx, d.ID, w.opts.Owner, now); merr != nil {
+		if merr := w.markSent(mctx, d.ID, now, rcpt); merr != nil {
 			// Kept in w.sent: when the store hands it back it is
 			// recorded, not sent again.
 			return outcomeSent, fmt.Errorf("notify: delivery %d: sent, but mark sent: %w", d.ID, merr)

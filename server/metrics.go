@@ -27,6 +27,7 @@ type Metrics struct {
 	queueErrors      prometheus.Counter
 	alertsFiring     prometheus.Gauge
 	slashCommands    *prometheus.CounterVec
+	alertMessages    *prometheus.CounterVec
 }
 
 // NewMetrics registers the collectors with reg. Give each server its own
@@ -74,6 +75,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "livechat_digest_slash_commands_total",
 			Help: "Slash commands by result: ok, help, unauthorized, error, replayed.",
 		}, []string{"result"}),
+	}
+	m.alertMessages = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "livechat_digest_alert_messages_total",
+		Help: "Alert news by result: held (a firing or due reminder held back by a silence or active hours when queued), silenced (an alert dropped at send time by a silence added since), released (a held firing announced when its hold ended).",
+	}, []string{"result"})
+	for _, r := range []string{"held", "silenced", "released"} {
+		m.alertMessages.WithLabelValues(r)
 	}
 	// Every result exists from the start, so rate() sees the first one.
 	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError, ResultReplayed} {
@@ -177,4 +185,15 @@ func (m *Metrics) SlashCommand(result string) {
 		return
 	}
 	m.slashCommands.WithLabelValues(result).Inc()
+}
+
+// AlertMessage counts one alert news result ("held", "silenced",
+// "released"); it is the jobs runner's and gate's alert observer. The job
+// is not a label: silences come and go per job, the totals are what to
+// watch.
+func (m *Metrics) AlertMessage(job, result string) {
+	if m == nil {
+		return
+	}
+	m.alertMessages.WithLabelValues(result).Inc()
 }

@@ -20,8 +20,14 @@ type AlertEvent struct {
 	Timezone  string
 	State     string    // "firing" or "resolved"
 	Since     time.Time // when the threshold started breaching
-	// Duration is how long a resolved alert lasted.
+	// Duration is how long a resolved alert lasted, or how long a
+	// reminded one has been firing.
 	Duration time.Duration
+	// Previous is the value at the run before this one, shown with a
+	// firing; nil when unknown.
+	Previous *float64
+	// RunbookURL and DashboardURL are the threshold's links (config).
+	RunbookURL, DashboardURL string
 }
 
 // Alert states.

@@ -32,6 +32,7 @@ type richInline struct {
 	Type  string     `json:"type"`
 	Text  string     `json:"text,omitempty"`
 	Name  string     `json:"name,omitempty"` // emoji name, without colons
+	URL   string     `json:"url,omitempty"`  // link elements
 	Style *richStyle `json:"style,omitempty"`
 }
 
@@ -53,6 +54,7 @@ func italic(s string) richInline {
 func emoji(name string) richInline {
 	return richInline{Type: "emoji", Name: name}
 }
+func link(url, text string) richInline { return richInline{Type: "link", URL: url, Text: text} }
 
 func richSection(inl ...richInline) richPart {
 	elts := make([]any, len(inl))

@@ -1,0 +1,140 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jonboulle/clockwork"
+
+	"livechat-digest/alerting"
+	"livechat-digest/notify"
+	"livechat-digest/store"
+	"livechat-digest/templates"
+)
+
+// GateStore is what the Gate reads and writes.
+type GateStore interface {
+	Silences(ctx context.Context, f store.SilenceFilter) ([]store.Silence, error)
+	Receipts(ctx context.Context, keys []string) (map[string]store.Receipt, error)
+	HoldNotices(ctx context.Context, key string, alertKeys []string) error
+}
+
+// Gate is the notify.Gate of alert messages: the send-time half of the
+// message model (see package alerting). Just before an alert message goes
+// out it drops the firing and reminder lines a silence now holds (a
+// firing's notice goes back to held, so the silence's end announces it),
+// drops resolves of firings that were in the end never sent, gives thread
+// replies and updates the channel and ts of the post they follow, and
+// renders the message again when lines were dropped. A message left with
+// no line is dropped whole.
+type Gate struct {
+	st      GateStore
+	render  *templates.Renderer
+	clock   clockwork.Clock
+	observe func(job, result string)
+}
+
+// NewGate returns the Gate of alert messages rendered by r.
+func NewGate(st GateStore, r *templates.Renderer, clock clockwork.Clock, observe func(job, result string)) *Gate {
+	if clock == nil {
+		clock = clockwork.NewRealClock()
+	}
+	if observe == nil {
+		observe = func(string, string) {}
+	}
+	return &Gate{st: st, render: r, clock: clock, observe: observe}
+}
+
+// Check implements notify.Gate.
+func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (notify.Message, string, error) {
+	var meta alertMeta
+	if err := json.Unmarshal(m.Meta, &meta); err != nil || meta.Job == "" {
+		return m, "", nil // not an alert message of ours: send as queued
+	}
+	now := g.clock.Now()
+	silences, err := g.st.Silences(ctx, store.SilenceFilter{Job: meta.Job, EndsAfter: now})
+	if err != nil {
+		return m, "", fmt.Errorf("jobs: gate: %w", err)
+	}
+	refs := []string{meta.Ref}
+	for _, l := range meta.Lines {
+		refs = append(refs, l.Ref)
+	}
+	receipts, err := g.st.Receipts(ctx, refs)
+	if err != nil {
+		return m, "", fmt.Errorf("jobs: gate: %w", err)
+	}
+	var (
+		keep []metaLine
+		held []string
+	)
+	for _, l := range meta.Lines {
+		switch l.Kind {
+		case lineFiring, lineReminder:
+			if _, ok := alerting.Silenced(silences, meta.Job, l.Metric, now); ok {
+				g.observe(meta.Job, AlertSilenced)
+				if l.Kind == lineFiring {
+					held = append(held, l.Key)
+				}
+				continue
+			}
+		case lineResolved:
+			if rc, ok := receipts[l.Ref]; !ok || rc.Status != store.DeliverySent {
+				continue // its firing was never sent: nothing to close
+			}
+		}
+		keep = append(keep, l)
+	}
+	if err := g.st.HoldNotices(ctx, d.Key, held); err != nil {
+		return m, "", fmt.Errorf("jobs: gate: %w", err)
+	}
+	if len(keep) == 0 {
+		return m, "silenced, or the firing it follows was never sent", nil
+	}
+	var rc store.Receipt
+	if meta.Kind == metaThread || meta.Kind == metaUpdate {
+		var ok bool
+		if rc, ok = receipts[meta.Ref]; !ok || rc.Status != store.DeliverySent {
+			return m, "the post it follows was never sent", nil
+		}
+	}
+	if len(keep) < len(meta.Lines) {
+		meta.Lines = keep
+		if m, err = g.again(meta, m); err != nil {
+			return m, "", err
+		}
+	}
+	switch {
+	case meta.Kind == metaThread && rc.SlackTS != "":
+		m.Slack.ThreadTS = rc.SlackTS
+		if rc.SlackChannel != "" {
+			m.Slack.Channel = rc.SlackChannel
+		}
+	case meta.Kind == metaUpdate:
+		m.SlackUpdate.UpdateChannel, m.SlackUpdate.TS = rc.SlackChannel, rc.SlackTS
+	}
+	return m, "", nil
+}
+
+// again renders m from meta, keeping what identifies the message.
+func (g *Gate) again(meta alertMeta, m notify.Message) (notify.Message, error) {
+	if m.Email != nil {
+		out, err := renderEmail(g.render, m.Email.From, meta.Job, m.Email.Date, "", m.Email.To[0], meta)
+		if err != nil {
+			return m, fmt.Errorf("jobs: gate: %w", err)
+		}
+		e := *m.Email
+		e.Subject, e.Text, e.HTML = out.Email.Subject, out.Email.Text, out.Email.HTML
+		out.Email = &e
+		return out, nil
+	}
+	channel := m.Target()
+	out, err := renderSlack(g.render, channel, meta)
+	if err != nil {
+		return m, fmt.Errorf("jobs: gate: %w", err)
+	}
+	return out, nil
+}
+
+var _ notify.Gate = (*Gate)(nil)

@@ -1,0 +1,353 @@
+package templates
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+)
+
+// AlertGroup is everything one run of one job (or the release of held
+// firings) tells one target: new firings, reminders of firings still going
+// on, and resolves. It is rendered as one message, not one per threshold.
+type AlertGroup struct {
+	Job       string
+	Firing    []AlertEvent
+	Reminders []AlertEvent // State "firing"; Duration is how long so far
+	Resolved  []AlertEvent
+}
+
+// Len is the number of lines of g.
+func (g AlertGroup) Len() int { return len(g.Firing) + len(g.Reminders) + len(g.Resolved) }
+
+// Silence button actions of a Slack alert post; the interactions endpoint
+// reads them back.
+const (
+	ActionSilenceHour     = "silence_1h"
+	ActionSilenceTomorrow = "silence_tomorrow"
+)
+
+// groupState is the subject prefix of a group: FIRING while anything in it
+// fires, else RESOLVED.
+func (g AlertGroup) groupState() string {
+	if len(g.Firing)+len(g.Reminders) > 0 {
+		return "FIRING"
+	}
+	return "RESOLVED"
+}
+
+// counts says what g holds: "2 firing, 1 still firing, 1 resolved".
+func (g AlertGroup) counts() string {
+	var parts []string
+	if n := len(g.Firing); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d firing", n))
+	}
+	if n := len(g.Reminders); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d still firing", n))
+	}
+	if n := len(g.Resolved); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d resolved", n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// AlertGroupSubject is the email subject of g: one alert reads as
+// AlertSubject does; several as "[FIRING] job: 2 firing, 1 resolved".
+func (r *Renderer) AlertGroupSubject(g AlertGroup) string {
+	if g.Len() == 1 && len(g.Reminders) == 0 {
+		return r.AlertSubject(g.only())
+	}
+	if g.Len() == 1 {
+		v := newAlertView(g.Reminders[0])
+		return "[FIRING] " + v.Job + ": still " + strings.TrimPrefix(v.Summary, v.Job+": ")
+	}
+	return "[" + g.groupState() + "] " + oneLine(g.Job) + ": " + g.counts()
+}
+
+// AlertGroupTitle is the part of a subject after the state, for a job's
+// own alerts.email.subject: "2 firing, 1 resolved".
+func (g AlertGroup) AlertGroupTitle() string { return g.counts() }
+
+// GroupState is "[FIRING] " or "[RESOLVED] ", how every alert subject starts.
+func (g AlertGroup) GroupState() string { return "[" + g.groupState() + "] " }
+
+func (g AlertGroup) only() AlertEvent {
+	switch {
+	case len(g.Firing) == 1:
+		return g.Firing[0]
+	case len(g.Resolved) == 1:
+		return g.Resolved[0]
+	}
+	return g.Reminders[0]
+}
+
+// AlertGroupText renders g as plain text: a section per kind, each alert as
+// AlertText writes it. One new firing or one resolve alone is AlertText.
+func (r *Renderer) AlertGroupText(g AlertGroup) string {
+	if g.Len() == 1 && len(g.Reminders) == 0 {
+		return r.AlertText(g.only()) + extraText(g.only())
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] %s: %s\n", g.groupState(), oneLine(g.Job), g.counts())
+	section := func(title string, es []AlertEvent) {
+		if len(es) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n== %s ==\n", title)
+		for _, e := range es {
+			b.WriteString("\n" + strings.TrimRight(r.AlertText(e), "\n") + "\n" + extraText(e))
+		}
+	}
+	section("Firing", g.Firing)
+	section("Still firing", g.Reminders)
+	section("Resolved", g.Resolved)
+	return b.String()
+}
+
+// extraText is what a firing adds below its AlertText: the previous run's
+// value, how long a reminded one has been firing, and the links.
+func extraText(e AlertEvent) string {
+	var b strings.Builder
+	v := newAlertView(e)
+	if v.Firing {
+		if e.Duration > 0 {
+			fmt.Fprintf(&b, "Firing    for %s\n", humanDuration(e.Duration))
+		}
+		if e.Previous != nil {
+			fmt.Fprintf(&b, "Previous  %s\n", newBreachView(e.Metric, e.Rule, e.Previous, e.Threshold).Value)
+		}
+	}
+	if e.RunbookURL != "" {
+		fmt.Fprintf(&b, "Runbook   %s\n", oneLine(e.RunbookURL))
+	}
+	if e.DashboardURL != "" {
+		fmt.Fprintf(&b, "Dashboard %s\n", oneLine(e.DashboardURL))
+	}
+	return b.String()
+}
+
+// groupHTML is the HTML body of a group: html/template escapes every value.
+var groupHTML = htmltemplate.Must(htmltemplate.New("alert-group").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Title}}</title></head>
+<body style="margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:22px;color:#1f2328;">
+<h1 style="font-size:18px;margin:0 0 12px 0;">{{.Title}}</h1>
+{{- range .Sections}}
+<h2 style="font-size:16px;margin:16px 0 8px 0;color:{{.Color}};">{{.Name}}</h2>
+<ul style="margin:0;padding-left:20px;">
+{{- range .Lines}}
+<li style="margin:0 0 8px 0;"><b>{{.Label}}</b> {{.News}}{{if .Detail}}<br><span style="color:#57606a;font-size:13px;">{{.Detail}}</span>{{end}}
+{{- if .Runbook}} · <a href="{{.Runbook}}">Runbook</a>{{end}}{{if .Dashboard}} · <a href="{{.Dashboard}}">Dashboard</a>{{end}}</li>
+{{- end}}
+</ul>
+{{- end}}
+</body></html>
+`))
+
+type groupLine struct {
+	Label, News, Detail string
+	Runbook, Dashboard  string
+}
+
+// lineNews is one line of a group in words: "is 75.2 s — above 60.0 s" and
+// the details that go under it.
+func lineNews(e AlertEvent) groupLine {
+	v := newAlertView(e)
+	l := groupLine{Label: v.Label, Runbook: e.RunbookURL, Dashboard: e.DashboardURL}
+	var detail []string
+	if v.Firing {
+		l.News = "is " + v.Value + " — " + v.Rule + " " + v.Threshold
+		if v.Since != "" {
+			detail = append(detail, "since "+v.Since)
+		}
+		if e.Duration > 0 {
+			detail = append(detail, "firing for "+humanDuration(e.Duration))
+		}
+		if e.Previous != nil {
+			detail = append(detail, "was "+newBreachView(e.Metric, e.Rule, e.Previous, e.Threshold).Value+" at the previous run")
+		}
+	} else {
+		l.News = "is back to " + v.Value + " — no longer " + v.Rule + " " + v.Threshold
+		if v.Duration != "" {
+			detail = append(detail, "lasted "+v.Duration)
+		}
+	}
+	detail = append(detail, "period "+v.Period)
+	l.Detail = strings.Join(detail, " · ")
+	return l
+}
+
+// AlertGroupHTML renders g as an HTML email body. One new firing or one
+// resolve alone is AlertHTML.
+func (r *Renderer) AlertGroupHTML(g AlertGroup) (string, error) {
+	if g.Len() == 1 && len(g.Reminders) == 0 && g.only().Previous == nil && g.only().RunbookURL == "" && g.only().DashboardURL == "" {
+		return r.AlertHTML(g.only())
+	}
+	type sec struct {
+		Name, Color string
+		Lines       []groupLine
+	}
+	data := struct {
+		Title    string
+		Sections []sec
+	}{Title: g.groupState() + ": " + oneLine(g.Job) + " — " + g.counts()}
+	add := func(name, color string, es []AlertEvent) {
+		if len(es) == 0 {
+			return
+		}
+		s := sec{Name: name, Color: color}
+		for _, e := range es {
+			s.Lines = append(s.Lines, lineNews(e))
+		}
+		data.Sections = append(data.Sections, s)
+	}
+	add("Firing", "#cf222e", g.Firing)
+	add("Still firing", "#9a6700", g.Reminders)
+	add("Resolved", "#1a7f37", g.Resolved)
+	var buf bytes.Buffer
+	if err := groupHTML.Execute(&buf, data); err != nil {
+		return "", fmt.Errorf("templates: alert group: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// slackLine is one alert as a rich text section: the label and the news,
+// then details and links on the next line.
+func slackLine(icon string, e AlertEvent) richPart {
+	l := lineNews(e)
+	inl := []richInline{emoji(icon), txt(" "), bold(truncate(l.Label, maxListLine)), txt(" " + truncate(l.News, maxListLine) + "\n" + truncate(l.Detail, maxListLine))}
+	if l.Runbook != "" {
+		inl = append(inl, txt(" · "), link(l.Runbook, "Runbook"))
+	}
+	if l.Dashboard != "" {
+		inl = append(inl, txt(" · "), link(l.Dashboard, "Dashboard"))
+	}
+	return richSection(inl...)
+}
+
+// SlackButtons are the silence buttons of an alert post: Value goes back
+// to the interactions endpoint as it is.
+type SlackButtons struct {
+	Value string
+}
+
+func buttons(b *SlackButtons) block {
+	btn := func(action, text string) any {
+		return map[string]any{"type": "button", "action_id": action, "value": b.Value, "text": plain(text)}
+	}
+	return block{Type: "actions", Elements: []any{
+		btn(ActionSilenceHour, "Silence 1h"),
+		btn(ActionSilenceTomorrow, "Silence until 09:00 tomorrow"),
+	}}
+}
+
+// AlertPostSlack renders the Slack post that announces g's firings (it
+// carries only firings: reminders and resolves go to its thread), with the
+// silence buttons when b is set.
+func (r *Renderer) AlertPostSlack(g AlertGroup, b *SlackButtons) (Slack, error) {
+	parts := []richPart{richSection(emoji("rotating_light"), txt(" "), bold("Firing"), txt(" · "+truncate(oneLine(g.Job), maxListLine)))}
+	for _, e := range g.Firing {
+		parts = append(parts, slackLine("small_red_triangle", e))
+	}
+	blocks := []block{richBlock(parts...)}
+	if len(g.Firing) > 0 {
+		v := newAlertView(g.Firing[0])
+		ctx := "Period " + v.Period
+		if v.Timezone != "" {
+			ctx += " · " + v.Timezone
+		}
+		blocks = append(blocks, context(plainData(truncate(ctx, maxSectionText))))
+	}
+	if b != nil {
+		blocks = append(blocks, buttons(b))
+	}
+	return newSlack(plainFallback("[FIRING] "+oneLine(g.Job)+": "+g.slackSummary(g.Firing, true)), blocks)
+}
+
+// slackSummary lists labels for the fallback text.
+func (g AlertGroup) slackSummary(es []AlertEvent, firing bool) string {
+	var parts []string
+	for _, e := range es {
+		v := newAlertView(e)
+		if firing {
+			parts = append(parts, v.Label+" "+v.Value)
+		} else {
+			parts = append(parts, v.Label+" back to "+v.Value)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// AlertLine is one line of a Slack post as it stands later: still firing,
+// or resolved after Duration.
+type AlertLine struct {
+	Event    AlertEvent
+	Resolved bool
+}
+
+// AlertUpdateSlack renders the announcing post again with each line's
+// state: a resolved line says how long it lasted. The buttons stay while
+// anything fires.
+func (r *Renderer) AlertUpdateSlack(job string, lines []AlertLine, b *SlackButtons) (Slack, error) {
+	firing := 0
+	for _, l := range lines {
+		if !l.Resolved {
+			firing++
+		}
+	}
+	head := richSection(emoji("white_check_mark"), txt(" "), bold("Resolved"), txt(" · "+truncate(oneLine(job), maxListLine)))
+	if firing > 0 {
+		head = richSection(emoji("rotating_light"), txt(" "), bold(fmt.Sprintf("Firing (%d of %d)", firing, len(lines))), txt(" · "+truncate(oneLine(job), maxListLine)))
+	}
+	parts := []richPart{head}
+	var fallback []string
+	for _, l := range lines {
+		e := l.Event
+		if l.Resolved {
+			e.State = StateResolved
+			parts = append(parts, slackLine("white_check_mark", e))
+		} else {
+			parts = append(parts, slackLine("small_red_triangle", e))
+		}
+		fallback = append(fallback, newAlertView(e).Summary)
+	}
+	blocks := []block{richBlock(parts...)}
+	if firing > 0 && b != nil {
+		blocks = append(blocks, buttons(b))
+	}
+	state := "[RESOLVED] "
+	if firing > 0 {
+		state = "[FIRING] "
+	}
+	return newSlack(plainFallback(state+strings.Join(fallback, "; ")), blocks)
+}
+
+// AlertThreadSlack renders a reply in an announcing post's thread: what
+// resolved, or what is still firing (reminders).
+func (r *Renderer) AlertThreadSlack(g AlertGroup) (Slack, error) {
+	var parts []richPart
+	if len(g.Resolved) > 0 {
+		parts = append(parts, richSection(emoji("white_check_mark"), txt(" "), bold(fmt.Sprintf("Resolved (%d)", len(g.Resolved)))))
+		for _, e := range g.Resolved {
+			parts = append(parts, slackLine("white_check_mark", e))
+		}
+	}
+	if len(g.Reminders) > 0 {
+		parts = append(parts, richSection(emoji("alarm_clock"), txt(" "), bold(fmt.Sprintf("Still firing (%d)", len(g.Reminders)))))
+		for _, e := range g.Reminders {
+			parts = append(parts, slackLine("small_red_triangle", e))
+		}
+	}
+	text := "[" + g.groupState() + "] " + oneLine(g.Job) + ": " + g.counts()
+	return newSlack(plainFallback(text), []block{richBlock(parts...)})
+}
+
+// AlertResolvedSlack renders resolves as a post of their own: the fallback
+// when the announcing post cannot be updated.
+func (r *Renderer) AlertResolvedSlack(g AlertGroup) (Slack, error) {
+	parts := []richPart{richSection(emoji("white_check_mark"), txt(" "), bold("Resolved"), txt(" · "+truncate(oneLine(g.Job), maxListLine)))}
+	for _, e := range g.Resolved {
+		parts = append(parts, slackLine("white_check_mark", e))
+	}
+	return newSlack(plainFallback("[RESOLVED] "+oneLine(g.Job)+": "+g.slackSummary(g.Resolved, false)), []block{richBlock(parts...)})
+}
