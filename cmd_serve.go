@@ -67,6 +67,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	srv, err := server.New(server.Options{
 		SigningSecret: cfg.Slack.SigningSecret.Reveal(),
 		Answerer:      answerer{cfg: cfg, runner: p.runner, fetch: p.client, store: st},
+		Silencer:      silencer{cfg: cfg, store: st, now: time.Now},
 		Renderer:      p.render,
 		Health:        st.Ping,
 		Metrics:       metrics,

@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"livechat-digest/digest"
 	"livechat-digest/livechat"
@@ -14,10 +15,12 @@ type Kind int
 // The commands of the grammar. Help is the zero value, so an empty Command
 // answers with the help text.
 const (
-	Help   Kind = iota // "help", or empty text
-	Report             // "report REPORTS [PERIOD] [FILTER...]"
-	Digest             // "digest JOB"
-	Alerts             // "alerts"
+	Help     Kind = iota // "help", or empty text
+	Report               // "report REPORTS [PERIOD] [FILTER...]"
+	Digest               // "digest JOB"
+	Alerts               // "alerts"
+	Silence              // "silence JOB[/METRIC] DURATION [REASON...]"
+	Silences             // "silences"
 )
 
 // String returns the command keyword.
@@ -31,6 +34,10 @@ func (k Kind) String() string {
 		return "digest"
 	case Alerts:
 		return "alerts"
+	case Silence:
+		return "silence"
+	case Silences:
+		return "silences"
 	}
 	return "unknown"
 }
@@ -43,8 +50,15 @@ type Command struct {
 	Reports []livechat.Report
 	Period  digest.Period
 	Filters digest.Filters
-	// Job is set only for Digest.
-	Job string
+	// Job is set for Digest and Silence; Metric, For and Reason only for
+	// Silence (Metric empty: every metric of the job).
+	Job    string
+	Metric string
+	For    time.Duration
+	Reason string
+	// By is who asked, set by the caller (the Slack user); not part of
+	// the grammar.
+	By string
 }
 
 // DefaultPeriod is the period of a report command that names none.
@@ -59,6 +73,18 @@ func (c Command) String() string {
 		return "digest " + c.Job
 	case Alerts:
 		return "alerts"
+	case Silences:
+		return "silences"
+	case Silence:
+		out := "silence " + c.Job
+		if c.Metric != "" {
+			out += "/" + c.Metric
+		}
+		out += " " + c.For.String()
+		if c.Reason != "" {
+			out += " " + c.Reason
+		}
+		return out
 	case Report:
 	default:
 		return "help"

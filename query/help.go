@@ -5,7 +5,9 @@ package query
 const HelpText = "Usage:\n" +
 	"  /livechat report REPORT[,REPORT...]|all [PERIOD] [group=ID] [agent=LOGIN] [tag=TAG]...\n" +
 	"  /livechat digest JOB    run a configured digest now\n" +
-	"  /livechat alerts        list firing alerts\n" +
+	"  /livechat alerts        list every alert: state, value, announced or held, silence\n" +
+	"  /livechat silence JOB[/METRIC] DURATION [REASON]   hold back its firings, e.g. 2h\n" +
+	"  /livechat silences      list active silences\n" +
 	"  /livechat help\n" +
 	"PERIOD: today, yesterday, last 7 days (default), last week, this month, last month,\n" +
 	"  or YYYY-MM-DD..YYYY-MM-DD; numbers are compared with the period just before\n" +

@@ -150,7 +150,7 @@ var otherWords = []string{
 	"last", "week", "month", "this", "days", "group=", "agent=", "tag=", "tags=",
 }
 
-var commandWords = []string{"report", "digest", "alerts", "help"}
+var commandWords = []string{"report", "digest", "alerts", "silence", "silences", "help"}
 
 // suggest returns the word of vocab closest to s, if it is close enough to
 // be a typo, as ` (did you mean "x"?)`, or "".

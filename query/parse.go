@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"livechat-digest/alerting"
 	"livechat-digest/digest"
 	"livechat-digest/livechat"
 )
@@ -71,6 +72,13 @@ func parseTokens(toks []string) (Command, error) {
 		return Command{Kind: Alerts}, nil
 	case "digest":
 		return parseDigest(toks[1:])
+	case "silences":
+		if len(toks) > 1 {
+			return Command{}, errorf(`"silences" takes nothing after it, got %q`, toks[1])
+		}
+		return Command{Kind: Silences}, nil
+	case "silence":
+		return parseSilence(toks[1:])
 	case "report", "reports":
 		return parseReport(toks[1:])
 	}
@@ -282,4 +290,20 @@ func validLogin(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && domain != "" &&
 		!strings.ContainsAny(domain, "@") && !strings.ContainsAny(s, " ,;&<>")
+}
+
+// parseSilence reads "JOB[/METRIC] DURATION [REASON...]".
+func parseSilence(args []string) (Command, error) {
+	if len(args) < 2 {
+		return Command{}, errorf(`silence what, and for how long? e.g. "silence frt-watch 2h incident 42"`)
+	}
+	job, metric, err := alerting.ParseMatcher(args[0])
+	if err != nil || !validJob(job) {
+		return Command{}, errorf("%q: want JOB or JOB/METRIC, e.g. frt-watch/chats_first_response_time.seconds", args[0])
+	}
+	d, err := alerting.ParseFor(args[1])
+	if err != nil {
+		return Command{}, errorf("%s", strings.TrimPrefix(err.Error(), "alerting: "))
+	}
+	return Command{Kind: Silence, Job: job, Metric: metric, For: d, Reason: strings.Join(args[2:], " ")}, nil
 }

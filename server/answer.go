@@ -75,6 +75,8 @@ func (s *Server) compute(ctx context.Context, c query.Command) (*slack.WebhookMe
 			return nil, s.answerError(actx, c, err)
 		}
 		return alertsMessage(alerts, at), nil
+	case query.Silence, query.Silences:
+		return s.silenceAnswer(actx, c)
 	default:
 		return nil, fmt.Errorf("server: no answer for %s", c.Kind)
 	}

@@ -28,6 +28,7 @@ type Metrics struct {
 	alertsFiring     prometheus.Gauge
 	slashCommands    *prometheus.CounterVec
 	alertMessages    *prometheus.CounterVec
+	interactions     *prometheus.CounterVec
 }
 
 // NewMetrics registers the collectors with reg. Give each server its own
@@ -82,6 +83,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}, []string{"result"})
 	for _, r := range []string{"held", "silenced", "released"} {
 		m.alertMessages.WithLabelValues(r)
+	}
+	m.interactions = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "livechat_digest_slack_interactions_total",
+		Help: "Slack button presses by result: silenced, ignored, unauthorized, replayed, error.",
+	}, []string{"result"})
+	for _, r := range []string{ResultSilenced, ResultIgnored, ResultUnauthorized, ResultReplayed, ResultError} {
+		m.interactions.WithLabelValues(r)
 	}
 	// Every result exists from the start, so rate() sees the first one.
 	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError, ResultReplayed} {
@@ -196,4 +204,12 @@ func (m *Metrics) AlertMessage(job, result string) {
 		return
 	}
 	m.alertMessages.WithLabelValues(result).Inc()
+}
+
+// Interaction counts a POST /slack/interactions by result.
+func (m *Metrics) Interaction(result string) {
+	if m == nil {
+		return
+	}
+	m.interactions.WithLabelValues(result).Inc()
 }

@@ -50,6 +50,29 @@ type Answerer interface {
 	Alerts(ctx context.Context) ([]Alert, error)
 }
 
+// Silencer creates and lists silences for Slack users (the silence and
+// silences commands, the alert messages' buttons). main implements it on
+// the store and the config.
+type Silencer interface {
+	// Silence holds back the firings and reminders of r.Job's alerts (of
+	// r.Metrics only, when given) until the end r asks for, and returns
+	// that end as the job's zone reads it ("2026-11-25 09:00 CET"). An
+	// unknown job or metric is an error wrapping ErrUnknownJob.
+	Silence(ctx context.Context, r SilenceRequest) (string, error)
+	// Silences lists the silences in force, one line each.
+	Silences(ctx context.Context) ([]string, error)
+}
+
+// SilenceRequest asks for a silence: for For, or, with UntilNineTomorrow,
+// until 09:00 tomorrow in the job's zone.
+type SilenceRequest struct {
+	Job               string
+	Metrics           []string
+	For               time.Duration
+	UntilNineTomorrow bool
+	By, Reason        string
+}
+
 // Alert is one threshold of a job as `/livechat alerts` lists it.
 type Alert struct {
 	Job string
@@ -83,6 +106,9 @@ type Options struct {
 	// Answerer and Renderer are required when SigningSecret is set.
 	Answerer Answerer
 	Renderer *templates.Renderer
+	// Silencer serves the silence commands and the alert buttons
+	// (POST /slack/interactions); nil turns them off.
+	Silencer Silencer
 	// HTTPClient posts answers to response_url. Default: a client with a
 	// 10 s timeout (never http.DefaultClient, which has none).
 	HTTPClient *http.Client
@@ -183,6 +209,7 @@ func New(o Options) (*Server, error) {
 	mux := http.NewServeMux()
 	// Method patterns make the mux answer 405 (with Allow) for other methods.
 	mux.HandleFunc("POST /slack/commands", s.slashCommand)
+	mux.HandleFunc("POST /slack/interactions", s.interaction)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	if o.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{

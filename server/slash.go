@@ -32,40 +32,8 @@ const (
 // of its steps; the signature check comes before anything that looks at the
 // body's content.
 func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
-	if s.o.SigningSecret == "" {
-		http.Error(w, "slash commands not configured", http.StatusServiceUnavailable)
-		return
-	}
-	// A client that trickles its body is cut off at the deadline, whatever
-	// the server's own ReadTimeout (httptest servers have none).
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout(r, s.o.BodyTimeout)))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read request body", http.StatusBadRequest)
-		return
-	}
-	if err := s.verify(r.Header, body); err != nil {
-		// Anyone can send these, so one log line each would let them fill
-		// the log: they are counted, and logged at debug only. slack-go's
-		// errors name the failed check, never the secret or the expected
-		// signature.
-		s.log.Debug("slash command refused", "reason", err.Error())
-		s.o.Metrics.SlashCommand(ResultUnauthorized)
-		http.Error(w, "invalid request signature", http.StatusUnauthorized)
-		return
-	}
-	if !s.replays.first(r.Header.Get("X-Slack-Signature"), stamp(r.Header), time.Now()) {
-		// The same signed request again: acknowledged with an empty 200
-		// (Slack shows nothing; a duplicate from a proxy retry stays
-		// invisible) and nothing else is done.
-		s.log.Debug("slash command replayed; ignored")
-		s.o.Metrics.SlashCommand(ResultReplayed)
-		w.WriteHeader(http.StatusOK)
+	body, ok := s.authentic(w, r, "slash command", s.o.Metrics.SlashCommand)
+	if !ok {
 		return
 	}
 
@@ -91,6 +59,7 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 		respond(w, ":warning: This request's response_url is not a Slack URL, so it cannot be answered.")
 		return
 	}
+	c.By = "<@" + cmd.UserID + ">"
 	responseURL := cmd.ResponseURL
 	started := s.start(r.Context(), func(ctx context.Context) {
 		s.answer(ctx, c, responseURL, log)
@@ -101,6 +70,51 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	// The ack goes out when this handler returns; the answer follows.
 	respond(w, "Working on it: "+codeSpan(c.String())+"…")
+}
+
+// authentic reads a Slack request's body and lets it through only when
+// its v0 signature is good and this process has not seen it before: the
+// one gate of /slack/commands and /slack/interactions. Otherwise it answers
+// the request itself (401, or an empty 200 for a replay), counts it with
+// count, and returns false; nothing else is done.
+func (s *Server) authentic(w http.ResponseWriter, r *http.Request, kind string, count func(result string)) ([]byte, bool) {
+	if s.o.SigningSecret == "" {
+		http.Error(w, kind+"s not configured", http.StatusServiceUnavailable)
+		return nil, false
+	}
+	// A client that trickles its body is cut off at the deadline, whatever
+	// the server's own ReadTimeout (httptest servers have none).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout(r, s.o.BodyTimeout)))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "cannot read request body", http.StatusBadRequest)
+		return nil, false
+	}
+	if err := s.verify(r.Header, body); err != nil {
+		// Anyone can send these, so one log line each would let them fill
+		// the log: they are counted, and logged at debug only. slack-go's
+		// errors name the failed check, never the secret or the expected
+		// signature.
+		s.log.Debug(kind+" refused", "reason", err.Error())
+		count(ResultUnauthorized)
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	if !s.replays.first(r.Header.Get("X-Slack-Signature"), stamp(r.Header), time.Now()) {
+		// The same signed request again: acknowledged with an empty 200
+		// (Slack shows nothing; a duplicate from a proxy retry stays
+		// invisible) and nothing else is done.
+		s.log.Debug(kind + " replayed; ignored")
+		count(ResultReplayed)
+		w.WriteHeader(http.StatusOK)
+		return nil, false
+	}
+	return body, true
 }
 
 // verify checks Slack's v0 signature of body. slack-go compares with

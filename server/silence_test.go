@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeSilencer records requests and answers with a fixed end.
+type fakeSilencer struct {
+	mu   sync.Mutex
+	reqs []SilenceRequest
+	err  error
+	list []string
+}
+
+func (f *fakeSilencer) Silence(_ context.Context, r SilenceRequest) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reqs = append(f.reqs, r)
+	return "2026-11-24 11:00 CET", f.err
+}
+
+func (f *fakeSilencer) Silences(context.Context) ([]string, error) { return f.list, f.err }
+
+func TestSlashSilence(t *testing.T) {
+	t.Parallel()
+	fs := &fakeSilencer{list: []string{"#3 frt-watch until 2026-11-24 11:00 CET by <@U1>: *incident*"}}
+	e := newEnv(t, &fakeAnswerer{}, func(o *Options) { o.Silencer = fs })
+	status, ack := e.command(t, "silence frt-watch/chats_first_response_time.seconds 2h incident *42*")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, ack.Text, "Working on it")
+	p := e.hook.next(t)
+	assert.Equal(t, "in_channel", p.ResponseType)
+	assert.Contains(t, p.Text, "silenced *frt-watch/chats")
+	assert.Contains(t, p.Text, "until 2026-11-24 11:00 CET")
+	assert.NotContains(t, p.Text, "*42*", "the reason is escaped")
+	require.Len(t, fs.reqs, 1)
+	assert.Equal(t, SilenceRequest{Job: "frt-watch", Metrics: []string{"chats_first_response_time.seconds"}, For: 2 * time.Hour,
+		By: "<@U2147483697>", Reason: "incident *42*"}, fs.reqs[0])
+
+	status, _ = e.command(t, "silences")
+	require.Equal(t, http.StatusOK, status)
+	p = e.hook.next(t)
+	assert.Contains(t, p.Text, "1 silence in force")
+	assert.NotContains(t, p.Text, "*incident*")
+
+	fs.err = errors.New("no such job")
+	status, _ = e.command(t, "silence nope 1h")
+	require.Equal(t, http.StatusOK, status)
+	p = e.hook.next(t)
+	assert.Equal(t, "ephemeral", p.ResponseType)
+	assert.Contains(t, p.Text, "no such job")
+
+	status, ack = e.command(t, "silence frt-watch forever")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, ack.Text, "duration")
+}
+
+func TestInteractionRefusedWithoutSignature(t *testing.T) {
+	t.Parallel()
+	fs := &fakeSilencer{}
+	e := newEnv(t, &fakeAnswerer{}, func(o *Options) { o.Silencer = fs })
+	req := signedRequest(t, e.http.URL, "wrong-secret", time.Now(), []byte("payload=%7B%7D"))
+	req.URL.Path = "/slack/interactions"
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Empty(t, fs.reqs)
+
+	// Signed but not ours (a payload without our buttons): ignored.
+	req = signedRequest(t, e.http.URL, testSecret, time.Now(), []byte("payload=%7B%22type%22%3A%22block_actions%22%7D"))
+	req.URL.Path = "/slack/interactions"
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Empty(t, fs.reqs)
+}
