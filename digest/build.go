@@ -127,6 +127,7 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	if prev != nil {
 		d.judge(s.Insight, w.days(0), w.days(1))
 	}
+	d.Headline = headline(d, s.Insight.Headline)
 	d.Breaches = Evaluate(d, s.Thresholds)
 	return d, nil
 }

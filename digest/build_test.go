@@ -641,14 +641,14 @@ func TestDigestJSONShape(t *testing.T) {
 		Period:   DateRange{From: date(t, "2026-11-16"), To: date(t, "2026-11-22")},
 		Metrics:  map[string]Value{"goals.goals": {Current: ptr(6)}},
 		Rankings: Rankings{Chats: []RankEntry{}, Tickets: []RankEntry{}},
-		Breaches: []Breach{}, Errors: []ReportError{},
+		Breaches: []Breach{}, Errors: []ReportError{}, Headline: []HeadlineItem{},
 		Daily:   map[string]DailySeries{"goals.goals": {}},
 		Filters: Filters{Group: "2"},
 	}
 	b, err := json.Marshal(d)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"job": "j", "timezone": "UTC",
-		"period": {"from": "2026-11-16", "to": "2026-11-22"}, "compare": null,
+		"period": {"from": "2026-11-16", "to": "2026-11-22"}, "compare": null, "headline": [],
 		"metrics": {"goals.goals": {"current": 6, "previous": null, "change": null, "change_pct": null}},
 		"rankings": {"chats": [], "tickets": []}, "breaches": [], "errors": []}`, string(b))
 }

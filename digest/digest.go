@@ -16,6 +16,10 @@ type Digest struct {
 	// wall-clock time ("10:00") up to which its last day is counted, and the
 	// compare period's last day too when it has one (see CompareRange).
 	Until string `json:"until,omitempty"`
+	// Headline is the most significant changes as sentences, most
+	// significant first (see candidates): at most Insight.Headline of them,
+	// [] when none passed or nothing was compared.
+	Headline []HeadlineItem `json:"headline"`
 	// Metrics maps a metric key of the catalogue to its values. Only keys of
 	// the reports that were asked for and answered are present.
 	Metrics  map[string]Value `json:"metrics"`

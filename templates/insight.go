@@ -25,3 +25,23 @@ func hasVerdicts(d *digest.Digest) bool {
 	}
 	return false
 }
+
+// headlineLines are the headline's sentences, made single-line (a breakdown
+// name in one comes from the config).
+func headlineLines(d *digest.Digest) []string {
+	var out []string
+	for _, h := range d.Headline {
+		out = append(out, oneLine(h.Sentence))
+	}
+	return out
+}
+
+// headlineBlock is the headline in Slack: rich text, since a breakdown name
+// in a sentence comes from the config.
+func headlineBlock(lines []string) block {
+	items := make([][]richInline, len(lines))
+	for i, l := range lines {
+		items[i] = []richInline{txt(l)}
+	}
+	return richList("mag", "What changed", items)
+}

@@ -32,6 +32,11 @@ func insightFixture() *digest.Digest {
 	set("availability.hours", digest.VerdictNoise, digest.TestRelative, digest.ReasonMinChange, 0)
 	set("goals.goals", digest.VerdictBetter, digest.TestPoisson, "", 3.5)
 	set("tickets_new.tickets", digest.VerdictNoise, digest.TestPoisson, digest.ReasonNoChange, 0)
+	d.Headline = []digest.HeadlineItem{
+		{Metric: "chats_first_response_time.seconds", Sentence: "First response time rose 77% to 75.2 s, worse", Verdict: digest.VerdictWorse, ChangePct: f(76.9412), Z: 9.4},
+		{Metric: "total_chats.chats", Sentence: "Chats rose 25% to 1,700", Verdict: digest.VerdictNeutral, ChangePct: f(25), Z: 6.1},
+		{Metric: "goals.goals", Sentence: "Goals reached rose from 0 to 12, better", Verdict: digest.VerdictBetter, Z: 3.5},
+	}
 	return d
 }
 

@@ -206,6 +206,9 @@ func withEmptyLists(d *digest.Digest) *digest.Digest {
 	if c.Breaches == nil {
 		c.Breaches = []digest.Breach{}
 	}
+	if c.Headline == nil {
+		c.Headline = []digest.HeadlineItem{}
+	}
 	if c.Errors == nil {
 		c.Errors = []digest.ReportError{}
 	}

@@ -148,6 +148,9 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 		ctx = append(ctx, "Filters: "+v.Filters)
 	}
 	blocks = append(blocks, context(plainData(truncate(strings.Join(ctx, " · "), maxSectionText))))
+	if len(v.Headline) > 0 {
+		blocks = append(blocks, headlineBlock(v.Headline))
+	}
 
 	if len(v.Breaches) > 0 {
 		lines := make([][]richInline, len(v.Breaches))

@@ -32,6 +32,8 @@ type digestView struct {
 	Chart    *chartView // nil when there is no daily data to draw
 	// Verdicts is set when the metrics carry significance verdicts.
 	Verdicts bool
+	// Headline is the digest's headline sentences, most significant first.
+	Headline []string
 
 	// W holds column widths (in runes) for the text table.
 	W widths
@@ -150,6 +152,7 @@ func newDigestView(d *digest.Digest) *digestView {
 	}
 	v.Title = v.Job + ": " + v.Period
 	v.Verdicts = hasVerdicts(d)
+	v.Headline = headlineLines(d)
 	if d.Compare != nil {
 		v.Compare = rangeString(*d.Compare)
 	}
