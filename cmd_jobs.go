@@ -59,7 +59,10 @@ func (a *app) jobsCmd() *cobra.Command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			return a.printQueue(cmd, st)
+			if err := a.printQueue(cmd, st); err != nil {
+				return err
+			}
+			return a.printUnsubscribes(cmd, st)
 		},
 	}
 }

@@ -233,6 +233,8 @@ func countFiring(ctx context.Context, st *store.Store, job string, firing time.T
 				c.failedTargets = append(c.failedTargets, "…")
 			}
 			continue
+		case store.DeliveryDropped:
+			continue // no longer wanted (silenced, or the recipient unsubscribed): done, not sent
 		case store.DeliverySending:
 			at = d.ClaimedUntil.Add(time.Millisecond) // Claim wants it strictly past
 		default:

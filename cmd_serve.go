@@ -64,7 +64,16 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return failed(err)
 	}
+	web, err := webUI(cfg, p, p.signer, p.render)
+	if err != nil {
+		return failed(err)
+	}
+	var webHandler http.Handler
+	if web != nil {
+		webHandler = web.Handler()
+	}
 	srv, err := server.New(server.Options{
+		Web:           webHandler,
 		SigningSecret: cfg.Slack.SigningSecret.Reveal(),
 		Answerer:      answerer{cfg: cfg, runner: p.runner, fetch: p.client, store: st},
 		Silencer:      silencer{cfg: cfg, store: st, now: time.Now},

@@ -22,6 +22,7 @@ import (
 	"livechat-digest/server"
 	"livechat-digest/store"
 	"livechat-digest/templates"
+	"livechat-digest/unsubscribe"
 )
 
 // loadConfig reads the --config file; its problems are a usage error (exit 2)
@@ -153,6 +154,8 @@ type parts struct {
 	runner *jobs.Runner
 	owner  string
 	clock  clockwork.Clock
+	// signer makes and checks unsubscribe tokens; nil without public_url.
+	signer *unsubscribe.Signer
 
 	closers []func()
 }
@@ -212,6 +215,11 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 		ro.ObserveAlert = o.metrics.AlertMessage
 	}
 	wo.Gate = jobs.NewGate(p.store, p.render, p.clock, ro.ObserveAlert)
+	// Unsubscribes apply when digests are queued and again when sent.
+	wo.Unsubscribes, ro.Unsubscribes = p.store, p.store
+	if ro.UnsubscribeURL, p.signer, err = unsubscribeLinks(cfg); err != nil {
+		return nil, failed(err)
+	}
 	if p.worker, err = notify.NewWorker(p.store, snd, wo); err != nil {
 		return nil, failed(err)
 	}

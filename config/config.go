@@ -170,6 +170,14 @@ type Server struct {
 	// PprofAddr, when set, serves net/http/pprof on this loopback address,
 	// never on Addr. Empty (the default): no profiling endpoint.
 	PprofAddr string
+	// PublicURL is where recipients and operators reach serve, without a
+	// trailing slash; it turns on List-Unsubscribe. "" when not given.
+	PublicURL string
+	// Secret keys the HMACs of sessions, CSRF and unsubscribe tokens. It
+	// must come from the environment; required with UI or PublicURL.
+	Secret Secret
+	// UI is the operator web page; nil when off.
+	UI *UI
 }
 
 // Store is where durable state lives.

@@ -27,6 +27,7 @@ var exampleEnv = []string{
 	"SMTP_PASSWORD", "smtp-pass-Kd02",
 	"SLACK_BOT_TOKEN", "xoxb-tok-Ww55",
 	"SLACK_SIGNING_SECRET", "sign-sec-Pp47",
+	"LIVECHAT_DIGEST_SECRET", "digest-secret-Hh93-0123456789abcdef0123",
 }
 
 func ptr(f float64) *float64 { return &f }
@@ -57,7 +58,8 @@ func TestLoadContractExample(t *testing.T) {
 	}
 	wantRest := []any{
 		Slack{BotToken: "xoxb-tok-Ww55", SigningSecret: "sign-sec-Pp47", APIURL: "https://slack.com/api/"},
-		Server{Addr: ":8080"}, Store{URL: "sqlite:./state.db", Retention: Duration(30 * 24 * time.Hour)},
+		Server{Addr: ":8080", PublicURL: "https://digest.example.com", Secret: "digest-secret-Hh93-0123456789abcdef0123",
+			UI: &UI{Users: map[string]string{"admin": "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"}, Line: 16}}, Store{URL: "sqlite:./state.db", Retention: Duration(30 * 24 * time.Hour)},
 		Delivery{RetryFor: Duration(30 * time.Minute), Workers: 2},
 		Scheduler{CatchUpGrace: Duration(6 * time.Hour), Lease: Duration(2 * time.Minute), ReapEvery: Duration(30 * time.Second), MaxRuns: 32}, "",
 	}

@@ -66,17 +66,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		field{"livechat", func(k, v *yaml.Node) { p.livechatLine = k.Line; d.liveChat(v, &c.LiveChat, &p) }},
 		field{"email", func(_, v *yaml.Node) { d.email(v, &c.Email, &p) }},
 		field{"slack", func(_, v *yaml.Node) { d.slack(v, &c.Slack, &p) }},
-		field{"server", func(_, v *yaml.Node) {
-			d.mapping(v, "server", "server", field{"addr", func(_, v *yaml.Node) {
-				if s, ok := d.str(v, "server.addr", &c.Server.Addr); ok && !s.null {
-					d.checkAddr(s)
-				}
-			}}, field{"pprof_addr", func(_, v *yaml.Node) {
-				if s, ok := d.str(v, "server.pprof_addr", &c.Server.PprofAddr); ok && !s.null {
-					d.checkPprofAddr(s)
-				}
-			}})
-		}},
+		field{"server", func(_, v *yaml.Node) { d.server(v, &c.Server) }},
 		field{"store", func(_, v *yaml.Node) {
 			d.mapping(v, "store", "store", field{"url", func(_, v *yaml.Node) {
 				if s, ok := d.secret(v, "store.url", &c.Store.URL); ok && !s.null {

@@ -10,7 +10,8 @@ var schema = map[string][]string{
 	"email":                        {"from", "smtp", "outbox_dir"},
 	"email.smtp":                   {"host", "port", "username", "password", "tls", "timeout"},
 	"slack":                        {"bot_token", "signing_secret", "api_url"},
-	"server":                       {"addr", "pprof_addr"},
+	"server":                       {"addr", "pprof_addr", "public_url", "secret", "ui"},
+	"server.ui":                    {"users", "proxy_user_header", "trusted_proxies"},
 	"store":                        {"url", "retention"},
 	"delivery":                     {"retry_for", "workers"},
 	"scheduler":                    {"catch_up_grace", "lease", "reap_every", "max_runs"},
@@ -28,7 +29,7 @@ var schema = map[string][]string{
 
 // schemaOrder is the order sections are named in messages.
 var schemaOrder = []string{
-	"", "livechat", "email", "email.smtp", "slack", "server", "store", "delivery", "scheduler",
+	"", "livechat", "email", "email.smtp", "slack", "server", "server.ui", "store", "delivery", "scheduler",
 	"jobs[]", "jobs[].filters", "jobs[].thresholds[]", "jobs[].insight", "jobs[].email", "jobs[].slack",
 	"jobs[].alerts", "jobs[].alerts.slack", "jobs[].alerts.email", "jobs[].alerts.active_hours[]",
 }

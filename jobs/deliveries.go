@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"livechat-digest/notify"
 	"livechat-digest/store"
 	"livechat-digest/templates"
+	"livechat-digest/unsubscribe"
 )
 
 // Delivery kinds.
@@ -50,7 +52,7 @@ func (b *batch) add(kind, id, target string, m notify.Message) error {
 
 // digestDeliveries renders the digest's messages, one delivery per target.
 // The chart is drawn once, for the email and for Slack.
-func (r *Runner) digestDeliveries(job *config.Job, firing time.Time, d *digest.Digest) ([]store.Delivery, error) {
+func (r *Runner) digestDeliveries(ctx context.Context, job *config.Job, firing time.Time, d *digest.Digest) ([]store.Delivery, error) {
 	b := &batch{job: job.Name, firing: firing, now: r.o.Clock.Now()}
 	var chart []byte
 	if job.Email != nil && len(job.Email.To) > 0 {
@@ -59,10 +61,22 @@ func (r *Runner) digestDeliveries(job *config.Job, firing time.Time, d *digest.D
 			return nil, fmt.Errorf("jobs: %s: render email: %w", job.Name, err)
 		}
 		chart = e.Chart
+		gone, err := r.unsubscribed(ctx, job.Name)
+		if err != nil {
+			return nil, err
+		}
 		for _, to := range job.Email.To {
+			if gone[unsubscribe.Normalize(to)] {
+				continue
+			}
 			target := "email:" + to
-			m := r.emailMessage(job.Name, firing, target, to, e)
+			link := ""
+			if r.o.UnsubscribeURL != nil {
+				link = r.o.UnsubscribeURL(job.Name, to)
+			}
+			m := r.emailMessage(job.Name, firing, target, to, e.WithUnsubscribe(link))
 			m.Email.ListID = notify.ListID(job.Name, r.o.From)
+			m.Email.Unsubscribe = link
 			if err := b.add(kindDigest, target, target, m); err != nil {
 				return nil, err
 			}

@@ -10,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"livechat-digest/notify"
+	"livechat-digest/store"
 )
 
 // firingYAML has a digest to two recipients and an alert that fires on the
@@ -72,4 +75,82 @@ func TestEmailHeadersForFilters(t *testing.T) {
 	require.NotNil(t, alert)
 	assert.Empty(t, alert.Get("List-Id"), "an alert is not list mail")
 	assert.Empty(t, alert.Get("List-Unsubscribe"))
+}
+
+// TestUnsubscribeAppliedAtQueueAndSendTime: a recipient who unsubscribed
+// before the run is not queued; one who unsubscribes after the digest was
+// queued but before it went out is dropped by the worker.
+func TestUnsubscribeAppliedAtQueueAndSendTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	peer := newSMTPPeer(t)
+	e := newRunEnv(t, mondayNY, peer)
+	e.runner.o.Unsubscribes = e.st
+	e.runner.o.UnsubscribeURL = func(job, address string) string {
+		return "https://digest.example.com/unsubscribe?t=" + job + "-" + strings.ReplaceAll(address, "@", "-")
+	}
+	w, err := notify.NewWorker(e.st, map[string]notify.Sender{notify.ChannelEmail: peer.sender(t)},
+		notify.WorkerOptions{Owner: "replica-1", Clock: e.clock, Unsubscribes: e.st})
+	require.NoError(t, err)
+
+	_, err = e.st.Unsubscribe(ctx, "weekly-support", "Oncall@example.com", mondayNY)
+	require.NoError(t, err) // an alert recipient: alerts are not list mail, still sent
+	_, err = e.st.Unsubscribe(ctx, "weekly-support", "LEADS@example.com", mondayNY)
+	require.NoError(t, err)
+	cfg := parseConfig(t, firingYAML)
+	job, _ := cfg.Job("weekly-support")
+	res, err := e.runner.Run(ctx, job, e.clock.Now(), false)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Queued, "boss's digest and the alert; leads left out at queue time")
+
+	// boss unsubscribes after queueing, before sending.
+	_, err = e.st.Unsubscribe(ctx, "weekly-support", "boss@example.com", mondayNY)
+	require.NoError(t, err)
+	require.NoError(t, w.Drain(ctx))
+
+	got := map[string]mail.Header{}
+	peer.mu.Lock()
+	for _, b := range peer.msgs {
+		m, err := mail.ReadMessage(bytes.NewReader(b))
+		require.NoError(t, err)
+		got[m.Header.Get("To")] = m.Header
+	}
+	peer.mu.Unlock()
+	assert.Len(t, got, 1)
+	assert.Contains(t, got, "<oncall@example.com>", "alerts still go out")
+	ds, err := e.st.Deliveries(ctx, store.DeliveryFilter{Job: "weekly-support"})
+	require.NoError(t, err)
+	for _, d := range ds {
+		if d.Target == "email:boss@example.com" {
+			assert.Equal(t, store.DeliveryDropped, d.Status)
+			assert.Contains(t, d.LastError, "unsubscribed")
+		}
+	}
+}
+
+// TestDigestCarriesUnsubscribeLink: with a link maker, each digest has its
+// recipient's List-Unsubscribe, List-Unsubscribe-Post and a footer link.
+func TestDigestCarriesUnsubscribeLink(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, mondayNY, newSMTPPeer(t))
+	e.runner.o.UnsubscribeURL = func(job, address string) string {
+		return "https://digest.example.com/unsubscribe?t=" + job + "." + strings.ReplaceAll(address, "@", "_")
+	}
+	got := receivedHeaders(t, e)
+	for _, to := range []string{"leads@example.com", "boss@example.com"} {
+		h := got["<"+to+">"]
+		require.NotNil(t, h, to)
+		assert.Equal(t, "<https://digest.example.com/unsubscribe?t=weekly-support."+strings.ReplaceAll(to, "@", "_")+">", h.Get("List-Unsubscribe"))
+		assert.Equal(t, "List-Unsubscribe=One-Click", h.Get("List-Unsubscribe-Post"))
+	}
+	assert.Empty(t, got["<oncall@example.com>"].Get("List-Unsubscribe"), "not on alerts")
+	e.peer.mu.Lock()
+	defer e.peer.mu.Unlock()
+	for _, b := range e.peer.msgs {
+		if bytes.Contains(b, []byte("To: <leads@example.com>")) {
+			flat := strings.ReplaceAll(string(b), "=\r\n", "")
+			assert.Contains(t, flat, "Unsubscribe from this digest")
+			assert.Contains(t, flat, "weekly-support.leads_example.com")
+		}
+	}
 }

@@ -66,6 +66,12 @@ type RunnerOptions struct {
 	// ObserveAlert, when set, is told of each alert message held back
 	// (AlertHeld), and of each held firing released (AlertReleased).
 	ObserveAlert func(job, result string)
+	// Unsubscribes, when set, leaves the recipients who unsubscribed out
+	// of a job's digests when they are queued.
+	Unsubscribes Unsubscribes
+	// UnsubscribeURL, when set, is the one-click link of a job's digest
+	// for one recipient: List-Unsubscribe and the footer link.
+	UnsubscribeURL func(job, address string) string
 }
 
 // Runner executes runs of jobs.
@@ -208,7 +214,7 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	// transitions and queues the same keys; after it, nothing is redone.
 	// Another run of the job that stepped an alert meanwhile makes the save
 	// fail with a conflict: read the states again and step from them.
-	digestDs, err := r.digestDeliveries(job, firing, d)
+	digestDs, err := r.digestDeliveries(wctx, job, firing, d)
 	if err != nil {
 		return fail(err)
 	}

@@ -120,6 +120,10 @@ type WorkerOptions struct {
 	// Gate, if set, checks every message that carries Meta just before
 	// it is sent (see Gate). The Queue must then be a DropQueue.
 	Gate Gate
+	// Unsubscribes, if set, is checked before each digest email is sent;
+	// recipients who unsubscribed are left out, and a delivery left with
+	// none is marked dropped.
+	Unsubscribes Unsubscribes
 }
 
 // Worker is the retry stage: it claims due deliveries, sends each once and
@@ -508,6 +512,11 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 		}
 	}
 	var rcpt Receipt
+	if err == nil {
+		if msg, err = w.subscribed(ctx, d.Job, msg); err == nil && msg.Email != nil && len(msg.Email.To) == 0 {
+			return w.skip(mctx, log, c)
+		}
+	}
 	if err == nil {
 		// Shutdown (ctx done) does not cut a send short: a Slack post or
 		// SMTP DATA may already have been delivered, and handing it back

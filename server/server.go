@@ -121,6 +121,9 @@ type Options struct {
 	Health func(ctx context.Context) error
 	// Metrics may be nil.
 	Metrics *Metrics
+	// Web, when set, serves every path the routes above do not: the
+	// operator page and /unsubscribe (package ui). Nil: 404.
+	Web http.Handler
 	// Gatherer is served on /metrics. Nil: /metrics is not served (404).
 	Gatherer prometheus.Gatherer
 	// Logger defaults to a logger that discards everything.
@@ -215,6 +218,9 @@ func New(o Options) (*Server, error) {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 			ErrorHandling: promhttp.ContinueOnError,
 		}))
+	}
+	if o.Web != nil {
+		mux.Handle("/", o.Web)
 	}
 	s.handler = mux
 	return s, nil

@@ -192,6 +192,26 @@ var migrations = []migration{
 		},
 	},
 	{
+		version: 40,
+		name:    "unsubscribes",
+		sqlite: []string{
+			`CREATE TABLE unsubscribes (
+				job TEXT NOT NULL,
+				address TEXT NOT NULL,
+				created_at BIGINT NOT NULL,
+				PRIMARY KEY (job, address)
+			)`,
+		},
+		postgres: []string{
+			`CREATE TABLE unsubscribes (
+				job TEXT NOT NULL,
+				address TEXT NOT NULL,
+				created_at BIGINT NOT NULL,
+				PRIMARY KEY (job, address)
+			)`,
+		},
+	},
+	{
 		version: 50,
 		name:    "rate_limits, shared_answers, firing_holds",
 		sqlite: []string{

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"errors"
+	"html"
 	"strings"
 	texttemplate "text/template"
 
@@ -22,6 +23,27 @@ type Email struct {
 	// ChartCID is the Content-ID to attach Chart under ("chart.png"); ""
 	// when there is no chart.
 	ChartCID string
+
+	// text and html with an unsubscribe link whose URL is linkSentinel,
+	// filled in per recipient by WithUnsubscribe: the digest is rendered
+	// once per run, not once per recipient.
+	linkText, linkHTML string
+}
+
+// linkSentinel stands for a recipient's unsubscribe URL in the rendered
+// email; ".invalid" can never be a real host, and html/template writes it
+// as it is.
+const linkSentinel = "https://unsubscribe.livechat-digest.invalid/link"
+
+// WithUnsubscribe returns e with a visible "Unsubscribe" link to url in
+// its footer, text and HTML; url "" leaves e as it is.
+func (e Email) WithUnsubscribe(url string) Email {
+	if url == "" || e.linkText == "" {
+		return e
+	}
+	e.Text = strings.ReplaceAll(e.linkText, linkSentinel, url)
+	e.HTML = strings.ReplaceAll(e.linkHTML, linkSentinel, html.EscapeString(url))
+	return e
 }
 
 // subjectView is what a subject template sees.
@@ -56,7 +78,18 @@ func (r *Renderer) Email(d *digest.Digest, subjectTmpl string) (Email, error) {
 	if err != nil {
 		return Email{}, err
 	}
-	e := Email{Subject: subject, Text: string(text), HTML: string(html), Chart: png}
+	v := newDigestView(d)
+	v.Unsubscribe = linkSentinel
+	linkText, err := r.execute(digestText, v)
+	if err != nil {
+		return Email{}, err
+	}
+	linkHTML, err := r.execute(digestHTML, v)
+	if err != nil {
+		return Email{}, err
+	}
+	e := Email{Subject: subject, Text: string(text), HTML: string(html), Chart: png,
+		linkText: string(linkText), linkHTML: string(linkHTML)}
 	if png != nil {
 		e.ChartCID = chartCID
 	}

@@ -34,6 +34,9 @@ type digestView struct {
 	Verdicts bool
 	// Headline is the digest's headline sentences, most significant first.
 	Headline []string
+	// Unsubscribe is the recipient's one-click unsubscribe link, "" when
+	// the email has none (or outside email).
+	Unsubscribe string
 
 	// W holds column widths (in runes) for the text table.
 	W widths

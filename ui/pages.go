@@ -1,0 +1,192 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"livechat-digest/digest"
+	"livechat-digest/templates"
+)
+
+// ErrNoJob is wrapped by Data.Job for a name the config does not have.
+var ErrNoJob = errors.New("ui: no such job")
+
+// Data is what the pages show; main implements it over the config, the
+// scheduler's next runs and the store.
+type Data interface {
+	Overview(ctx context.Context, now time.Time) (Overview, error)
+	// Job is one job's page; an unknown name wraps ErrNoJob.
+	Job(ctx context.Context, name string, now time.Time) (JobDetail, error)
+}
+
+// Previewer builds a job's digest as if it ran at at, recording and
+// sending nothing (run --dry-run), through the shared LiveChat client.
+type Previewer interface {
+	Preview(ctx context.Context, job string, at time.Time) (*digest.Digest, error)
+}
+
+// Requeuer queues a failed delivery again and reports how many it queued
+// (0 when the delivery is not failed).
+type Requeuer interface {
+	Requeue(ctx context.Context, id int64) (int, error)
+}
+
+// Overview is the front page.
+type Overview struct {
+	Jobs         []Job
+	Alerts       []Alert
+	QueueCounts  []Count // by status, in the order to show
+	Queue        []Delivery
+	QueueCut     bool // Queue lists only part of what is unsent
+	Unsubscribed []Unsubscribed
+}
+
+// Job is one configured job with its schedule and last run.
+type Job struct {
+	Name, Schedule, Timezone string
+	Next                     []time.Time
+	Last                     *Run // nil: never run
+	Undelivered              int  // deliveries not sent (queued, sending or failed)
+}
+
+// Run is one firing of a job.
+type Run struct {
+	FiringAt time.Time
+	Status   string
+	Error    string
+	CaughtUp bool
+}
+
+// Alert is a threshold's state.
+type Alert struct {
+	Job, Key string
+	Firing   bool
+	Since    time.Time
+	Value    string
+	Silence  string // "" when not silenced
+}
+
+// Count is a number of deliveries in one status.
+type Count struct {
+	Status string
+	N      int
+}
+
+// Delivery is a queued, failed or recent delivery.
+type Delivery struct {
+	ID        int64
+	Job       string
+	Kind      string
+	FiringAt  time.Time
+	Target    string
+	Status    string
+	Attempts  int
+	LastError string
+}
+
+// Unsubscribed is a recipient who left a job's digest.
+type Unsubscribed struct {
+	Job, Address string
+	At           time.Time
+}
+
+// JobDetail is a job's own page.
+type JobDetail struct {
+	Job
+	Runs         []Run
+	Deliveries   []Delivery
+	Unsubscribed []Unsubscribed
+}
+
+func (u *UI) index(w http.ResponseWriter, r *http.Request) {
+	o, err := u.o.Data.Overview(r.Context(), u.o.Now())
+	if err != nil {
+		u.log.Error("overview failed", "err", err)
+		u.fail(w, r, http.StatusServiceUnavailable, "The store could not be read; try again shortly.")
+		return
+	}
+	u.render(w, r, http.StatusOK, "index", o)
+}
+
+// jobPage is what the job template sees.
+type jobPage struct {
+	JobDetail
+	At           time.Time
+	Text, Slack  string
+	PreviewError string
+}
+
+func (u *UI) job(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d, err := u.o.Data.Job(r.Context(), name, u.o.Now())
+	if errors.Is(err, ErrNoJob) {
+		u.fail(w, r, http.StatusNotFound, "There is no job of that name.")
+		return
+	}
+	if err != nil {
+		u.log.Error("job page failed", "job", name, "err", err)
+		u.fail(w, r, http.StatusServiceUnavailable, "The store could not be read; try again shortly.")
+		return
+	}
+	p := jobPage{JobDetail: d}
+	dg, at, err := u.previews.get(r.Context(), name)
+	p.At = at
+	if err != nil {
+		p.PreviewError = err.Error()
+	} else {
+		if b, err := u.o.Renderer.Render(dg, templates.FormatText); err == nil {
+			p.Text = string(b)
+		}
+		if b, err := u.o.Renderer.Render(dg, templates.FormatSlack); err == nil {
+			p.Slack = string(b)
+		}
+	}
+	u.render(w, r, http.StatusOK, "job", p)
+}
+
+// previewHTML is the digest's HTML, as the email shows it with the chart
+// inlined, for the sandboxed iframe of the job page. It has its own CSP:
+// the email's inline styles and data: chart are allowed here only, and
+// only this origin may frame it.
+func (u *UI) previewHTML(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, err := u.o.Data.Job(r.Context(), name, u.o.Now()); errors.Is(err, ErrNoJob) {
+		http.Error(w, "no such job", http.StatusNotFound)
+		return
+	}
+	dg, _, err := u.previews.get(r.Context(), name)
+	if err != nil {
+		http.Error(w, "preview failed: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	b, err := u.o.Renderer.Render(dg, templates.FormatHTML)
+	if err != nil {
+		http.Error(w, "preview failed", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", previewCSP)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+func (u *UI) requeue(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		u.fail(w, r, http.StatusBadRequest, "No such delivery.")
+		return
+	}
+	n, err := u.o.Requeuer.Requeue(r.Context(), id)
+	if err != nil {
+		u.log.Error("requeue failed", "delivery_id", id, "err", err)
+		u.fail(w, r, http.StatusServiceUnavailable, "The delivery could not be queued again; try again shortly.")
+		return
+	}
+	who, _ := r.Context().Value(userKey{}).(string)
+	u.log.Info("delivery requeued", "delivery_id", id, "user", who, "requeued", n)
+	http.Redirect(w, r, "/#queue", http.StatusSeeOther)
+}
