@@ -31,7 +31,7 @@ func BenchmarkAllReportsOneWeek(b *testing.B) {
 			e := setup(b, sim.Options{Seed: 1, Latency: 50 * time.Millisecond}, nil, bc.opts...)
 			for b.Loop() {
 				g, ctx := errgroup.WithContext(b.Context())
-				for _, info := range livechat.Reports {
+				for _, info := range reportsOn(livechat.V2) {
 					g.Go(func() error {
 						_, err := e.client.Fetch(ctx, info.Report, q)
 						return err

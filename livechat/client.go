@@ -1,6 +1,7 @@
 package livechat
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,13 +16,18 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Client calls the LiveChat Reports API v2. It is safe for concurrent use;
-// one Client per account shares its rate limit and concurrency cap across
-// every job and slash command.
+// Client calls the LiveChat Reports API, v2 or v3.6 (WithAPI). It is safe
+// for concurrent use; one Client per account shares its rate limit and
+// concurrency cap across every job and slash command.
 type Client struct {
 	base   *url.URL
-	login  string
-	apiKey string
+	api    API
+	login  string // v2 login, or the v3.6 account ID
+	apiKey string // v2 API key, or the v3.6 personal access token
+	bearer string // v3.6 OAuth access token, instead of login and apiKey
+	// credKey identifies the credential in sharing keys without holding
+	// it: a hash of the Authorization header (see shareKey).
+	credKey string
 
 	http        *http.Client
 	limiter     *rate.Limiter
@@ -31,6 +37,7 @@ type Client struct {
 	backoffMax  time.Duration
 	timeout     time.Duration
 	observe     func(endpoint string, status int, elapsed time.Duration)
+	lifecycle   func(ctx context.Context, l Lifecycle)
 	log         *slog.Logger
 
 	requests   atomic.Int64
@@ -40,6 +47,11 @@ type Client struct {
 	mu      sync.Mutex
 	flights map[string]*flight
 	cache   *responseCache // nil: no cache (see WithCache)
+
+	zones     sync.Map // zone name -> *time.Location, for v3.6 from/to
+	region    atomic.Pointer[string]
+	lifeMu    sync.Mutex
+	lifeNoted map[Lifecycle]bool // logged once per client
 }
 
 // Option configures a Client in New.
@@ -138,8 +150,49 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithAPI selects the Reports API version the client reads; the default is
+// V2. On V36 login is the account ID and apiKey the personal access token
+// (sent as basic auth, as LiveChat documents), unless WithBearer is given.
+func WithAPI(api API) Option {
+	return func(c *Client) error {
+		if _, err := ParseAPI(string(api)); err != nil {
+			return fmt.Errorf("livechat: WithAPI: %w", err)
+		}
+		c.api = api
+		return nil
+	}
+}
+
+// WithBearer authenticates with an OAuth access token (Authorization:
+// Bearer) instead of a login and key; v3.6 only, and New's login and apiKey
+// must then be empty. A personal access token is not a bearer token.
+func WithBearer(token string) Option {
+	return func(c *Client) error {
+		if token == "" {
+			return errors.New("livechat: WithBearer: empty token")
+		}
+		c.bearer = token
+		return nil
+	}
+}
+
+// WithLifecycle is called for every answer that carries a Legacy or
+// Deprecation header (the API version is going away; see Lifecycle), after
+// the client has logged the first of each at warning level. It must be
+// quick and safe for concurrent use.
+func WithLifecycle(f func(ctx context.Context, l Lifecycle)) Option {
+	return func(c *Client) error {
+		if f == nil {
+			return errors.New("livechat: WithLifecycle: nil func")
+		}
+		c.lifecycle = f
+		return nil
+	}
+}
+
 // New returns a client for the API at baseURL (e.g.
-// "https://api.livechatinc.com"), authenticating as login with apiKey.
+// "https://api.livechatinc.com"), authenticating as login with apiKey (on
+// v3.6: the account ID and a personal access token).
 func New(baseURL, login, apiKey string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -152,15 +205,13 @@ func New(baseURL, login, apiKey string, opts ...Option) (*Client, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("livechat: base URL must not have a query or fragment")
 	}
-	if login == "" || apiKey == "" {
-		return nil, errors.New("livechat: login and API key are required")
-	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
 	u.RawPath = ""
 	c := &Client{
 		base:        u,
+		api:         V2,
 		login:       login,
 		apiKey:      apiKey,
 		http:        &http.Client{},
@@ -171,8 +222,10 @@ func New(baseURL, login, apiKey string, opts ...Option) (*Client, error) {
 		backoffMax:  5 * time.Second,
 		timeout:     30 * time.Second,
 		observe:     func(string, int, time.Duration) {},
+		lifecycle:   func(context.Context, Lifecycle) {},
 		log:         slog.New(slog.DiscardHandler),
 		flights:     make(map[string]*flight),
+		lifeNoted:   make(map[Lifecycle]bool),
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -182,9 +235,34 @@ func New(baseURL, login, apiKey string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if err := c.checkCredentials(); err != nil {
+		return nil, err
+	}
+	c.credKey = credentialKey(c.authorization())
 	c.log = c.log.With("component", "livechat")
 	return c, nil
 }
+
+// checkCredentials refuses credential sets the API cannot take, before any
+// request is spent on them. Messages name the config keys, never values.
+func (c *Client) checkCredentials() error {
+	switch {
+	case c.bearer != "" && c.api != V36:
+		return errors.New("livechat: an OAuth bearer token works only with Reports API v3.6")
+	case c.bearer != "" && (c.login != "" || c.apiKey != ""):
+		return errors.New("livechat: give either an OAuth token or a login and key, not both")
+	case c.bearer != "":
+		return nil
+	case c.api == V36 && (c.login == "" || c.apiKey == ""):
+		return errors.New("livechat: Reports API v3.6 needs an account ID and a personal access token, or an OAuth token")
+	case c.login == "" || c.apiKey == "":
+		return errors.New("livechat: login and API key are required")
+	}
+	return nil
+}
+
+// API returns the Reports API version the client reads.
+func (c *Client) API() API { return c.api }
 
 // Requests returns the number of HTTP attempts the client has sent.
 func (c *Client) Requests() int64 { return c.requests.Load() }

@@ -257,7 +257,11 @@ func TestCoalescing(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := Query{From: date("2026-03-02"), To: date("2026-03-08"), Group: "1"}
-	u, _ := c.buildURL(mustInfo(t, ChatRatings), q)
+	req, err := c.build(Method{API: V2, Report: ChatRatings, Endpoint: "chats/ratings"}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := c.shareKey(req)
 
 	const n = 10
 	leaverCtx, leave := context.WithCancel(t.Context())
@@ -296,7 +300,7 @@ func TestCoalescing(t *testing.T) {
 	}
 }
 
-// waiting returns the callers waiting for the fetch of u.
+// waiting returns the callers waiting for the fetch of sharing key u.
 func (c *Client) waiting(u string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

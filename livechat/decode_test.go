@@ -43,9 +43,9 @@ func TestDecode(t *testing.T) {
 			name: "hours sorted, start is the queried day", report: TotalChats, q: day,
 			body: `{"02:00":{"chats":6},"00:00":{"chats":18},"01:00":{"chats":19.0}}`,
 			want: Series[ChatCount]{Endpoint: "chats/total_chats", Granularity: ByHour, Buckets: []Bucket[ChatCount]{
-				{Key: "00:00", Start: day.From, End: day.From, Hour: 0, Value: ChatCount{18}},
-				{Key: "01:00", Start: day.From, End: day.From, Hour: 1, Value: ChatCount{19}},
-				{Key: "02:00", Start: day.From, End: day.From, Hour: 2, Value: ChatCount{6}},
+				{Key: "00:00", Start: day.From, End: day.From, Hour: 0, Value: ChatCount{Chats: 18}},
+				{Key: "01:00", Start: day.From, End: day.From, Hour: 1, Value: ChatCount{Chats: 19}},
+				{Key: "02:00", Start: day.From, End: day.From, Hour: 2, Value: ChatCount{Chats: 6}},
 			}},
 		},
 		{
@@ -128,7 +128,7 @@ func TestDecode(t *testing.T) {
 			name: "greetings", report: Greetings, q: week,
 			body: `{"2026-03-02":{"displayed":274,"accepted":190,"goals":40}}`,
 			want: Series[GreetingCount]{Endpoint: "chats/greetings", Granularity: ByDay, Buckets: []Bucket[GreetingCount]{
-				{Key: "2026-03-02", Start: date("2026-03-02"), End: date("2026-03-02"), Hour: -1, Value: GreetingCount{274, 190, 40}},
+				{Key: "2026-03-02", Start: date("2026-03-02"), End: date("2026-03-02"), Hour: -1, Value: GreetingCount{Displayed: 274, Accepted: 190, Goals: 40}},
 			}},
 		},
 		{

@@ -1,6 +1,7 @@
 package livechat
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,8 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// ErrUnauthorized reports that the API refused the login and API key (HTTP
-// 401 or 403). Retrying cannot help, so callers branch on it with errors.Is.
+// ErrUnauthorized reports that the API refused the credentials (HTTP 401 or
+// 403, or a v3.6 error of type authentication or authorization). Retrying
+// cannot help, so callers branch on it with errors.Is.
 var ErrUnauthorized = errors.New("livechat: unauthorized")
 
 // APIError is a request the API did not answer with 200, or could not be
@@ -24,6 +26,13 @@ type APIError struct {
 	RetryAfter time.Duration
 	// Excerpt is the start of the last answer's body, secrets removed.
 	Excerpt string
+	// Type and Message are the error the answer's body names, as v3.6 sends
+	// it ({"error": {"type": "authentication", "message": "..."}}). Message
+	// is clipped and has secrets removed. Both are empty when the body names
+	// no such error (v2's {"error": "..."} stays in Excerpt, as it always
+	// did).
+	Type    string
+	Message string
 	// Tries is the number of attempts sent.
 	Tries int
 	// Err is the transport error of the last attempt when Status is 0.
@@ -37,6 +46,12 @@ func (e *APIError) Error() string {
 		b.WriteString("upstream unreachable")
 	} else {
 		fmt.Fprintf(&b, "upstream %d", e.Status)
+	}
+	if e.Type != "" {
+		fmt.Fprintf(&b, " %s", e.Type)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, " %q", e.Message)
 	}
 	if e.Tries == 1 {
 		b.WriteString(" after 1 try")
@@ -55,9 +70,59 @@ func (e *APIError) Error() string {
 // Unwrap returns the transport error of the last attempt, if any.
 func (e *APIError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrUnauthorized) true for 401 and 403 answers.
+// Is makes errors.Is(err, ErrUnauthorized) true for 401 and 403 answers and
+// for the v3.6 error types authentication and authorization.
 func (e *APIError) Is(target error) bool {
-	return target == ErrUnauthorized && (e.Status == 401 || e.Status == 403)
+	return target == ErrUnauthorized &&
+		(e.Status == 401 || e.Status == 403 || e.Type == "authentication" || e.Type == "authorization")
+}
+
+// errorBody reads the error an answer's body names the v3.6 way:
+// {"error": {"type", "message", "data": {"region"}}}. Anything else gives
+// empty strings.
+func errorBody(body []byte) (typ, msg, region string) {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &v) != nil || !isObject(v.Error) {
+		return "", "", ""
+	}
+	var e struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+		Data    struct {
+			Region string `json:"region"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(v.Error, &e) != nil {
+		return "", "", ""
+	}
+	return clipType(e.Type), e.Message, clipType(e.Data.Region)
+}
+
+// clipType keeps an upstream error type or region only if it looks like one
+// (a short snake_case word), so a hostile body cannot put text into logs
+// and metrics through it.
+func clipType(s string) string {
+	if len(s) == 0 || len(s) > 40 {
+		return ""
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' && c != '-' {
+			return ""
+		}
+	}
+	return s
+}
+
+// clipMessage makes an upstream message one short printable line.
+func clipMessage(s string) string {
+	const maxRunes = 120
+	s = printable([]byte(s))
+	if utf8.RuneCountInString(s) > maxRunes {
+		s = string([]rune(s)[:maxRunes]) + "…"
+	}
+	return s
 }
 
 // DecodeError is an answer the client could not read as the report's shape.

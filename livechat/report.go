@@ -1,11 +1,12 @@
 package livechat
 
-// Report names one of the 20 reports of the LiveChat Reports API v2 by its
-// metric prefix, the name used in config files, metric keys and the slash
-// command grammar.
+// Report names a report by its metric prefix, the name used in config files,
+// metric keys and the slash command grammar. The 20 reports of v2 come
+// first; three more exist only on v3.6. MethodOf says which version has
+// which.
 type Report string
 
-// The 20 reports of the Reports API v2.
+// The 20 reports of the Reports API v2; v3.6 has 11 of them (see MethodOf).
 const (
 	TotalChats               Report = "total_chats"
 	Engagement               Report = "engagement"
@@ -27,6 +28,13 @@ const (
 	TicketSources            Report = "ticket_sources"
 	TicketRatings            Report = "ticket_ratings"
 	TicketRanking            Report = "ticket_ranking"
+)
+
+// The reports only v3.6 has.
+const (
+	ChatDuration   Report = "chat_duration"   // chats/duration
+	UniqueVisitors Report = "unique_visitors" // customers/unique_visitors
+	NotReplied     Report = "not_replied"     // chats/total_chats of chats no agent or bot replied to
 )
 
 // Param is a query argument a report endpoint accepts.
@@ -57,13 +65,14 @@ const (
 	ShapeOccupancy              // an object keyed "YYYY-MM-DD HH:MM" with plain numbers
 )
 
-// ReportInfo describes one report endpoint.
+// ReportInfo describes one report and its v2 endpoint (MethodOf describes
+// it on every version).
 type ReportInfo struct {
 	Report Report
 	// Title is the report's name for people, e.g. "New tickets".
 	Title string
-	// Endpoint is the path below "reports/", the name used in errors,
-	// metrics and logs, e.g. "chats/ratings".
+	// Endpoint is the v2 path below "reports/", the name used in errors,
+	// metrics and logs, e.g. "chats/ratings"; "" for a report v2 lacks.
 	Endpoint string
 	// Params are the query arguments the endpoint accepts; others are not sent.
 	Params Param
@@ -81,7 +90,8 @@ const (
 	full  = dates | ParamTimezone | ParamGroup | ParamAgent | ParamGroupBy | ParamTag
 )
 
-// Reports lists every report in the order digests show them. Read-only.
+// Reports lists every report of either version in the order digests show
+// them; ReportsOn(api) is the part one version has. Read-only.
 var Reports = []ReportInfo{
 	{Report: TotalChats, Title: "Total chats", Endpoint: "chats/total_chats", Params: full},
 	{Report: Engagement, Title: "Chat engagement", Endpoint: "chats/engagement", Params: full},
@@ -103,6 +113,9 @@ var Reports = []ReportInfo{
 	{Report: TicketSources, Title: "Ticket sources", Endpoint: "tickets/ticket_sources", Params: dates | ParamTimezone | ParamGroup | ParamGroupBy | ParamTag},
 	{Report: TicketRatings, Title: "Ticket ratings", Endpoint: "tickets/ratings", Params: full},
 	{Report: TicketRanking, Title: "Ticket ranking", Endpoint: "tickets/ratings/ranking", Params: dates | ParamGroup | ParamTag, Shape: ShapeRanking},
+	{Report: ChatDuration, Title: "Chat duration"},
+	{Report: UniqueVisitors, Title: "Unique visitors"},
+	{Report: NotReplied, Title: "Chats not replied to"},
 }
 
 // Path is the endpoint's path below the API base URL, e.g. "reports/chats/ratings".

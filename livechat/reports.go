@@ -2,22 +2,37 @@ package livechat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
+// ErrNotOnAPI reports a report the client's API version does not have
+// (tickets on v3.6, unique_visitors on v2); errors.Is finds it.
+var ErrNotOnAPI = errors.New("not available on this Reports API version")
+
 // Fetch fetches report r for q and returns its decoded answer: a Series[T]
 // of the report's bucket type, a Ranking or an Occupancy, the same values
-// the typed methods return. It lets callers pick reports by name.
+// the typed methods return, whichever API version the client reads. It lets
+// callers pick reports by name.
 func (c *Client) Fetch(ctx context.Context, r Report, q Query) (any, error) {
 	info, ok := Lookup(r)
 	if !ok {
 		return nil, fmt.Errorf("livechat: unknown report %q", clip(string(r)))
 	}
-	body, err := c.get(ctx, info, q)
+	m, ok := MethodOf(c.api, r)
+	if !ok {
+		return nil, fmt.Errorf("livechat: %s: Reports API %s: %w", r, c.api, ErrNotOnAPI)
+	}
+	body, err := c.get(ctx, m, q)
 	if err != nil {
 		return nil, err
 	}
-	v, err := decode(info, q, body)
+	var v any
+	if m.API == V36 {
+		v, err = decodeV36(m, q, body)
+	} else {
+		v, err = decode(info, q, body)
+	}
 	if de, ok := err.(*DecodeError); ok {
 		// The excerpt is the upstream's text; make sure it cannot echo the key.
 		de.Excerpt = c.redact(de.Excerpt)
@@ -178,4 +193,25 @@ func (c *Client) TicketRatings(ctx context.Context, q Query) (Series[TicketRatin
 // meta: GET /reports/tickets/ratings/ranking
 func (c *Client) TicketRanking(ctx context.Context, q Query) (Ranking, error) {
 	return fetchAs[Ranking](ctx, c, TicketRanking, q)
+}
+
+// ChatDuration gives the average chat duration and the chats it covers (v3.6 only).
+//
+// meta: POST /v3.6/reports/chats/duration
+func (c *Client) ChatDuration(ctx context.Context, q Query) (Series[ResponseTime], error) {
+	return fetchAs[Series[ResponseTime]](ctx, c, ChatDuration, q)
+}
+
+// UniqueVisitors counts the distinct visitors of the whole range, in one bucket (v3.6 only).
+//
+// meta: POST /v3.6/reports/customers/unique_visitors
+func (c *Client) UniqueVisitors(ctx context.Context, q Query) (Series[VisitorCount], error) {
+	return fetchAs[Series[VisitorCount]](ctx, c, UniqueVisitors, q)
+}
+
+// NotReplied counts the chats no agent or bot replied to (v3.6 only).
+//
+// meta: POST /v3.6/reports/chats/total_chats
+func (c *Client) NotReplied(ctx context.Context, q Query) (Series[ChatCount], error) {
+	return fetchAs[Series[ChatCount]](ctx, c, NotReplied, q)
 }

@@ -2,6 +2,7 @@ package livechat_test
 
 import (
 	"context"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -19,11 +20,20 @@ func method[T any](f func(context.Context, livechat.Query) (T, error)) func(cont
 	return func(ctx context.Context, q livechat.Query) (any, error) { return f(ctx, q) }
 }
 
-// TestTypedMethods calls each of the 20 methods and checks it returns what
-// Fetch returns for its report.
+// TestTypedMethods calls each typed method of each API version's reports
+// and checks it returns what Fetch returns for its report.
 func TestTypedMethods(t *testing.T) {
 	t.Parallel()
-	e := setup(t, sim.Options{Seed: 11}, nil)
+	for _, api := range livechat.APIs {
+		t.Run("v"+string(api), func(t *testing.T) {
+			t.Parallel()
+			typedMethods(t, api)
+		})
+	}
+}
+
+func typedMethods(t *testing.T, api livechat.API) {
+	e := setup(t, sim.Options{Seed: 11}, nil, livechat.WithAPI(api))
 	c := e.client
 	methods := map[livechat.Report]func(context.Context, livechat.Query) (any, error){
 		livechat.TotalChats:               method(c.TotalChats),
@@ -46,12 +56,15 @@ func TestTypedMethods(t *testing.T) {
 		livechat.TicketSources:            method(c.TicketSources),
 		livechat.TicketRatings:            method(c.TicketRatings),
 		livechat.TicketRanking:            method(c.TicketRanking),
+		livechat.ChatDuration:             method(c.ChatDuration),
+		livechat.UniqueVisitors:           method(c.UniqueVisitors),
+		livechat.NotReplied:               method(c.NotReplied),
 	}
 	if len(methods) != len(livechat.Reports) {
 		t.Fatalf("%d methods for %d reports", len(methods), len(livechat.Reports))
 	}
 	q := livechat.Query{From: day("2026-03-02"), To: day("2026-03-04"), Weekday: "wed"}
-	for _, info := range livechat.Reports {
+	for _, info := range reportsOn(api) {
 		got, err := methods[info.Report](t.Context(), q)
 		if err != nil {
 			t.Fatalf("%s: %v", info.Report, err)
@@ -64,13 +77,21 @@ func TestTypedMethods(t *testing.T) {
 			t.Errorf("%s: method and Fetch differ (-Fetch +method):\n%s", info.Report, diff)
 		}
 	}
+	for _, info := range livechat.Reports {
+		if _, ok := livechat.MethodOf(api, info.Report); !ok {
+			if _, err := methods[info.Report](t.Context(), q); !errors.Is(err, livechat.ErrNotOnAPI) {
+				t.Errorf("%s on %s: err = %v, want ErrNotOnAPI", info.Report, api, err)
+			}
+		}
+	}
 	if _, err := c.Fetch(t.Context(), "no_such_report", q); err == nil {
 		t.Error("Fetch of an unknown report succeeded")
 	}
 }
 
 // TestMethodDocsCiteEndpoints checks mechanically that each report method's
-// doc comment has a "meta: GET /reports/<endpoint>" line for its report.
+// doc comment has a "meta: GET /reports/<endpoint>" line for its report, or
+// for a report only v3.6 has, "meta: POST /v3.6/reports/<method>".
 func TestMethodDocsCiteEndpoints(t *testing.T) {
 	t.Parallel()
 	f, err := parser.ParseFile(token.NewFileSet(), "reports.go", nil, parser.ParseComments)
@@ -87,6 +108,9 @@ func TestMethodDocsCiteEndpoints(t *testing.T) {
 			if path, ok := strings.CutPrefix(l, "meta: GET /"); ok {
 				cited[fn.Name.Name] = path
 			}
+			if path, ok := strings.CutPrefix(l, "meta: POST /v3.6/"); ok {
+				cited[fn.Name.Name] = path
+			}
 		}
 	}
 	names := map[livechat.Report]string{
@@ -97,10 +121,16 @@ func TestMethodDocsCiteEndpoints(t *testing.T) {
 		livechat.Greetings: "Greetings", livechat.TicketsNew: "TicketsNew", livechat.TicketsFirstResponseTime: "TicketsFirstResponseTime",
 		livechat.TicketsSolved: "TicketsSolved", livechat.TicketsResolutionTime: "TicketsResolutionTime", livechat.TicketSources: "TicketSources",
 		livechat.TicketRatings: "TicketRatings", livechat.TicketRanking: "TicketRanking",
+		livechat.ChatDuration: "ChatDuration", livechat.UniqueVisitors: "UniqueVisitors", livechat.NotReplied: "NotReplied",
 	}
 	for _, info := range livechat.Reports {
-		if got := cited[names[info.Report]]; got != info.Path() {
-			t.Errorf("%s cites %q, want %q", names[info.Report], got, info.Path())
+		want := info.Path()
+		if info.Endpoint == "" {
+			m, _ := livechat.MethodOf(livechat.V36, info.Report)
+			want = "reports/" + m.Endpoint
+		}
+		if got := cited[names[info.Report]]; got != want {
+			t.Errorf("%s cites %q, want %q", names[info.Report], got, want)
 		}
 	}
 }

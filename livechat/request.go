@@ -1,8 +1,12 @@
 package livechat
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -91,27 +95,82 @@ func checkQuery(info ReportInfo, q Query) error {
 	return nil
 }
 
-// get returns the body of a 200 answer for info and q. Identical requests in
-// flight at the same time share one fetch, and with WithCache a recent
-// identical answer is reused; each caller still waits only as long as its
-// own ctx allows.
-func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, error) {
+// request is one API request exactly as every attempt sends it.
+type request struct {
+	name   string // Method.Name(): for errors, logs and metrics
+	method string // GET (v2) or POST (v3.6)
+	url    string
+	body   []byte // the JSON body of a v3.6 request; nil for GET
+}
+
+// build returns the request for report method m and query q.
+func (c *Client) build(m Method, q Query) (request, error) {
+	if m.API == V36 {
+		return c.buildV36(m, q)
+	}
+	info, _ := Lookup(m.Report)
+	u, err := c.buildURL(info, q)
+	if err != nil {
+		return request{}, err
+	}
+	return request{name: m.Name(), method: http.MethodGet, url: u}, nil
+}
+
+// shareKey is what makes two requests the same request, for coalescing and
+// the cache: the HTTP method, the URL, the body and the credential. The URL
+// alone is not enough since every v3.6 request to one report has the same
+// URL, and answers are per account. The credential enters as a hash (see
+// credentialKey), so keys can be kept, logged or shared without holding it.
+// It is the one place the key is made: sharing across clients (issue 14)
+// builds on it.
+func (c *Client) shareKey(r request) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(r.method), []byte(r.url), r.body, []byte(c.credKey)} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:]) // length-prefixed: no two splits of the parts collide
+		h.Write(part)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// credentialKey is a hash of an Authorization header value, so the sharing
+// key tells accounts apart without containing their secret.
+func credentialKey(authorization string) string {
+	sum := sha256.Sum256([]byte("livechat-digest/credential\x00" + authorization))
+	return hex.EncodeToString(sum[:16])
+}
+
+// authorization is the Authorization header every request carries.
+func (c *Client) authorization() string {
+	if c.bearer != "" {
+		return "Bearer " + c.bearer
+	}
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c.login+":"+c.apiKey))
+}
+
+// get returns the body of a 200 answer for report method m and q.
+// Identical requests (shareKey) in flight at the same time share one fetch,
+// and with WithCache a recent identical answer is reused; each caller still
+// waits only as long as its own ctx allows.
+func (c *Client) get(ctx context.Context, m Method, q Query) ([]byte, error) {
 	if ctx == nil {
-		return nil, fmt.Errorf("livechat: %s: nil context", info.Endpoint)
+		return nil, fmt.Errorf("livechat: %s: nil context", m.Name())
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, err)
+		return nil, fmt.Errorf("livechat: %s: %w", m.Name(), err)
 	}
-	u, err := c.buildURL(info, q)
+	req, err := c.build(m, q)
 	if err != nil {
 		return nil, err
 	}
-	if body, ok := c.cache.get(u); ok {
+	key := c.shareKey(req)
+	if body, ok := c.cache.get(key); ok {
 		return body, nil
 	}
 
 	c.mu.Lock()
-	f := c.flights[u]
+	f := c.flights[key]
 	if f == nil {
 		// The fetch outlives the caller that started it (others may be
 		// waiting), so it runs on a context of its own, bounded by the most
@@ -119,32 +178,32 @@ func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, err
 		budget := time.Duration(c.tries) * (c.timeout + c.backoffMax)
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 		f = &flight{cancel: cancel, fetch: func() (any, error) {
-			body, err := c.fetch(fctx, info, u)
+			body, err := c.fetch(fctx, req)
 			if err == nil {
-				c.cache.put(u, body)
+				c.cache.put(key, body)
 			}
 			return body, err
 		}}
-		c.flights[u] = f
+		c.flights[key] = f
 	}
 	f.waiters++
 	c.mu.Unlock()
-	defer c.leave(u, f)
+	defer c.leave(key, f)
 
-	// If a fetch for u is already running this joins it; otherwise
+	// If a fetch for key is already running this joins it; otherwise
 	// f.fetch starts one, under the flight this caller counts itself in.
-	ch := c.sf.DoChan(u, f.fetch)
+	ch := c.sf.DoChan(key, f.fetch)
 	select {
 	case <-ctx.Done():
-		return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+		return nil, fmt.Errorf("livechat: %s: %w", m.Name(), ctx.Err())
 	case res := <-ch:
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+			return nil, fmt.Errorf("livechat: %s: %w", m.Name(), ctx.Err())
 		}
 		if errors.Is(res.Err, context.Canceled) {
 			// We joined a fetch whose callers had all left just before we
 			// came: it was cancelled for them, not for us. Start afresh.
-			return c.get(ctx, info, q)
+			return c.get(ctx, m, q)
 		}
 		if res.Err != nil {
 			return nil, res.Err
@@ -155,47 +214,52 @@ func (c *Client) get(ctx context.Context, info ReportInfo, q Query) ([]byte, err
 
 // leave drops a caller from flight f and cancels the fetch when nobody is
 // left to want it.
-func (c *Client) leave(u string, f *flight) {
+func (c *Client) leave(key string, f *flight) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f.waiters--
 	if f.waiters == 0 {
 		f.cancel()
-		if c.flights[u] == f {
-			delete(c.flights, u)
+		if c.flights[key] == f {
+			delete(c.flights, key)
 		}
 	}
 }
 
 // fetch sends the request, retrying what can be retried, and returns the
 // body of a 200 answer.
-func (c *Client) fetch(ctx context.Context, info ReportInfo, u string) ([]byte, error) {
+func (c *Client) fetch(ctx context.Context, req request) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
-		status, body, header, err := c.attempt(ctx, info, u)
+		status, body, header, err := c.attempt(ctx, req)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+			return nil, fmt.Errorf("livechat: %s: %w", req.name, ctx.Err())
 		}
 		if err == nil && status == http.StatusOK {
 			return body, nil
 		}
-		apiErr := &APIError{Endpoint: info.Endpoint, Status: status, Tries: attempt, Err: err}
+		apiErr := &APIError{Endpoint: req.name, Status: status, Tries: attempt, Err: err}
+		var region string
 		if status != 0 {
 			apiErr.Excerpt = c.redact(printable(body[:min(len(body), 200)]))
+			var msg string
+			apiErr.Type, msg, region = errorBody(body)
+			apiErr.Message = c.redact(clipMessage(msg))
 		}
 		wait, retry := c.backoff(attempt)
 		switch {
-		case err != nil, status == http.StatusRequestTimeout, status >= 500:
+		case err != nil, status == http.StatusRequestTimeout, status >= 500, retryableType[apiErr.Type]:
+			if status == http.StatusTooManyRequests || apiErr.Type == "too_many_requests" {
+				wait, retry = c.tooMany(apiErr, header, wait, retry)
+			}
 		case status == http.StatusTooManyRequests:
-			if ra, ok := retryAfter(header.Get("Retry-After"), time.Now()); ok {
-				apiErr.RetryAfter = ra
-				// Hold the whole client back, but never longer than one
-				// backoff: a long demand is the caller's to honour.
-				c.pause(min(ra, c.backoffMax))
-				if ra > c.backoffMax {
-					retry = false
-				} else {
-					wait = ra
-				}
+			wait, retry = c.tooMany(apiErr, header, wait, retry)
+		case apiErr.Type == "misdirected_request" && region != "" && c.api == V36:
+			// The account lives in another data centre: ask there, once
+			// (reference §2.5). The region is kept for every later request.
+			if prev := c.region.Swap(&region); prev != nil && *prev == region {
+				retry = false
+			} else {
+				wait = 0
 			}
 		default:
 			retry = false
@@ -203,15 +267,44 @@ func (c *Client) fetch(ctx context.Context, info ReportInfo, u string) ([]byte, 
 		if !retry {
 			return nil, apiErr
 		}
-		c.log.DebugContext(ctx, "retrying", "endpoint", info.Endpoint, "attempt", attempt, "status", status, "wait", wait)
+		c.log.DebugContext(ctx, "retrying", "endpoint", req.name, "attempt", attempt, "status", status, "wait", wait)
+		if wait <= 0 {
+			continue
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("livechat: %s: %w", info.Endpoint, ctx.Err())
+			return nil, fmt.Errorf("livechat: %s: %w", req.name, ctx.Err())
 		case <-t.C:
 		}
 	}
+}
+
+// retryableType are the v3.6 error types worth another try whatever the
+// status (reference §6: branch on the type).
+var retryableType = map[string]bool{
+	"too_many_requests":   true,
+	"request_timeout":     true,
+	"service_unavailable": true,
+	"internal":            true,
+}
+
+// tooMany applies a rate-limit answer's Retry-After: the wait before the
+// next try, and whether to try again at all.
+func (c *Client) tooMany(apiErr *APIError, header http.Header, wait time.Duration, retry bool) (time.Duration, bool) {
+	ra, ok := retryAfter(header.Get("Retry-After"), time.Now())
+	if !ok {
+		return wait, retry
+	}
+	apiErr.RetryAfter = ra
+	// Hold the whole client back, but never longer than one backoff: a
+	// long demand is the caller's to honour.
+	c.pause(min(ra, c.backoffMax))
+	if ra > c.backoffMax {
+		return 0, false
+	}
+	return ra, retry
 }
 
 // backoff returns the wait before the next attempt after attempt n (full
@@ -241,7 +334,7 @@ func (c *Client) pause(d time.Duration) {
 
 // attempt sends one request. err is a transport error (status 0); any
 // answer, whatever its status, comes back as status and body.
-func (c *Client) attempt(ctx context.Context, info ReportInfo, u string) (int, []byte, http.Header, error) {
+func (c *Client) attempt(ctx context.Context, r request) (int, []byte, http.Header, error) {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -263,12 +356,23 @@ func (c *Client) attempt(ctx context.Context, info ReportInfo, u string) (int, [
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, r.url, body)
 	if err != nil {
 		return 0, nil, nil, c.clean(err)
 	}
-	req.SetBasicAuth(c.login, c.apiKey)
-	req.Header.Set("X-API-Version", "2")
+	req.Header.Set("Authorization", c.authorization())
+	if c.api == V36 {
+		req.Header.Set("Content-Type", "application/json")
+		if reg := c.region.Load(); reg != nil {
+			req.Header.Set("X-Region", *reg)
+		}
+	} else {
+		req.Header.Set("X-API-Version", "2")
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "livechat-digest")
 
@@ -276,24 +380,25 @@ func (c *Client) attempt(ctx context.Context, info ReportInfo, u string) (int, [
 	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.observe(info.Endpoint, 0, time.Since(start))
+		c.observe(r.name, 0, time.Since(start))
 		if actx.Err() != nil && ctx.Err() == nil {
 			return 0, nil, nil, fmt.Errorf("no answer within %s", c.timeout)
 		}
 		return 0, nil, nil, c.clean(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	c.observe(info.Endpoint, resp.StatusCode, time.Since(start))
+	c.noteLifecycle(ctx, r.name, resp.Header)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	c.observe(r.name, resp.StatusCode, time.Since(start))
 	switch {
 	case err != nil && actx.Err() != nil && ctx.Err() == nil:
 		return 0, nil, nil, fmt.Errorf("answer not read within %s", c.timeout)
 	case err != nil:
 		return 0, nil, nil, c.clean(err)
-	case len(body) > maxBody:
+	case len(data) > maxBody:
 		return 0, nil, nil, fmt.Errorf("answer larger than %d bytes", maxBody)
 	}
-	return resp.StatusCode, body, resp.Header, nil
+	return resp.StatusCode, data, resp.Header, nil
 }
 
 // clean strips the URL from transport errors (net/http puts it in
@@ -330,12 +435,16 @@ const minFragment = 4
 const redacted = "<redacted>"
 
 // secrets returns the forms in which the credentials can come back to us in
-// an answer or a transport error: the API key itself, and the basic-auth
+// an answer or a transport error: an OAuth token itself; or the API key (or
+// personal access token) itself, and the basic-auth
 // token base64(login:key) that every request carries in its Authorization
 // header (a proxy or a debugging upstream may echo the header), padded and
 // unpadded, in the standard and the URL alphabet. Longer forms come first,
 // so a padded token is replaced whole.
 func (c *Client) secrets() []string {
+	if c.bearer != "" {
+		return []string{c.bearer}
+	}
 	if c.apiKey == "" {
 		return nil
 	}

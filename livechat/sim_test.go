@@ -58,6 +58,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// reportsOn returns the reports api has, in registry order.
+func reportsOn(api livechat.API) []livechat.ReportInfo {
+	var out []livechat.ReportInfo
+	for _, r := range livechat.ReportsOn(api) {
+		info, _ := livechat.Lookup(r)
+		out = append(out, info)
+	}
+	return out
+}
+
 // setup starts a simulator and a client with fast retries and no rate
 // limit; opts override those.
 func setup(t testing.TB, o sim.Options, wrap func(http.Handler) http.Handler, opts ...livechat.Option) *env {
@@ -216,7 +226,7 @@ func TestReportsAgainstSimulator(t *testing.T) {
 			q.Group, q.Agent, q.Tags = "0", "john.smith@example.com", []string{"billing"}
 		}},
 	}
-	for _, info := range livechat.Reports {
+	for _, info := range reportsOn(livechat.V2) {
 		t.Run(string(info.Report), func(t *testing.T) {
 			t.Parallel()
 			var unfiltered [3][]float64
@@ -363,8 +373,9 @@ func assertNoSecret(t *testing.T, where, text string) {
 	}
 }
 
-// TestFaults drives every report through every fault the simulator can
-// inject and checks the outcome, the attempts sent and that no secret leaks.
+// TestFaults drives every report of both API versions through every fault
+// the simulator can inject and checks the outcome, the attempts sent and
+// that no secret leaks.
 func TestFaults(t *testing.T) {
 	t.Parallel()
 	q := livechat.Query{From: day("2026-03-02"), To: day("2026-03-08"), Weekday: "tue", Group: "1", Tags: []string{"sales"}}
@@ -377,7 +388,7 @@ func TestFaults(t *testing.T) {
 		// attempt.
 		timeout  time.Duration
 		attempts int64
-		check    func(t *testing.T, info livechat.ReportInfo, err error, elapsed time.Duration)
+		check    func(t *testing.T, m livechat.Method, err error, elapsed time.Duration)
 	}{
 		{
 			name:     "5xx then ok",
@@ -389,8 +400,8 @@ func TestFaults(t *testing.T) {
 			name:     "429 with Retry-After then ok",
 			faults:   []sim.Fault{{Kind: "429", First: 1, RetryAfter: time.Second}},
 			attempts: 2,
-			check: func(t *testing.T, info livechat.ReportInfo, err error, elapsed time.Duration) {
-				wantOK(t, info, err, elapsed)
+			check: func(t *testing.T, m livechat.Method, err error, elapsed time.Duration) {
+				wantOK(t, m, err, elapsed)
 				if elapsed < time.Second {
 					t.Errorf("retried after %v, before the 1s Retry-After", elapsed)
 				}
@@ -400,8 +411,8 @@ func TestFaults(t *testing.T) {
 			name:     "429 asking for longer than the retry budget",
 			faults:   []sim.Fault{{Kind: "429", Rate: 1, RetryAfter: time.Hour}},
 			attempts: 1,
-			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
-				ae := wantAPIError(t, info, err, 429, 1)
+			check: func(t *testing.T, m livechat.Method, err error, _ time.Duration) {
+				ae := wantAPIError(t, m, err, 429, 1)
 				if ae != nil && ae.RetryAfter != time.Hour {
 					t.Errorf("RetryAfter = %v, want 1h", ae.RetryAfter)
 				}
@@ -418,13 +429,13 @@ func TestFaults(t *testing.T) {
 			name:     "malformed JSON",
 			faults:   []sim.Fault{{Kind: "malformed", First: 1}},
 			attempts: 1,
-			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+			check: func(t *testing.T, m livechat.Method, err error, _ time.Duration) {
 				var de *livechat.DecodeError
 				if !errors.As(err, &de) {
 					t.Fatalf("err = %v, want a *DecodeError", err)
 				}
-				if de.Endpoint != info.Endpoint || !strings.HasPrefix(err.Error(), "livechat: "+info.Endpoint+": ") {
-					t.Errorf("error %q does not name endpoint %s", err, info.Endpoint)
+				if de.Endpoint != m.Name() || !strings.HasPrefix(err.Error(), "livechat: "+m.Name()+": ") {
+					t.Errorf("error %q does not name endpoint %s", err, m.Name())
 				}
 				if de.Excerpt == "" {
 					t.Errorf("no excerpt in %v", err)
@@ -435,9 +446,12 @@ func TestFaults(t *testing.T) {
 			name:     "persistent 5xx",
 			faults:   []sim.Fault{{Kind: "5xx", Rate: 1}},
 			attempts: 4,
-			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
-				if ae := wantAPIError(t, info, err, 503, 4); ae != nil {
-					want := fmt.Sprintf("livechat: %s: upstream 503 after 4 tries", info.Endpoint)
+			check: func(t *testing.T, m livechat.Method, err error, _ time.Duration) {
+				if ae := wantAPIError(t, m, err, 503, 4); ae != nil {
+					want := fmt.Sprintf("livechat: %s: upstream 503 after 4 tries", m.Name())
+					if m.API == livechat.V36 {
+						want = fmt.Sprintf("livechat: %s: upstream 503 service_unavailable %q after 4 tries", m.Name(), "Service unavailable (simulated)")
+					}
 					if err.Error() != want {
 						t.Errorf("message %q, want %q", err, want)
 					}
@@ -449,83 +463,94 @@ func TestFaults(t *testing.T) {
 			faults:   []sim.Fault{{Kind: "timeout", Rate: 1, Delay: time.Minute}},
 			timeout:  500 * time.Millisecond,
 			attempts: 4,
-			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
-				wantAPIError(t, info, err, 0, 4)
+			check: func(t *testing.T, m livechat.Method, err error, _ time.Duration) {
+				wantAPIError(t, m, err, 0, 4)
 			},
 		},
 		{
 			name:     "wrong API key",
 			simKey:   "lc-key-rotated",
 			attempts: 1,
-			check: func(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+			check: func(t *testing.T, m livechat.Method, err error, _ time.Duration) {
 				if !errors.Is(err, livechat.ErrUnauthorized) {
 					t.Errorf("err = %v, want ErrUnauthorized", err)
 				}
-				wantAPIError(t, info, err, 401, 1)
+				wantAPIError(t, m, err, 401, 1)
 			},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			// The reports run at once, each against its own simulator, so
-			// a case costs one Retry-After, not twenty; the checks then
-			// run one subtest per report.
-			type outcome struct {
-				e       *env
-				err     error
-				elapsed time.Duration
+		for _, api := range livechat.APIs {
+			t.Run(tt.name+" v"+string(api), func(t *testing.T) {
+				t.Parallel()
+				runFaultCase(t, api, q, tt.faults, tt.simKey, tt.timeout, tt.attempts, tt.check)
+			})
+		}
+	}
+}
+
+// runFaultCase runs one fault case of TestFaults on every report of api.
+func runFaultCase(t *testing.T, api livechat.API, q livechat.Query, faults []sim.Fault, simKey string, timeout time.Duration,
+	attempts int64, check func(t *testing.T, m livechat.Method, err error, elapsed time.Duration)) {
+	t.Helper()
+	// The reports run at once, each against its own simulator, so
+	// a case costs one Retry-After, not twenty; the checks then
+	// run one subtest per report.
+	type outcome struct {
+		e       *env
+		err     error
+		elapsed time.Duration
+	}
+	reports := reportsOn(api)
+	out := make([]outcome, len(reports))
+	var wg sync.WaitGroup
+	for i, info := range reports {
+		e := setup(t, sim.Options{Seed: 1, Faults: faults, Login: testLogin, APIKey: cmp.Or(simKey, testAPIKey)}, nil,
+			livechat.WithTimeout(cmp.Or(timeout, 10*time.Second)), livechat.WithAPI(api))
+		wg.Go(func() {
+			start := time.Now()
+			_, err := e.client.Fetch(t.Context(), info.Report, q)
+			out[i] = outcome{e, err, time.Since(start)}
+		})
+	}
+	wg.Wait()
+	for i, info := range reports {
+		t.Run(string(info.Report), func(t *testing.T) {
+			e, err := out[i].e, out[i].err
+			m, _ := livechat.MethodOf(api, info.Report)
+			check(t, m, err, out[i].elapsed)
+			if got := e.sim.RequestsTo(m.Name()); got != attempts {
+				t.Errorf("simulator saw %d requests, want %d", got, attempts)
 			}
-			out := make([]outcome, len(livechat.Reports))
-			var wg sync.WaitGroup
-			for i, info := range livechat.Reports {
-				e := setup(t, sim.Options{Seed: 1, Faults: tt.faults, Login: testLogin, APIKey: cmp.Or(tt.simKey, testAPIKey)}, nil,
-					livechat.WithTimeout(cmp.Or(tt.timeout, 10*time.Second)))
-				wg.Go(func() {
-					start := time.Now()
-					_, err := e.client.Fetch(t.Context(), info.Report, q)
-					out[i] = outcome{e, err, time.Since(start)}
-				})
+			if got := e.client.Requests(); got != attempts {
+				t.Errorf("client sent %d requests, want %d", got, attempts)
 			}
-			wg.Wait()
-			for i, info := range livechat.Reports {
-				t.Run(string(info.Report), func(t *testing.T) {
-					e, err := out[i].e, out[i].err
-					tt.check(t, info, err, out[i].elapsed)
-					if got := e.sim.RequestsTo(info.Endpoint); got != tt.attempts {
-						t.Errorf("simulator saw %d requests, want %d", got, tt.attempts)
-					}
-					if got := e.client.Requests(); got != tt.attempts {
-						t.Errorf("client sent %d requests, want %d", got, tt.attempts)
-					}
-					if err != nil {
-						assertNoSecret(t, "error", err.Error())
-						assertNoSecret(t, "error detail", fmt.Sprintf("%#v", err))
-					}
-					assertNoSecret(t, "logs", e.logs.String())
-				})
+			if err != nil {
+				assertNoSecret(t, "error", err.Error())
+				assertNoSecret(t, "error detail", fmt.Sprintf("%#v", err))
 			}
+			assertNoSecret(t, "logs", e.logs.String())
 		})
 	}
 }
 
-func wantOK(t *testing.T, info livechat.ReportInfo, err error, _ time.Duration) {
+func wantOK(t *testing.T, m livechat.Method, err error, _ time.Duration) {
 	t.Helper()
 	if err != nil {
-		t.Fatalf("%s: %v", info.Endpoint, err)
+		t.Fatalf("%s: %v", m.Name(), err)
 	}
 }
 
-func wantAPIError(t *testing.T, info livechat.ReportInfo, err error, status, tries int) *livechat.APIError {
+func wantAPIError(t *testing.T, m livechat.Method, err error, status, tries int) *livechat.APIError {
 	t.Helper()
 	var ae *livechat.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want an *APIError", err)
 	}
-	if ae.Endpoint != info.Endpoint || ae.Status != status || ae.Tries != tries {
-		t.Errorf("APIError{Endpoint %q, Status %d, Tries %d}, want {%q, %d, %d}", ae.Endpoint, ae.Status, ae.Tries, info.Endpoint, status, tries)
+	if ae.Endpoint != m.Name() || ae.Status != status || ae.Tries != tries {
+		t.Errorf("APIError{Endpoint %q, Status %d, Tries %d}, want {%q, %d, %d}", ae.Endpoint, ae.Status, ae.Tries, m.Name(), status, tries)
 	}
-	if !strings.HasPrefix(err.Error(), "livechat: "+info.Endpoint+": ") {
+	if !strings.HasPrefix(err.Error(), "livechat: "+m.Name()+": ") {
 		t.Errorf("message %q does not start with the endpoint", err)
 	}
 	return ae

@@ -9,6 +9,9 @@ const (
 	ByHour  Granularity = "hour"
 	ByDay   Granularity = "day"
 	ByMonth Granularity = "month"
+	// ByPeriod is one bucket for the whole range: the v3.6 reports that
+	// have no daily records (see Method.PerPeriod). It is never asked for.
+	ByPeriod Granularity = "period"
 )
 
 // Query holds the arguments of one report request. Zero fields are not sent,
@@ -31,7 +34,7 @@ type Query struct {
 // Bucket is one time bucket of a report answer.
 type Bucket[T any] struct {
 	// Key is the bucket's key exactly as the API sent it: "HH:MM",
-	// "YYYY-MM-DD" or "YYYY-MM".
+	// "YYYY-MM-DD" or "YYYY-MM"; "FROM..TO" for a ByPeriod bucket.
 	Key string
 	// Start and End are the first and last calendar day the bucket covers.
 	// For an hour bucket both are the queried day; for a day bucket both are
@@ -47,10 +50,16 @@ type Series[T any] struct {
 	Endpoint    string
 	Granularity Granularity
 	Buckets     []Bucket[T]
+	// Capped lists the days on which the answer reached a cap the API puts
+	// on values per day (v3.6 chats/greetings_conversion: 100 greetings),
+	// so that day's sums may be short.
+	Capped []Date
 }
 
-// ChatCount is a bucket of chats/total_chats.
-type ChatCount struct{ Chats int64 }
+// ChatCount is a bucket of chats/total_chats (and of not_replied, its v3.6
+// form for chats nobody replied to). Continuous counts messaging-mode chats
+// and is only sent by v3.6; it is 0 on v2.
+type ChatCount struct{ Chats, Continuous int64 }
 
 // EngagementCount is a bucket of chats/engagement.
 type EngagementCount struct{ AutoInvite, ManualInvite, ImmediateStart int64 }
@@ -76,8 +85,9 @@ type WaitTimes struct{ Queued, LeftQueue, EnteredChat WaitStat }
 // 60 when decoded.
 type Duration struct{ Hours float64 }
 
-// ResponseTime is a bucket of chats/first_response_time or
-// chats/response_time: Count responses averaging Seconds (nil when Count is 0).
+// ResponseTime is a bucket of chats/first_response_time,
+// chats/response_time or (v3.6) chats/duration: Count responses or chats
+// averaging Seconds (nil when Count is 0).
 type ResponseTime struct {
 	Count   int64
 	Seconds *float64
@@ -86,8 +96,14 @@ type ResponseTime struct {
 // GoalCount is a bucket of chats/goals.
 type GoalCount struct{ Goals int64 }
 
-// GreetingCount is a bucket of chats/greetings.
-type GreetingCount struct{ Displayed, Accepted, Goals int64 }
+// GreetingCount is a bucket of chats/greetings (v2) or
+// chats/greetings_conversion summed over greetings (v3.6). Canceled,
+// greetings the visitor dismissed, is only sent by v3.6; it is 0 on v2.
+type GreetingCount struct{ Displayed, Accepted, Goals, Canceled int64 }
+
+// VisitorCount is the one bucket of v3.6 customers/unique_visitors: the
+// distinct visitors of the whole range, which do not add up across ranges.
+type VisitorCount struct{ Visitors int64 }
 
 // TicketCount is a bucket of tickets/new_tickets or tickets/solved_tickets.
 type TicketCount struct{ Tickets int64 }

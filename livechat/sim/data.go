@@ -79,6 +79,7 @@ const (
 	saltOcc
 	salt2
 	salt3
+	saltV36 // v3.6-only quantities: drawn apart, so v2's numbers do not move
 )
 
 var (
@@ -176,7 +177,32 @@ type stats struct {
 	resCount, resSum, tGood, tBad   int64
 
 	availMinutes int64
+
+	// Quantities only v3.6 reports: continuous (messaging-mode) chats,
+	// chats nobody replied to, chat durations in seconds (the whole chat
+	// and the agents' part of it), greetings dismissed, and greetings per
+	// greeting ID (the v2 totals split up).
+	continuous, unreplied int64
+	durSum, agentDurSum   int64
+	canceled              int64
+	greet                 [nGreetings]greetStats
+	// visitors, when not nil, collects the visitor of every chat, and
+	// pageViews their page views (customers/unique_visitors).
+	visitors  map[uint64]bool
+	pageViews int64
 }
+
+// greetStats is one greeting's numbers.
+type greetStats struct{ displayed, accepted, goals, canceled int64 }
+
+// greetingIDs are the simulated account's greetings.
+var greetingIDs = [...]string{"11", "12", "18", "19", "27"}
+
+const nGreetings = len(greetingIDs)
+
+// visitorPool is how many distinct visitors chat over time: a visitor
+// comes back, so unique visitors of two ranges do not add up.
+const visitorPool = 4000
 
 // wait is a count, sum, min and max of waiting times in seconds.
 type wait struct{ count, sum, min, max int64 }
@@ -295,8 +321,43 @@ func (m *model) chatCell(st *stats, h int64, c int, info hourInfo) {
 			st.left.add(sec)
 			st.queued.add(sec)
 		}
+		m.chatV36(st, ki, k2, declined, invited, goal)
 	}
 }
+
+// chatV36 adds the v3.6-only quantities of one chat (ki and k2 are its
+// hashes in chatCell), from a hash stream of their own.
+func (m *model) chatV36(st *stats, ki, k2 uint64, declined int64, invited, goal bool) {
+	k4 := mix(ki ^ saltV36)
+	if st.visitors != nil {
+		st.visitors[visitorOf(ki)] = true
+		st.pageViews += int64(1 + (k4>>40)%9)
+	}
+	if k4%100 < 40 {
+		st.continuous++
+	}
+	if (k4>>8)%100 < 4 {
+		st.unreplied++
+	}
+	agentSec := int64(4+(k2>>32)%22) * 60 // the chat's minutes in chatCell
+	st.agentDurSum += agentSec
+	st.durSum += agentSec + int64((k4>>16)%600)
+	canceled := (declined + 1) / 2
+	st.canceled += canceled
+	g := &st.greet[(k4>>32)%uint64(nGreetings)]
+	g.displayed += declined
+	g.canceled += canceled
+	if invited {
+		g.displayed++
+		g.accepted++
+		if goal {
+			g.goals++
+		}
+	}
+}
+
+// visitorOf is the visitor of the chat with hash ki.
+func visitorOf(ki uint64) uint64 { return (mix(ki^saltV36) >> 44) % visitorPool }
 
 // ticketCell adds the tickets of cell c in hour h. A ticket's response,
 // solution and rating are counted in the hour it was created: the simulator

@@ -1,7 +1,9 @@
-// Package sim is the built-in LiveChat Reports API v2 simulator: an
-// http.Handler serving all 20 report endpoints (GET /reports/<endpoint>)
-// from deterministic data for a seed, with basic auth and X-API-Version
-// checks and injectable latency and faults.
+// Package sim is the built-in LiveChat Reports API simulator: an
+// http.Handler serving all 20 v2 report endpoints (GET /reports/<endpoint>)
+// and the v3.6 methods the client reads (POST /v3.6/reports/<method>) from
+// the same deterministic data for a seed, with basic auth and X-API-Version
+// checks (v2), personal access token or OAuth bearer auth (v3.6), and
+// injectable latency and faults.
 //
 // The data is made of atomic cells, one per UTC hour and (agent, group, tag),
 // each a pure function of a hash of (seed, hour, cell) with no RNG state:
@@ -24,6 +26,27 @@
 // with the weekday in date_from..date_to, or of the last four such dates up
 // to today. availability and chatting_time answer a single day in minutes
 // per hour ({"minutes": m}) and longer ranges in unrounded {"hours": h}.
+//
+// v3.6 follows the reference (reference/livechat-reports-api-v3.6.md):
+// filters.from/to (RFC 3339) are required inside filters, and without a
+// filters object the range is the last seven days; the days of an answer
+// are those of the timezone field, else of filters.from's offset; only the
+// day distribution is simulated; a filter a method does not take, or one
+// the simulator does not model, is a 400 validation error. Answers have
+// every day of the range, an empty one as {}, and leave zero fields out;
+// the envelope's total is deliberately not the sum of the records where
+// the reference says it is not (engagement, response_time,
+// first_response_time). chats/ranking and agents/performance are keyed by
+// agent (ranking in name order, not by score), customers/unique_visitors is
+// a summary of distinct visitors, who come back, so ranges do not add up.
+// Errors are {"error": {"type", "message"}}; a personal access token sent
+// as Bearer is refused as authentication. The same Fault list applies to
+// both versions (a v3.6 method is named "v3.6/<method>"), and
+// Options.Deprecation and Options.Legacy add the lifecycle headers to
+// every answer. The v3.6-only quantities (continuous and unreplied chats,
+// chat durations, dismissed greetings, greeting IDs, visitors) are drawn
+// from a hash stream of their own, so v2's numbers are the same as before
+// they existed.
 //
 // It writes JSON from its own shapes, never from the livechat package's
 // types, so a decoding bug cannot hide behind a matching encoding bug. It

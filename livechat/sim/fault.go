@@ -25,11 +25,13 @@ type Fault struct {
 	// Kind is "5xx", "429", "timeout" or "malformed".
 	Kind string
 	// Endpoint limits the fault to one endpoint, named by its path below
-	// /reports/ (e.g. "chats/ratings"); "" means every endpoint.
+	// /reports/ (e.g. "chats/ratings"), or a v3.6 method by "v3.6/" and its
+	// path (e.g. "v3.6/chats/ranking"); "" means every endpoint of both.
 	Endpoint string
-	// First fails the first N requests of each distinct request URL (path
-	// and query), counting every request to that URL, including those
-	// another fault answered; later ones are answered normally.
+	// First fails the first N requests of each distinct request (v2: path
+	// and query; v3.6: path and body), counting every request to it,
+	// including those another fault answered; later ones are answered
+	// normally.
 	First int
 	// Rate fails this fraction of requests, chosen by a hash of the seed,
 	// the fault's position, the URL and the request's number for that URL:
@@ -49,7 +51,9 @@ func (f Fault) validate() error {
 		return fmt.Errorf("sim: fault kind %q: want 5xx, 429, timeout or malformed", f.Kind)
 	}
 	if f.Endpoint != "" && endpoints[f.Endpoint] == nil {
-		return fmt.Errorf("sim: fault %s: unknown endpoint %q", f.Kind, f.Endpoint)
+		if m, ok := strings.CutPrefix(f.Endpoint, "v3.6/"); !ok || v36Methods[m] == nil {
+			return fmt.Errorf("sim: fault %s: unknown endpoint %q", f.Kind, f.Endpoint)
+		}
 	}
 	if f.First < 0 {
 		return fmt.Errorf("sim: fault %s: first=%d is negative", f.Kind, f.First)

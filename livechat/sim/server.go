@@ -18,8 +18,16 @@ import (
 type Options struct {
 	// Seed picks the data: the same seed gives the same numbers.
 	Seed int64
-	// Login and APIKey are the basic auth credentials the server requires.
+	// Login and APIKey are the basic auth credentials the server requires:
+	// on v2 the login and API key, on v3.6 the account ID and personal
+	// access token.
 	Login, APIKey string
+	// BearerToken, when set, is an OAuth access token v3.6 also accepts
+	// (Authorization: Bearer).
+	BearerToken string
+	// Deprecation and Legacy, when set, are sent as the lifecycle headers
+	// of those names on every answer (normally a YYYY-MM-DD date).
+	Deprecation, Legacy string
 	// Latency is added to every answer.
 	Latency time.Duration
 	// Faults make some requests fail; see Fault and ParseFaults.
@@ -29,13 +37,14 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Server is the simulator, an http.Handler for GET /reports/<endpoint>. It
-// routes on the path from the root, so mount it under a prefix with
-// http.StripPrefix. It is safe for concurrent use.
+// Server is the simulator, an http.Handler for GET /reports/<endpoint> (v2)
+// and POST /v3.6/reports/<method> (v3.6). It routes on the path from the
+// root, so mount it under a prefix with http.StripPrefix. It is safe for
+// concurrent use.
 type Server struct {
 	opts   Options
 	m      *model
-	counts map[string]*atomic.Int64 // per endpoint; the map is read-only
+	counts map[string]*atomic.Int64 // per endpoint ("v3.6/..." for v3.6); the map is read-only
 	total  atomic.Int64
 	zones  sync.Map // zone name -> *time.Location
 
@@ -64,6 +73,9 @@ func New(o Options) (*Server, error) {
 	for name := range endpoints {
 		s.counts[name] = new(atomic.Int64)
 	}
+	for name := range v36Methods {
+		s.counts["v3.6/"+name] = new(atomic.Int64)
+	}
 	return s, nil
 }
 
@@ -71,7 +83,9 @@ func New(o Options) (*Server, error) {
 func (s *Server) Requests() int64 { return s.total.Load() }
 
 // RequestsTo returns the number of requests received for endpoint, named by
-// its path below /reports/ (e.g. "chats/ratings"), failed ones included.
+// its path below /reports/ (e.g. "chats/ratings"), or for a v3.6 method by
+// "v3.6/" and its path below /v3.6/reports/ (e.g. "v3.6/chats/ranking"),
+// failed ones included.
 func (s *Server) RequestsTo(endpoint string) int64 {
 	if c := s.counts[strings.Trim(endpoint, "/")]; c != nil {
 		return c.Load()
@@ -83,6 +97,16 @@ func (s *Server) RequestsTo(endpoint string) int64 {
 // arguments, then the report.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.total.Add(1)
+	if s.opts.Deprecation != "" {
+		w.Header().Set("Deprecation", s.opts.Deprecation)
+	}
+	if s.opts.Legacy != "" {
+		w.Header().Set("Legacy", s.opts.Legacy)
+	}
+	if name, ok := strings.CutPrefix(r.URL.Path, v36Prefix); ok {
+		s.serveV36(w, r, name)
+		return
+	}
 	name, isReport := strings.CutPrefix(r.URL.Path, "/reports/")
 	ep := endpoints[name]
 	if isReport && ep != nil {
