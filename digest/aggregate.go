@@ -14,6 +14,7 @@ import (
 //     where the API sent a null average
 //   - Ratio: x is the numerator and w the denominator
 //   - Max: x is the bucket's value; ok is false where it is null
+//   - Whole: x is the value for the whole period
 type obs struct {
 	x, w float64
 	ok   bool
@@ -40,9 +41,10 @@ func largest(v *float64) obs {
 // accum folds the observations of one metric over a set of buckets.
 type accum struct {
 	agg    Agg
-	x, w   float64 // Sum: Σx; WeightedMean: Σ(avg·count), Σcount; Ratio: Σnum, Σden
+	x, w   float64 // Sum: Σx; WeightedMean: Σ(avg·count), Σcount; Ratio: Σnum, Σden; Whole: x
 	max    float64
 	hasMax bool
+	n      int // Whole: observations seen
 	// For WeightedMean only: Σ(count·avg²) and the number of buckets with a
 	// count, from which the significance test estimates how much the mean
 	// varies between buckets (see meanVariance).
@@ -77,6 +79,11 @@ func (a *accum) add(o obs, f float64) {
 		if !a.hasMax || o.x > a.max {
 			a.max, a.hasMax = o.x, true
 		}
+	case Whole:
+		// As returned: a value for a whole period cannot be scaled or
+		// split, so it counts once f > 0, like a maximum.
+		a.x = o.x
+		a.n++
 	}
 }
 
@@ -97,6 +104,13 @@ func (a *accum) value() *float64 {
 			return nil
 		}
 		return ptr(a.max)
+	case Whole:
+		// Two values for one period would have to be combined, and
+		// distinct counts cannot be: no value rather than a wrong one.
+		if a.n != 1 {
+			return nil
+		}
+		return ptr(a.x)
 	}
 	return nil
 }
@@ -123,13 +137,16 @@ type row struct {
 	start, end livechat.Date
 	hour       int
 	obs        []obs
+	// precut marks a bucket that holds exactly the elapsed part of a cut
+	// day: v3.6 is asked for the day up to that instant, not by the hour.
+	precut bool
 }
 
 // extractors turn a bucket value of each bucketed report into observations,
 // one per metric of that report in the order of the Catalogue (a test checks
 // the lengths; the fixture test checks every key's value).
 var extractors = map[livechat.Report]func(any) ([]row, error){
-	livechat.TotalChats: rows(func(v livechat.ChatCount) []obs { return []obs{count(v.Chats)} }),
+	livechat.TotalChats: rows(func(v livechat.ChatCount) []obs { return []obs{count(v.Chats), count(v.Continuous)} }),
 	livechat.Engagement: rows(func(v livechat.EngagementCount) []obs {
 		return []obs{count(v.AutoInvite), count(v.ManualInvite), count(v.ImmediateStart)}
 	}),
@@ -157,7 +174,7 @@ var extractors = map[livechat.Report]func(any) ([]row, error){
 	}),
 	livechat.Goals: rows(func(v livechat.GoalCount) []obs { return []obs{count(v.Goals)} }),
 	livechat.Greetings: rows(func(v livechat.GreetingCount) []obs {
-		return []obs{count(v.Displayed), count(v.Accepted), count(v.Goals), ratio(v.Accepted, v.Displayed)}
+		return []obs{count(v.Displayed), count(v.Accepted), count(v.Goals), ratio(v.Accepted, v.Displayed), count(v.Canceled)}
 	}),
 	livechat.TicketsNew: rows(func(v livechat.TicketCount) []obs { return []obs{count(v.Tickets)} }),
 	livechat.TicketsFirstResponseTime: rows(func(v livechat.TicketTime) []obs {
@@ -173,6 +190,11 @@ var extractors = map[livechat.Report]func(any) ([]row, error){
 	livechat.TicketRatings: rows(func(v livechat.TicketRatingCount) []obs {
 		return []obs{count(v.Good), count(v.Bad), ratio(v.Good, v.Good+v.Bad)}
 	}),
+	livechat.ChatDuration: rows(func(v livechat.ResponseTime) []obs {
+		return []obs{mean(v.Seconds, v.Count), count(v.Count)}
+	}),
+	livechat.UniqueVisitors: rows(func(v livechat.VisitorCount) []obs { return []obs{amount(float64(v.Visitors))} }),
+	livechat.NotReplied:     rows(func(v livechat.ChatCount) []obs { return []obs{count(v.Chats)} }),
 }
 
 // rows adapts a typed extractor to an answer of unknown type, accepting the
@@ -303,7 +325,7 @@ func (w window) weight(b row, s span) (float64, error) {
 		return 0, fmt.Errorf("bucket %s..%s straddles %s", b.start, b.end, s.r)
 	case out:
 		return 0, nil
-	case !s.cut || b.start != s.r.To:
+	case !s.cut || b.start != s.r.To, b.precut:
 		return 1, nil
 	case b.hour < 0:
 		return 0, fmt.Errorf("day bucket %s where hours were asked: a partial day cannot be cut", b.start)
@@ -319,9 +341,9 @@ func (w window) weight(b row, s span) (float64, error) {
 
 // aggregate splits the buckets of one report's answers among the sides of
 // w by the days (and on a cut day, the hours) they cover and folds each side
-// per the catalogue. An hour bucket covers its queried day, so hours add up
-// into that day.
-func aggregate(r livechat.Report, rs []row, w window) (aggregated, error) {
+// per the catalogue, keeping the metrics api answers. An hour bucket covers
+// its queried day, so hours add up into that day.
+func aggregate(r livechat.Report, rs []row, w window, api livechat.API) (aggregated, error) {
 	ms := metricsOf(r)
 	acc := make([][]accum, len(w.sides))
 	for i := range acc {
@@ -372,6 +394,9 @@ func aggregate(r livechat.Report, rs []row, w window) (aggregated, error) {
 		sides:  make(map[string][]accum, len(ms)),
 	}
 	for i, m := range ms {
+		if !MetricOn(m, api) {
+			continue // a field this version does not send is not 0: it is absent
+		}
 		var p *float64
 		if prev != nil {
 			p = acc[1][i].value()

@@ -11,6 +11,17 @@ import (
 
 // TestExtractorsMatchCatalogue checks that every bucketed report has an
 // extractor giving one observation per catalogue metric.
+// catalogueOn is the part of the catalogue api answers.
+func catalogueOn(api livechat.API) []Metric {
+	var out []Metric
+	for _, m := range Catalogue {
+		if MetricOn(m, api) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func TestExtractorsMatchCatalogue(t *testing.T) {
 	t.Parallel()
 	for _, info := range livechat.Reports {
@@ -22,7 +33,7 @@ func TestExtractorsMatchCatalogue(t *testing.T) {
 		_, err := f(nil)
 		assert.Error(t, err, "%s accepts a nil answer", info.Report)
 	}
-	assert.Len(t, extractors, 17)
+	assert.Len(t, extractors, 20)
 	for r, f := range extractors {
 		rs, err := f(zeroSeries(r))
 		require.NoError(t, err, "%s", r)
@@ -36,7 +47,7 @@ func zeroSeries(r livechat.Report) any {
 	b := func() (livechat.Date, livechat.Date) { d := livechat.Date{Year: 2026, Month: 1, Day: 1}; return d, d }
 	s, e := b()
 	switch r {
-	case livechat.TotalChats:
+	case livechat.TotalChats, livechat.NotReplied:
 		return livechat.Series[livechat.ChatCount]{Buckets: []livechat.Bucket[livechat.ChatCount]{{Start: s, End: e}}}
 	case livechat.Engagement:
 		return livechat.Series[livechat.EngagementCount]{Buckets: []livechat.Bucket[livechat.EngagementCount]{{Start: s, End: e}}}
@@ -48,7 +59,7 @@ func zeroSeries(r livechat.Report) any {
 		return livechat.Series[livechat.WaitTimes]{Buckets: []livechat.Bucket[livechat.WaitTimes]{{Start: s, End: e}}}
 	case livechat.Availability, livechat.ChattingTime:
 		return livechat.Series[livechat.Duration]{Buckets: []livechat.Bucket[livechat.Duration]{{Start: s, End: e}}}
-	case livechat.ChatsFirstResponseTime, livechat.ChatsResponseTime:
+	case livechat.ChatsFirstResponseTime, livechat.ChatsResponseTime, livechat.ChatDuration:
 		return livechat.Series[livechat.ResponseTime]{Buckets: []livechat.Bucket[livechat.ResponseTime]{{Start: s, End: e}}}
 	case livechat.Goals:
 		return livechat.Series[livechat.GoalCount]{Buckets: []livechat.Bucket[livechat.GoalCount]{{Start: s, End: e}}}
@@ -62,6 +73,8 @@ func zeroSeries(r livechat.Report) any {
 		return livechat.Series[livechat.TicketSourceCount]{Buckets: []livechat.Bucket[livechat.TicketSourceCount]{{Start: s, End: e}}}
 	case livechat.TicketRatings:
 		return livechat.Series[livechat.TicketRatingCount]{Buckets: []livechat.Bucket[livechat.TicketRatingCount]{{Start: s, End: e}}}
+	case livechat.UniqueVisitors:
+		return livechat.Series[livechat.VisitorCount]{Buckets: []livechat.Bucket[livechat.VisitorCount]{{Start: s, End: e}}}
 	}
 	return nil
 }
@@ -144,7 +157,7 @@ func TestAggregateHourBuckets(t *testing.T) {
 	rs, err := extractors[livechat.TotalChats](s)
 	require.NoError(t, err)
 	cur := DateRange{From: day, To: day}
-	a, err := aggregate(livechat.TotalChats, rs, win(cur, nil))
+	a, err := aggregate(livechat.TotalChats, rs, win(cur, nil), livechat.V2)
 	require.NoError(t, err)
 	// 0+1+…+22 = 253
 	assert.Equal(t, Value{Current: ptr(253)}, a.values["total_chats.chats"])
@@ -155,14 +168,14 @@ func TestAggregateHourBuckets(t *testing.T) {
 	}}}
 	rs, err = extractors[livechat.TotalChats](month)
 	require.NoError(t, err)
-	_, err = aggregate(livechat.TotalChats, rs, win(cur, nil))
+	_, err = aggregate(livechat.TotalChats, rs, win(cur, nil), livechat.V2)
 	assert.ErrorContains(t, err, "digest: total_chats: bucket 2026-03-01..2026-03-31 straddles 2026-03-08")
 }
 
 func TestAggregateLongRangeHasNoDailySeries(t *testing.T) {
 	t.Parallel()
 	cur := DateRange{From: livechat.Date{Year: 1, Month: 1, Day: 1}, To: livechat.Date{Year: 9999, Month: 12, Day: 31}}
-	a, err := aggregate(livechat.TotalChats, nil, win(cur, CompareRange(PreviousPeriod, Period{Kind: Explicit}, cur)))
+	a, err := aggregate(livechat.TotalChats, nil, win(cur, CompareRange(PreviousPeriod, Period{Kind: Explicit}, cur)), livechat.V2)
 	require.NoError(t, err)
 	assert.Equal(t, Value{Current: ptr(0), Previous: ptr(0), Change: ptr(0)}, a.values["total_chats.chats"])
 	assert.Empty(t, a.daily)

@@ -41,9 +41,15 @@ type Spec struct {
 	// or --at); periods are resolved from it, never from the clock.
 	At      time.Time
 	Filters Filters
-	// Reports to fetch, by name; nil or empty means all 20.
+	// Reports to fetch, by name; nil or empty means all the API version has
+	// (20 on v2, 14 on v3.6). A report the version lacks becomes an entry of
+	// Digest.Errors.
 	Reports    []livechat.Report
 	Thresholds []Threshold
+	// API is the Reports API version the Fetcher reads. Empty means the
+	// Fetcher's own when it says (Versioned), else v2. It decides what "all
+	// reports" means, how requests are planned and which metric keys exist.
+	API livechat.API
 	// Insight holds the constants of the verdicts; see Insight for its zeros.
 	Insight Insight
 }
@@ -61,6 +67,21 @@ type Spec struct {
 // the compare period's counterpart of it, by the hour (see plan): today
 // compared with yesterday is 17 × 2 + 2 + 2 = 38 requests.
 //
+// On v3.6 the same holds for its bucketed reports; agents/performance
+// (chatting time) and customers/unique_visitors have no daily records, so
+// they are asked once per period (current and compare) and give no daily
+// series. queued_visitors and queue_waiting_times read the same v3.6
+// request, which the client's sharing key makes one. A full v3.6 digest of
+// a week compared with the week before makes 10 + 1 + 2·2 = 15 requests.
+// v3.6 takes instants, so a partial period's cut day is asked for by day,
+// up to the elapsed wall-clock time, instead of by the hour (whose bucket
+// keys are not documented): today compared with yesterday is 10 × 2 + 1 +
+// 2·2 = 25 requests.
+//
+// Each metric of a report that could not take one of the Spec's filters is
+// marked with it (Value.NotFilteredBy, Rankings.NotFilteredBy): its number
+// covers what the filter would have excluded.
+//
 // Digest.Daily gets a per-day series for every metric of the reports that
 // answered (each day aggregated like the period: a day's weighted mean, a
 // day's ratio), the compare days aligned by position; periods longer than
@@ -75,12 +96,17 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	reports := s.reports()
+	api, err := s.api(f)
+	if err != nil {
+		return nil, err
+	}
+	reports := s.reports(api)
 	cur := s.Period.Range(s.At, s.Location)
 	prev := CompareRange(s.Compare, s.Period, cur)
 	w := newWindow(s.Period, cur, prev, ElapsedAt(s.At, s.Location))
 
-	tasks := plan(reports, w, s.query())
+	base := s.query()
+	tasks := plan(reports, w, base, api)
 	g := errgroup.Group{}
 	g.SetLimit(fetchConcurrency)
 	for i := range tasks {
@@ -116,10 +142,19 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	}
 	var failures []error
 	for _, r := range reports {
-		if err := d.add(r, tasks, w); err != nil {
+		m, ok := livechat.MethodOf(api, r)
+		if !ok {
+			err := fmt.Errorf("digest: %s: not available on Reports API %s", r, api)
 			d.Errors = append(d.Errors, ReportError{Report: string(r), Error: err.Error()})
 			failures = append(failures, err)
+			continue
 		}
+		if err := d.add(m, tasks, w); err != nil {
+			d.Errors = append(d.Errors, ReportError{Report: string(r), Error: err.Error()})
+			failures = append(failures, err)
+			continue
+		}
+		d.markUnfiltered(m, base)
 	}
 	if len(failures) == len(reports) {
 		return nil, fmt.Errorf("digest: job %q: no report answered: %w", s.Job, errors.Join(failures...))
@@ -157,11 +192,33 @@ func (s Spec) validate() error {
 	return nil
 }
 
-// reports returns the reports to fetch, once each, in the registry's order.
-func (s Spec) reports() []livechat.Report {
+// api is the version the digest is built for: the Spec's, else the
+// Fetcher's, else v2.
+func (s Spec) api(f Fetcher) (livechat.API, error) {
+	var own livechat.API
+	if v, ok := f.(Versioned); ok {
+		own = v.API()
+	}
+	switch {
+	case s.API != "" && own != "" && s.API != own:
+		return "", fmt.Errorf("digest: job %q: built for Reports API %s but the client reads %s", s.Job, s.API, own)
+	case s.API != "":
+		return s.API, nil
+	case own != "":
+		return own, nil
+	}
+	return livechat.V2, nil
+}
+
+// reports returns the reports to fetch, once each, in the registry's order:
+// those named, or all that api has.
+func (s Spec) reports(api livechat.API) []livechat.Report {
+	if len(s.Reports) == 0 {
+		return livechat.ReportsOn(api)
+	}
 	var out []livechat.Report
 	for _, i := range livechat.Reports {
-		if len(s.Reports) == 0 || slices.Contains(s.Reports, i.Report) {
+		if slices.Contains(s.Reports, i.Report) {
 			out = append(out, i.Report)
 		}
 	}
@@ -198,7 +255,11 @@ type task struct {
 // compared with yesterday is two hour requests per report, month_to_date on
 // the 15th one request by day (Oct 1..Nov 14) and two by the hour (Nov 15,
 // Oct 15).
-func plan(reports []livechat.Report, w window, base livechat.Query) []task {
+//
+// On v3.6 (see Build) a cut day is one request by day ending at the elapsed
+// time (Query.Until), the per-period reports get one request per side
+// (ending there on a cut side), and reports api lacks get no request.
+func plan(reports []livechat.Report, w window, base livechat.Query, api livechat.API) []task {
 	cur := w.sides[0].r
 	var byDay []DateRange
 	for _, s := range w.sides {
@@ -216,14 +277,34 @@ func plan(reports []livechat.Report, w window, base livechat.Query) []task {
 	}
 	occPieces := split(hull(occupancy...), MaxPeriodDays)
 	var tasks []task
+	until := w.elapsed.clock()
 	for _, r := range reports {
 		info, _ := livechat.Lookup(r)
+		m, ok := livechat.MethodOf(api, r)
+		if !ok {
+			continue
+		}
 		q := base
-		switch info.Shape {
-		case livechat.ShapeRanking:
+		switch {
+		case m.PerPeriod:
+			// One value per range: asked for each side on its own.
+			for _, s := range w.sides {
+				q.From, q.To, q.Until = s.r.From, s.r.To, 0
+				if s.cut {
+					if until == 0 {
+						continue // nothing of the day has passed
+					}
+					q.Until = until
+				}
+				tasks = append(tasks, task{report: r, query: q})
+			}
+		case info.Shape == livechat.ShapeRanking:
 			q.From, q.To = cur.From, cur.To
+			if api == livechat.V36 && w.sides[0].cut && until > 0 {
+				q.Until = until
+			}
 			tasks = append(tasks, task{report: r, query: q})
-		case livechat.ShapeOccupancy:
+		case info.Shape == livechat.ShapeOccupancy:
 			// Its points are hours of days, so cut days need nothing more.
 			for _, piece := range occPieces {
 				var in []DateRange
@@ -246,6 +327,12 @@ func plan(reports []livechat.Report, w window, base livechat.Query) []task {
 			}
 			for _, d := range w.cutDays() {
 				q.From, q.To, q.GroupBy = d, d, livechat.ByHour
+				if api == livechat.V36 {
+					if until == 0 {
+						continue
+					}
+					q.GroupBy, q.Until = livechat.ByDay, until
+				}
 				tasks = append(tasks, task{report: r, query: q})
 			}
 		}
@@ -324,8 +411,10 @@ func weekdays(ranges ...DateRange) []weekdaySpan {
 	return out
 }
 
-// add puts the answers of report r into d, or returns why it cannot.
-func (d *Digest) add(r livechat.Report, tasks []task, w window) error {
+// add puts the answers of report method m into d, or returns why it
+// cannot.
+func (d *Digest) add(m livechat.Method, tasks []task, w window) error {
+	r := m.Report
 	var mine []*task
 	for i := range tasks {
 		if tasks[i].report == r {
@@ -357,7 +446,7 @@ func (d *Digest) add(r livechat.Report, tasks []task, w window) error {
 			}
 			points = append(points, p...)
 		}
-		a, err := peak(points, w)
+		a, err := peak(points, w, m.API)
 		if err != nil {
 			return fmt.Errorf("digest: %s: %w", r, err)
 		}
@@ -378,16 +467,30 @@ func (d *Digest) add(r livechat.Report, tasks []task, w window) error {
 		if err != nil {
 			return fmt.Errorf("digest: %s: %w", r, err)
 		}
-		if t.query.GroupBy == livechat.ByDay {
+		switch {
+		case t.query.Until > 0:
+			// Asked up to the elapsed time: exactly what a cut day counts.
+			for i := range part {
+				part[i].precut = true
+			}
+		case t.query.GroupBy == livechat.ByDay:
 			part = slices.DeleteFunc(part, func(b row) bool { return b.start == b.end && slices.Contains(cut, b.start) })
 		}
 		rs = append(rs, part...)
 	}
-	agg, err := aggregate(r, rs, w)
+	agg, err := aggregate(r, rs, w, m.API)
 	if err != nil {
 		return err
 	}
+	if m.PerPeriod {
+		// A one-day period's single value is not a daily series either:
+		// nothing that reads Daily may take it for one.
+		agg.daily = nil
+	}
 	d.merge(agg)
+	for _, t := range mine {
+		d.warnCapped(r, t.answer, w)
+	}
 	return nil
 }
 
@@ -410,13 +513,13 @@ func (d *Digest) merge(a aggregated) {
 // hourly maximum among the points whose day (and on a cut day, hour) each
 // side counts. The API answers a whole weekday's dates, so points outside
 // the sides are dropped.
-func peak(points []livechat.OccupancyPoint, w window) (aggregated, error) {
+func peak(points []livechat.OccupancyPoint, w window, api livechat.API) (aggregated, error) {
 	var rs []row
 	for _, p := range points {
 		rs = append(rs, row{start: p.Day, end: p.Day, hour: p.Hour, obs: []obs{{x: float64(p.Max), ok: true}}})
 	}
 	// Points are hours of single days, so they never straddle a side.
-	return aggregate(livechat.AgentsOccupancy, rs, w)
+	return aggregate(livechat.AgentsOccupancy, rs, w, api)
 }
 
 func rankEntries(a any) ([]RankEntry, error) {

@@ -21,6 +21,10 @@ const (
 	WeightedMean            // mean weighted by the bucket's count, never a mean of means
 	Ratio                   // a ratio of two sums
 	Max                     // the largest bucket value
+	// Whole is a value the API gives for the whole period only (v3.6
+	// unique visitors): taken as it is, never added to another, since
+	// distinct counts of two ranges do not add up.
+	Whole
 )
 
 // Unit is what a metric's number measures, for formatting.
@@ -48,6 +52,7 @@ type Metric struct {
 // show them. It is the only place metric keys are spelled. Read-only.
 var Catalogue = []Metric{
 	{"total_chats.chats", livechat.TotalChats, "Chats", Sum, Count, Neutral},
+	{"total_chats.continuous", livechat.TotalChats, "Continuous chats", Sum, Count, Neutral},
 
 	{"engagement.auto_invite", livechat.Engagement, "Chats from auto invites", Sum, Count, Neutral},
 	{"engagement.manual_invite", livechat.Engagement, "Chats from manual invites", Sum, Count, Neutral},
@@ -84,6 +89,7 @@ var Catalogue = []Metric{
 	{"greetings.accepted", livechat.Greetings, "Greetings accepted", Sum, Count, Up},
 	{"greetings.goals", livechat.Greetings, "Goals from greetings", Sum, Count, Up},
 	{"greetings.acceptance_rate", livechat.Greetings, "Greeting acceptance", Ratio, Rate, Up},
+	{"greetings.canceled", livechat.Greetings, "Greetings canceled", Sum, Count, Down},
 
 	{"tickets_new.tickets", livechat.TicketsNew, "New tickets", Sum, Count, Neutral},
 	{"tickets_first_response_time.hours", livechat.TicketsFirstResponseTime, "Ticket first response", WeightedMean, Hours, Down},
@@ -99,6 +105,12 @@ var Catalogue = []Metric{
 	{"ticket_ratings.good", livechat.TicketRatings, "Good ticket ratings", Sum, Count, Up},
 	{"ticket_ratings.bad", livechat.TicketRatings, "Bad ticket ratings", Sum, Count, Down},
 	{"ticket_ratings.satisfaction", livechat.TicketRatings, "Ticket satisfaction", Ratio, Rate, Up},
+
+	// Reports only v3.6 has (see MetricOn).
+	{"chat_duration.seconds", livechat.ChatDuration, "Chat duration", WeightedMean, Seconds, Neutral},
+	{"chat_duration.count", livechat.ChatDuration, "Chats timed", Sum, Count, Neutral},
+	{"unique_visitors.visitors", livechat.UniqueVisitors, "Unique visitors", Whole, Count, Neutral},
+	{"not_replied.chats", livechat.NotReplied, "Chats not replied to", Sum, Count, Down},
 }
 
 // LookupMetric returns the catalogue entry for key.

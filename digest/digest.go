@@ -26,6 +26,9 @@ type Digest struct {
 	Rankings Rankings         `json:"rankings"`
 	Breaches []Breach         `json:"breaches"`
 	Errors   []ReportError    `json:"errors"`
+	// Warnings are reports that answered but whose numbers may be short (a
+	// v3.6 cap reached); left out of the JSON when there are none.
+	Warnings []ReportWarning `json:"warnings,omitempty"`
 
 	// Daily holds per-day series for charts (daily chats in the period and
 	// in the compare period, aligned by position). Not part of the JSON.
@@ -72,6 +75,11 @@ type Value struct {
 	// Reason says why a change is noise: no_change, min_count,
 	// not_significant or min_change.
 	Reason string `json:"reason,omitempty"`
+	// NotFilteredBy names the filters of the digest ("group", "agent",
+	// "tags") that the metric's report could not take on the API version
+	// read: the number covers what they would have excluded. Left out of
+	// the JSON when the metric is filtered as asked.
+	NotFilteredBy []string `json:"not_filtered_by,omitempty"`
 }
 
 // Rankings are the per-agent rating rankings for chats and tickets, as the
@@ -79,6 +87,9 @@ type Value struct {
 type Rankings struct {
 	Chats   []RankEntry `json:"chats"`
 	Tickets []RankEntry `json:"tickets"`
+	// NotFilteredBy maps "chats" or "tickets" to the filters that ranking
+	// could not take, as Value.NotFilteredBy; left out when there are none.
+	NotFilteredBy map[string][]string `json:"not_filtered_by,omitempty"`
 }
 
 // RankEntry is one agent's line in a ranking.
@@ -103,6 +114,12 @@ type Breach struct {
 type ReportError struct {
 	Report string `json:"report"`
 	Error  string `json:"error"`
+}
+
+// ReportWarning is a report whose numbers may be incomplete, and why.
+type ReportWarning struct {
+	Report  string `json:"report"`
+	Warning string `json:"warning"`
 }
 
 // DailySeries is one value per calendar day of the period (Current) and of

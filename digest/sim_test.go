@@ -28,13 +28,13 @@ func TestBuildSimulatorConsistency(t *testing.T) {
 	week, err := Build(t.Context(), c, Spec{Job: "week", Location: loc, Period: Period{Kind: LastWeek}, Compare: PreviousPeriod, At: at})
 	require.NoError(t, err)
 	assert.Empty(t, week.Errors)
-	assert.Len(t, week.Metrics, len(Catalogue))
+	assert.Len(t, week.Metrics, len(catalogueOn(livechat.V2)))
 
 	day := week.Period.From.AddDays(2)
 	one, err := Build(t.Context(), c, Spec{Job: "day", Location: loc, Period: Period{Kind: Explicit, From: day, To: day}, Compare: NoCompare, At: at})
 	require.NoError(t, err)
 	assert.Empty(t, one.Errors)
-	for _, m := range Catalogue {
+	for _, m := range catalogueOn(livechat.V2) {
 		got := one.Metrics[m.Key].Current
 		want := week.Daily[m.Key].Current[2]
 		if want == nil {
@@ -67,7 +67,7 @@ func TestBuildLongestPeriod(t *testing.T) {
 			d, err := Build(t.Context(), c, Spec{Job: "two-years", Location: time.UTC, Period: p, Compare: compare, At: at})
 			require.NoError(t, err)
 			assert.Empty(t, d.Errors)
-			assert.Len(t, d.Metrics, len(Catalogue))
+			assert.Len(t, d.Metrics, len(catalogueOn(livechat.V2)))
 			chats := d.Metrics["total_chats.chats"]
 			require.NotNil(t, chats.Current)
 			require.NotNil(t, chats.Previous)

@@ -80,6 +80,9 @@ func checkQuery(info ReportInfo, q Query) error {
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
 		return bad("date_to %s is before date_from %s", q.To, q.From)
 	}
+	if q.Until != 0 {
+		return bad("a range ending at a time of day (Until) needs Reports API v3.6")
+	}
 	switch q.GroupBy {
 	case "", ByHour, ByDay, ByMonth:
 	default:

@@ -1,5 +1,7 @@
 package livechat
 
+import "time"
+
 // Granularity is the size of the buckets of an answer (the group_by argument).
 type Granularity string
 
@@ -29,6 +31,11 @@ type Query struct {
 	Greeting string // greeting id
 	// Weekday is "mon".."sun", only for agents_occupancy.
 	Weekday string
+	// Until, when not zero, ends the range at this wall-clock time of day
+	// on To instead of at the day's end: what has passed of a partial day.
+	// Only v3.6 can ask for it (its range is two instants); a v2 request
+	// with it is refused.
+	Until time.Duration
 }
 
 // Bucket is one time bucket of a report answer.

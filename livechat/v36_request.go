@@ -56,9 +56,21 @@ func (c *Client) buildV36(m Method, q Query) (request, error) {
 	if err != nil {
 		return bad("timezone %q: unknown zone", clip(q.Timezone))
 	}
+	to := time.Date(q.To.Year, q.To.Month, q.To.Day, 23, 59, 59, 0, loc)
+	switch {
+	case q.Until < 0 || q.Until >= 24*time.Hour:
+		return bad("until %s is not a time of day", q.Until)
+	case q.Until > 0:
+		// The wall-clock time on To, less a second: to is inclusive.
+		sec := int(q.Until / time.Second)
+		to = time.Date(q.To.Year, q.To.Month, q.To.Day, sec/3600, sec/60%60, sec%60-1, 0, loc)
+		if to.Before(q.From.In(loc)) {
+			return bad("until %s ends the range before it starts", q.Until)
+		}
+	}
 	body := v36Body{Filters: v36Filters{
 		From: q.From.In(loc).Format(v36Stamp),
-		To:   time.Date(q.To.Year, q.To.Month, q.To.Day, 23, 59, 59, 0, loc).Format(v36Stamp),
+		To:   to.Format(v36Stamp),
 	}}
 	if m.Timezone && q.Timezone != "" {
 		body.Timezone = q.Timezone
