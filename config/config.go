@@ -8,9 +8,14 @@ package config
 //
 //	timezone: Europe/Warsaw          (contract) default zone of schedules and periods; default UTC
 //	livechat:
+//	  api: "3.6"                     (contract) Reports API version: "2" (default) or "3.6"
 //	  base_url: https://...          (contract) required; "builtin" = the embedded simulator
-//	  login: ...                     (contract) required unless builtin
-//	  api_key: ...                   (contract) Secret; required unless builtin
+//	  login: ...                     (contract) v2: required unless builtin
+//	  api_key: ...                   (contract) v2: Secret; required unless builtin
+//	  account_id: ...                (contract) v3.6: with token, a personal access token (Basic auth)
+//	  token: ...                     (contract) v3.6: Secret; the personal access token
+//	  oauth_token: ...               (contract) v3.6: Secret; an OAuth access token (Bearer), instead
+//	                                 of account_id and token; one of the two is required unless builtin
 //	  seed: 1                        simulator seed for builtin; default 1
 //	  rate_limit: 10                 requests per second to the API; default 10
 //	  burst: 30                      rate limiter burst; default 3 × rate_limit rounded up, so one full
@@ -116,9 +121,18 @@ const BuiltinURL = "builtin"
 
 // LiveChat is how to reach the LiveChat Reports API.
 type LiveChat struct {
-	BaseURL       string // "builtin" or an http(s) URL
-	Login         string
-	APIKey        Secret
+	// API is the Reports API version: livechat.V2 (the default) or
+	// livechat.V36.
+	API     livechat.API
+	BaseURL string // "builtin" or an http(s) URL
+	// Login and APIKey are the v2 credentials.
+	Login  string
+	APIKey Secret
+	// AccountID and Token are a v3.6 personal access token (sent as basic
+	// auth); OAuthToken is a v3.6 OAuth access token (Bearer) instead.
+	AccountID     string
+	Token         Secret
+	OAuthToken    Secret
 	Seed          int64   // simulator seed when BaseURL is builtin
 	RateLimit     float64 // requests per second
 	Burst         int
@@ -221,7 +235,9 @@ type Job struct {
 	Period   digest.Period
 	Compare  digest.CompareMode
 	Filters  Filters
-	Reports  []livechat.Report // never empty: all reports when the file lists none
+	Reports  []livechat.Report // never empty: all reports of API when the file lists none
+	// API is the Reports API version the job reads: livechat.api.
+	API livechat.API
 	// Thresholds are checked on every run; their breaches go to Alerts.
 	Thresholds []Threshold
 	Email      *JobEmail // the digest by email; nil when not sent by email

@@ -44,7 +44,7 @@ func TestLoadContractExample(t *testing.T) {
 	if c.File != "testdata/example.yaml" || c.Timezone != "Europe/Warsaw" || c.Location.String() != warsaw.String() {
 		t.Errorf("file/timezone: %q %q %v", c.File, c.Timezone, c.Location)
 	}
-	wantLC := LiveChat{BaseURL: "https://api.livechatinc.com", Login: "me@example.com", APIKey: "lc-key-Zq81",
+	wantLC := LiveChat{API: livechat.V2, BaseURL: "https://api.livechatinc.com", Login: "me@example.com", APIKey: "lc-key-Zq81",
 		Seed: 1, RateLimit: 10, Burst: 30, MaxConcurrent: 32, Timeout: Duration(30 * time.Second), Retries: 4,
 		CacheTTL: Duration(time.Minute)}
 	if diff := cmp.Diff(wantLC, c.LiveChat); diff != "" {
@@ -78,6 +78,7 @@ func TestLoadContractExample(t *testing.T) {
 			Period: digest.Period{Kind: digest.LastWeek}, Compare: digest.PreviousPeriod,
 			Filters: Filters{Group: "2", Agent: "john@example.com", Tags: []string{"sales"}},
 			Reports: []livechat.Report{livechat.TotalChats, livechat.ChatRatings, livechat.ChatsFirstResponseTime},
+			API:     livechat.V2,
 			Thresholds: []Threshold{
 				{Metric: "chats_first_response_time.seconds", Above: ptr(60), For: 1, Line: 29},
 				{Metric: "chat_ratings.satisfaction", Below: ptr(0.8), For: 1, Line: 30},
@@ -93,6 +94,7 @@ func TestLoadContractExample(t *testing.T) {
 			Name: "frt-watch", Schedule: "*/15 * * * *", Timezone: "Europe/Warsaw", Location: warsaw,
 			Period: digest.Period{Kind: digest.Today}, Compare: digest.PreviousPeriod,
 			Reports: []livechat.Report{livechat.ChatsFirstResponseTime},
+			API:     livechat.V2,
 			Thresholds: []Threshold{{Metric: "chats_first_response_time.seconds", Above: ptr(90), For: 1, Line: 40,
 				RunbookURL: "https://wiki.example.com/runbooks/frt", DashboardURL: "https://grafana.example.com/d/frt"}},
 			Alerts: &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, RepeatEvery: Duration(4 * time.Hour),
@@ -125,7 +127,7 @@ func TestDefaults(t *testing.T) {
 	if j.Period.Kind != digest.Last7Days || j.Compare != digest.PreviousPeriod {
 		t.Errorf("period %v compare %v", j.Period, j.Compare)
 	}
-	if len(j.Reports) != len(livechat.Reports) || j.Reports[0] != livechat.TotalChats || j.Reports[19] != livechat.TicketRanking {
+	if len(j.Reports) != 20 || j.Reports[0] != livechat.TotalChats || j.Reports[19] != livechat.TicketRanking || j.API != livechat.V2 {
 		t.Errorf("reports: %v", j.Reports)
 	}
 	if c.LiveChat.Seed != 1 || c.Store.URL.Reveal() != "sqlite:./state.db" || c.Slack.APIURL != "https://slack.com/api/" || c.Server.Addr != ":8080" {

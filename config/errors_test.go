@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"livechat-digest/livechat"
 )
 
 // head is a valid start of a config: a job appended from line 7 on is
@@ -249,7 +251,7 @@ func TestErrorKinds(t *testing.T) {
 		{
 			name: "unknown report",
 			src:  head + job + "    reports: [total_chats, chat_rating]\n",
-			want: []string{"c.yaml:10: jobs[0].reports: unknown report \"chat_rating\" (known: " + reportNames() + ")"},
+			want: []string{"c.yaml:10: jobs[0].reports: unknown report \"chat_rating\" (known: " + reportNames(livechat.V2) + ")"},
 		},
 		{
 			name: "report twice",

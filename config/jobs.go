@@ -93,9 +93,11 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 				return // "reports:" with nothing: all of them, as when left out
 			}
 			reportsGiven = true
-			j.Reports = d.reports(k, v, path+".reports")
+			j.Reports = d.reports(k, v, path+".reports", c.LiveChat.API, p)
 		}},
-		field{"thresholds", func(_, v *yaml.Node) { j.Thresholds, metricLines = d.thresholds(v, path+".thresholds") }},
+		field{"thresholds", func(_, v *yaml.Node) {
+			j.Thresholds, metricLines = d.thresholds(v, path+".thresholds", c.LiveChat.API)
+		}},
 		field{"insight", func(_, v *yaml.Node) { j.Insight = d.insight(v, path+".insight"); insightGiven = true }},
 		field{"email", func(k, v *yaml.Node) { j.Email = d.jobEmail(k, v, path+".email", "jobs[].email", p) }},
 		field{"slack", func(k, v *yaml.Node) { j.Slack = d.jobSlack(k, v, path+".slack", "jobs[].slack", p) }},
@@ -153,14 +155,20 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 			}
 		}
 	}
+	j.API = c.LiveChat.API
 	if !reportsGiven {
-		j.Reports = allReports()
+		j.Reports = livechat.ReportsOn(j.API)
 	}
 	for i, t := range j.Thresholds {
-		if t.Metric == "" || !reportsGiven {
+		if t.Metric == "" {
 			continue
 		}
-		if m, ok := digest.LookupMetric(t.Metric); ok && !slices.Contains(j.Reports, m.Report) {
+		m, ok := digest.LookupMetric(t.Metric)
+		switch {
+		case !ok:
+		case !digest.MetricOn(m, j.API):
+			d.errorf(metricLines[i], "%s: threshold metric %s %s", path, t.Metric, notOnAPI(j.API, m.Report, p))
+		case reportsGiven && !slices.Contains(j.Reports, m.Report):
 			d.errorf(metricLines[i], "%s: threshold metric %s needs report %s, which the job's reports do not list", path, t.Metric, m.Report)
 		}
 	}
@@ -223,23 +231,28 @@ func (d *decoder) checkCron(s scalar, path string, loc *time.Location) {
 	d.errorf(s.line, "%s: bad cron expression %s: %s", path, s.quoted(), msg)
 }
 
-func allReports() []livechat.Report {
-	out := make([]livechat.Report, len(livechat.Reports))
-	for i, r := range livechat.Reports {
-		out[i] = r.Report
-	}
-	return out
-}
-
-func reportNames() string {
-	names := make([]string, len(livechat.Reports))
-	for i, r := range livechat.Reports {
-		names[i] = string(r.Report)
+func reportNames(api livechat.API) string {
+	var names []string
+	for _, r := range livechat.ReportsOn(api) {
+		names = append(names, string(r))
 	}
 	return strings.Join(names, ", ")
 }
 
-func (d *decoder) reports(k, v *yaml.Node, path string) []livechat.Report {
+// notOnAPI says that report r (or a metric of it) does not exist on api,
+// and what to do about it.
+func notOnAPI(api livechat.API, r livechat.Report, p *present) string {
+	where := `livechat.api is "2" (the default)`
+	if p.apiLine > 0 {
+		where = fmt.Sprintf("livechat.api at line %d is %q", p.apiLine, string(api))
+	}
+	if _, ok := livechat.MethodOf(api, r); !ok && api == livechat.V36 {
+		return fmt.Sprintf("is not available on Reports API v3.6 (%s), which has no tickets, goals or agents_occupancy reports", where)
+	}
+	return fmt.Sprintf(`is only available on Reports API v3.6 (%s): set livechat.api: "3.6"`, where)
+}
+
+func (d *decoder) reports(k, v *yaml.Node, path string, api livechat.API, p *present) []livechat.Report {
 	names, n, ok := d.strings(v, path, "report names")
 	if ok && n == 0 {
 		d.errorf(k.Line, "%s: empty; leave the key out for all reports", path)
@@ -248,7 +261,11 @@ func (d *decoder) reports(k, v *yaml.Node, path string) []livechat.Report {
 	for _, s := range names {
 		r := livechat.Report(s.val)
 		if _, ok := livechat.Lookup(r); !ok {
-			d.errorf(s.line, "%s: unknown report %s (known: %s)", path, s.quoted(), reportNames())
+			d.errorf(s.line, "%s: unknown report %s (known: %s)", path, s.quoted(), reportNames(api))
+			continue
+		}
+		if _, ok := livechat.MethodOf(api, r); !ok {
+			d.errorf(s.line, "%s: report %s %s", path, r, notOnAPI(api, r, p))
 			continue
 		}
 		if slices.Contains(out, r) {
@@ -296,7 +313,7 @@ func allDigits(s string) bool {
 }
 
 // thresholds also returns the line of each threshold's metric.
-func (d *decoder) thresholds(v *yaml.Node, path string) ([]Threshold, []int) {
+func (d *decoder) thresholds(v *yaml.Node, path string, api livechat.API) ([]Threshold, []int) {
 	items, ok := d.list(v, path, "thresholds")
 	if !ok {
 		return nil, nil
@@ -338,7 +355,7 @@ func (d *decoder) thresholds(v *yaml.Node, path string) ([]Threshold, []int) {
 			d.errorf(metric.line, "%s.metric: empty", p)
 		case metric.ok:
 			if _, ok := digest.LookupMetric(t.Metric); !ok {
-				d.errorf(metric.line, "%s.metric: %s", p, unknownMetric(metric))
+				d.errorf(metric.line, "%s.metric: %s", p, unknownMetric(metric, api))
 				t.Metric = ""
 			}
 		}
@@ -362,12 +379,12 @@ func (d *decoder) thresholds(v *yaml.Node, path string) ([]Threshold, []int) {
 }
 
 // unknownMetric explains a metric key that is not in the catalogue, listing
-// the keys of its report when the report part is right.
-func unknownMetric(s scalar) string {
+// the keys of its report on api when the report part is right.
+func unknownMetric(s scalar, api livechat.API) string {
 	report, _, _ := strings.Cut(s.val, ".")
 	var keys []string
 	for _, m := range digest.Catalogue {
-		if string(m.Report) == report {
+		if string(m.Report) == report && digest.MetricOn(m, api) {
 			keys = append(keys, m.Key)
 		}
 	}

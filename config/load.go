@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"livechat-digest/digest"
+	"livechat-digest/livechat"
 )
 
 // Defaults of the keys this package adds and of the contract's optional keys.
@@ -46,6 +47,7 @@ var cronCheckTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // depends on it.
 type present struct {
 	livechatLine int
+	apiLine      int // the line of livechat.api; 0 when not given
 	baseURL      bool
 	emailFrom    bool
 	emailSender  bool // smtp or outbox_dir
@@ -198,11 +200,26 @@ func (d *decoder) location(s scalar, path string) *time.Location {
 }
 
 func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
-	var base, login, key scalar
+	var base, login, key, account, token, oauth scalar
 	seedSet := false
 	burstSet := false
 	cacheSet := false
+	l.API = livechat.V2
 	d.mapping(v, "livechat", "livechat",
+		field{"api", func(_, v *yaml.Node) {
+			var s string
+			sc, ok := d.str(v, "livechat.api", &s)
+			if !ok || sc.null {
+				return
+			}
+			p.apiLine = sc.line
+			api, err := livechat.ParseAPI(sc.val)
+			if err != nil {
+				d.errorf(sc.line, `livechat.api: %s is not a Reports API version: give "2" or "3.6"`, sc.quoted())
+				return
+			}
+			l.API = api
+		}},
 		field{"base_url", func(_, v *yaml.Node) {
 			p.baseURL = true
 			base, _ = d.str(v, "livechat.base_url", &l.BaseURL)
@@ -215,6 +232,9 @@ func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
 		}},
 		field{"login", func(_, v *yaml.Node) { login, _ = d.str(v, "livechat.login", &l.Login) }},
 		field{"api_key", func(_, v *yaml.Node) { key, _ = d.secret(v, "livechat.api_key", &l.APIKey) }},
+		field{"account_id", func(_, v *yaml.Node) { account, _ = d.str(v, "livechat.account_id", &l.AccountID) }},
+		field{"token", func(_, v *yaml.Node) { token, _ = d.secret(v, "livechat.token", &l.Token) }},
+		field{"oauth_token", func(_, v *yaml.Node) { oauth, _ = d.secret(v, "livechat.oauth_token", &l.OAuthToken) }},
 		field{"seed", func(_, v *yaml.Node) {
 			seedSet = d.integer(v, "livechat.seed", math.MinInt64, math.MaxInt64, &l.Seed)
 		}},
@@ -255,9 +275,23 @@ func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
 	if l.Retries == 0 {
 		l.Retries = defaultRetries
 	}
+	real := base.ok && httpURL(base.val)
+	if l.API == livechat.V36 {
+		d.credentialsV36(login, key, account, token, oauth, base, real, p)
+		return
+	}
+	// Credentials of the other version are a mistake, wherever the API is.
+	for _, c := range []struct {
+		s    scalar
+		name string
+	}{{account, "account_id"}, {token, "token"}, {oauth, "oauth_token"}} {
+		if c.s.given && !c.s.null {
+			d.errorf(c.s.line, `livechat.%s is a Reports API v3.6 credential, but livechat.api is "2" (the default): set api: "3.6", or use login and api_key`, c.name)
+		}
+	}
 	// A real API needs credentials. Values with their own problem were
 	// reported already; only absent and empty ones count here.
-	if !base.ok || !httpURL(base.val) {
+	if !real {
 		return
 	}
 	for _, c := range []struct {
@@ -269,6 +303,44 @@ func (d *decoder) liveChat(v *yaml.Node, l *LiveChat, p *present) {
 			d.errorf(base.line, "livechat.%s is required with a real base_url (or use base_url: builtin)", c.name)
 		case c.s.empty():
 			d.errorf(c.s.line, "livechat.%s: empty (required with a real base_url)", c.name)
+		}
+	}
+}
+
+// credentialsV36 checks the credentials of livechat.api "3.6": account_id
+// with token (a personal access token, basic auth) or oauth_token (Bearer),
+// never the v2 login and api_key, never both kinds. Each mismatch is named
+// at its own line.
+func (d *decoder) credentialsV36(login, key, account, token, oauth, base scalar, real bool, p *present) {
+	set := func(s scalar) bool { return s.given && !s.null }
+	for _, c := range []struct {
+		s    scalar
+		name string
+	}{{login, "login"}, {key, "api_key"}} {
+		if set(c.s) {
+			d.errorf(c.s.line, `livechat.%s is a v2 credential, but livechat.api is "3.6": use account_id and token (a personal access token), or oauth_token`, c.name)
+		}
+	}
+	switch {
+	case set(oauth) && (set(token) || set(account)):
+		d.errorf(oauth.line, "livechat.oauth_token: give either oauth_token (Bearer) or account_id with token (a personal access token), not both")
+	case set(token) && !set(account):
+		d.errorf(token.line, "livechat.token: a personal access token needs livechat.account_id (basic auth is account_id:token)")
+	case set(account) && !set(token):
+		d.errorf(account.line, "livechat.account_id needs livechat.token, the personal access token")
+	case real && !set(oauth) && !set(token):
+		line := p.apiLine
+		if line == 0 {
+			line = base.line
+		}
+		d.errorf(line, `livechat: Reports API v3.6 needs account_id and token (a personal access token with reports_read), or oauth_token, with a real base_url (or use base_url: builtin)`)
+	}
+	for _, c := range []struct {
+		s    scalar
+		name string
+	}{{account, "account_id"}, {token, "token"}, {oauth, "oauth_token"}} {
+		if c.s.empty() {
+			d.errorf(c.s.line, "livechat.%s: empty", c.name)
 		}
 	}
 }

@@ -6,7 +6,7 @@ package config
 // exactly these keys. Read-only.
 var schema = map[string][]string{
 	"":                             {"timezone", "livechat", "email", "slack", "server", "store", "delivery", "scheduler", "templates_dir", "jobs"},
-	"livechat":                     {"base_url", "login", "api_key", "seed", "rate_limit", "burst", "max_concurrent", "timeout", "retries", "cache_ttl"},
+	"livechat":                     {"api", "base_url", "login", "api_key", "account_id", "token", "oauth_token", "seed", "rate_limit", "burst", "max_concurrent", "timeout", "retries", "cache_ttl"},
 	"email":                        {"from", "smtp", "outbox_dir"},
 	"email.smtp":                   {"host", "port", "username", "password", "tls", "timeout"},
 	"slack":                        {"bot_token", "signing_secret", "api_url"},

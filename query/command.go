@@ -45,9 +45,12 @@ func (k Kind) String() string {
 // Command is a parsed slash command or CLI report request.
 type Command struct {
 	Kind Kind
-	// Reports, Period and Filters are set only for Report. Reports are
+	// Reports, All, Period and Filters are set only for Report. Reports are
 	// distinct and in livechat.Reports order; Period is never zero.
 	Reports []livechat.Report
+	// All is "report all": every report of the Reports API version read
+	// (which one is not the grammar's to know); Reports is then empty.
+	All     bool
 	Period  digest.Period
 	Filters digest.Filters
 	// Job is set for Digest and Silence; Metric, For and Reason only for
@@ -91,7 +94,7 @@ func (c Command) String() string {
 	}
 	var b strings.Builder
 	b.WriteString("report ")
-	if len(c.Reports) == len(livechat.Reports) {
+	if c.All {
 		b.WriteString("all")
 	} else {
 		for i, r := range c.Reports {

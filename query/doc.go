@@ -32,9 +32,15 @@
 //	solved         tickets_solved
 //	resolution     tickets_resolution_time
 //	sources        ticket_sources
+//	duration       chat_duration     (v3.6 only)
+//	visitors       unique_visitors   (v3.6 only)
+//	unreplied      not_replied       (v3.6 only)
 //
-// "all" is every report. Repeated names count once, and reports are kept in
-// the order of livechat.Reports whatever order they were typed in.
+// "all" is every report of the Reports API version the config reads (20 on
+// v2, 14 on v3.6: see livechat.ReportsOn); a report the version lacks named
+// by hand is answered as a failed report. Repeated names count once, and
+// reports are kept in the order of livechat.Reports whatever order they were
+// typed in.
 //
 // PERIOD is one of the digest.PeriodKind periods; when left out it is
 // last_7_days (a whole week of finished days is the most useful default

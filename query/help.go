@@ -14,7 +14,7 @@ const HelpText = "Usage:\n" +
 	"  (this month: the same days of last month; today: yesterday until the same time).\n" +
 	"REPORT: all, a metric prefix (chat_ratings, tickets_solved, ...) or chats, ratings, ranking,\n" +
 	"  queue, waiting_times, chatting, frt, response_time, occupancy, tickets, ticket_frt,\n" +
-	"  solved, resolution, sources.\n" +
+	"  solved, resolution, sources; on Reports API v3.6 also duration, visitors, unreplied.\n" +
 	"Examples:\n" +
 	"  /livechat report ratings last week\n" +
 	"  /livechat report chats,frt yesterday group=2\n" +

@@ -25,6 +25,9 @@ var aliases = map[string]livechat.Report{
 	"solved":         livechat.TicketsSolved,
 	"resolution":     livechat.TicketsResolutionTime,
 	"sources":        livechat.TicketSources,
+	"duration":       livechat.ChatDuration,
+	"visitors":       livechat.UniqueVisitors,
+	"unreplied":      livechat.NotReplied,
 }
 
 // allReports is the keyword for every report.

@@ -83,7 +83,7 @@ func parseTokens(toks []string) (Command, error) {
 		return parseReport(toks[1:])
 	}
 	// "/livechat ratings last week": the report keyword left out.
-	if rs, bad := reportList(toks[0]); strings.Contains(toks[0], ",") || bad == "" && len(rs) > 0 {
+	if rs, all, bad := reportList(toks[0]); strings.Contains(toks[0], ",") || bad == "" && (len(rs) > 0 || all) {
 		return parseReport(toks)
 	}
 	return Command{}, errorf(`unknown command %q%s; try "help"`, toks[0], suggest(toks[0], commandWords, reportWords()))
@@ -120,6 +120,7 @@ func validJob(s string) bool {
 func parseReport(args []string) (Command, error) {
 	var (
 		want       = map[livechat.Report]bool{}
+		all        bool
 		period     digest.Period
 		periodText string
 		f          digest.Filters
@@ -156,11 +157,12 @@ func parseReport(args []string) (Command, error) {
 			}
 			continue
 		}
-		rs, bad := reportList(tok)
+		rs, isAll, bad := reportList(tok)
 		if bad == "" {
 			for _, r := range rs {
 				want[r] = true
 			}
+			all = all || isAll
 			continue
 		}
 		switch {
@@ -175,12 +177,15 @@ func parseReport(args []string) (Command, error) {
 		}
 		return Command{}, errorf("unknown word %q%s", tok, suggest(tok, reportWords(), otherWords))
 	}
-	if len(want) == 0 {
+	if len(want) == 0 && !all {
 		return Command{}, errorf(`which report? e.g. "report ratings last week" or "report all"`)
 	}
-	c := Command{Kind: Report, Period: period, Filters: f}
+	c := Command{Kind: Report, Period: period, Filters: f, All: all}
 	if periodText == "" {
 		c.Period = digest.Period{Kind: DefaultPeriod}
+	}
+	if all {
+		return c, nil // every report, whatever else was named
 	}
 	for _, i := range livechat.Reports {
 		if want[i.Report] {
@@ -192,23 +197,21 @@ func parseReport(args []string) (Command, error) {
 
 // reportList reads "ratings,chats" or "all". bad is the first part that
 // names no report; empty parts are skipped.
-func reportList(tok string) (rs []livechat.Report, bad string) {
+func reportList(tok string) (rs []livechat.Report, all bool, bad string) {
 	for p := range strings.SplitSeq(tok, ",") {
 		switch {
 		case p == "":
 		case strings.EqualFold(p, allReports):
-			for _, i := range livechat.Reports {
-				rs = append(rs, i.Report)
-			}
+			all = true
 		default:
 			r, ok := lookupReport(p)
 			if !ok {
-				return nil, p
+				return nil, false, p
 			}
 			rs = append(rs, r)
 		}
 	}
-	return rs, ""
+	return rs, all, ""
 }
 
 // cutFilter splits "key=value" or "key:value" where key is a word.

@@ -106,8 +106,8 @@ func TestParse(t *testing.T) {
 		{"duplicates once", "report ratings,chat_ratings,ratings chats ratings",
 			rep(digest.Last7Days, livechat.TotalChats, livechat.ChatRatings)},
 		{"comma with spaces", "report chats, ratings", rep(digest.Last7Days, livechat.TotalChats, livechat.ChatRatings)},
-		{"all", "report all", rep(digest.Last7Days, allReports()...)},
-		{"all with others", "report ratings,ALL yesterday", rep(digest.Yesterday, allReports()...)},
+		{"all", "report all", query.Command{Kind: query.Report, All: true, Period: digest.Period{Kind: digest.Last7Days}}},
+		{"all with others", "report ratings,ALL yesterday", query.Command{Kind: query.Report, All: true, Period: digest.Period{Kind: digest.Yesterday}}},
 		{"period before report", "report last week ratings", rep(digest.LastWeek, livechat.ChatRatings)},
 
 		{"group", "report chats group=2", withFilters(rep(digest.Last7Days, livechat.TotalChats), digest.Filters{Group: "2"})},
@@ -298,18 +298,31 @@ func TestString(t *testing.T) {
 
 func TestRoundTripAllReports(t *testing.T) {
 	t.Parallel()
-	// Listing every report one by one prints as "all" and reads back the same.
+	// Listing every report one by one is a list, of every version's
+	// reports, not "all" (which is what one version has): it reads back the
+	// same.
+	c, err := query.Parse("report " + strings.Join(reportNames(), ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.All || len(c.Reports) != len(livechat.Reports) {
+		t.Errorf("parsed %+v", c)
+	}
+	back, err := query.Parse(c.String())
+	if err != nil || !cmp.Equal(back, c) {
+		t.Errorf("String() = %q reads back as %+v, %v", c.String(), back, err)
+	}
+	if c, err = query.Parse("report all"); err != nil || c.String() != "report all last_7_days" {
+		t.Errorf("report all: %q, %v", c.String(), err)
+	}
+}
+
+func reportNames() []string {
 	var names []string
 	for _, i := range livechat.Reports {
 		names = append(names, string(i.Report))
 	}
-	c, err := query.Parse("report " + strings.Join(names, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := c.String(); got != "report all last_7_days" {
-		t.Errorf("String() = %q", got)
-	}
+	return names
 }
 
 func TestParseArgs(t *testing.T) {

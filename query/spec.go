@@ -17,7 +17,7 @@ func Spec(c Command, loc *time.Location, at time.Time) digest.Spec {
 		Compare:  digest.PreviousPeriod,
 		At:       at,
 		Filters:  c.Filters,
-		Reports:  c.Reports,
+		Reports:  c.Reports, // empty for "all": every report of the client's version
 		Insight:  digest.DefaultInsight(),
 	}
 }
