@@ -45,9 +45,9 @@ func (a *app) logger(level slog.Level) *slog.Logger {
 func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string, status int, elapsed time.Duration)) (*livechat.Client, func(), error) {
 	stop := func() {}
 	base := cfg.LiveChat.BaseURL
-	login, key := cfg.LiveChat.Login, cfg.LiveChat.APIKey.Reveal()
+	login, key, bearer := credentials(cfg.LiveChat)
 	if cfg.LiveChat.Builtin() {
-		s, err := sim.New(sim.Options{Seed: cfg.LiveChat.Seed, Login: login, APIKey: key})
+		s, err := sim.New(sim.Options{Seed: cfg.LiveChat.Seed, Login: login, APIKey: key, BearerToken: bearer})
 		if err != nil {
 			return nil, nil, fmt.Errorf("livechat-digest: simulator: %w", err)
 		}
@@ -74,6 +74,10 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 		livechat.WithRetry(cfg.LiveChat.Retries, 250*time.Millisecond, 10*time.Second),
 		livechat.WithLogger(log),
 		livechat.WithCache(time.Duration(cfg.LiveChat.CacheTTL)),
+		livechat.WithAPI(cfg.LiveChat.API),
+	}
+	if bearer != "" {
+		opts = append(opts, livechat.WithBearer(bearer))
 	}
 	if observe != nil {
 		opts = append(opts, livechat.WithObserver(observe))

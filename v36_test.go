@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/digest"
+	"livechat-digest/livechat"
+)
+
+// v36Config writes a config for the built-in simulator on api with one
+// digest job in zone, and returns its path.
+func v36Config(t *testing.T, api, zone string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`livechat:
+  api: %q
+  base_url: builtin
+  seed: 3
+email: {from: "r@example.com", outbox_dir: %q}
+store: {url: "sqlite:%s"}
+jobs:
+  - name: weekly
+    schedule: "0 9 * * MON"
+    timezone: %s
+    period: last_week
+    email: {to: [a@example.com]}
+`, api, filepath.Join(dir, "outbox"), filepath.Join(dir, "state.db"), zone)
+	path := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	return path
+}
+
+// dryRunJSON runs `run weekly --dry-run --format json` and decodes it.
+func dryRunJSON(t *testing.T, path, at string) digest.Digest {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, nil, "run", "weekly", "--dry-run", "--format", "json", "--at", at, "--config", path)
+	require.Equal(t, exitOK, code, stderr)
+	var d digest.Digest
+	require.NoError(t, json.Unmarshal([]byte(stdout), &d), stdout)
+	return d
+}
+
+// TestDryRunJSONEqualOnV2AndV36 is the issue's "done when" through the
+// command line: `run JOB --dry-run --format json` with api "3.6" against
+// the simulator gives, for every metric key both versions have, the same
+// value as with v2: in UTC every key; in New York and Warsaw, over a week
+// with a DST change, every key of the reports whose v2 endpoint takes a
+// timezone (the README lists them).
+func TestDryRunJSONEqualOnV2AndV36(t *testing.T) {
+	t.Parallel()
+	zoned := map[livechat.Report]bool{}
+	for _, r := range livechat.ReportsOn(livechat.V2) {
+		if m, _ := livechat.MethodOf(livechat.V2, r); m.Timezone {
+			zoned[r] = true
+		}
+	}
+	for _, tt := range []struct{ zone, at string }{
+		{"UTC", "2026-11-23T09:00"},
+		{"America/New_York", "2026-03-09T09:00"}, // last week holds 2026-03-08
+		{"Europe/Warsaw", "2026-03-30T09:00"},    // last week holds 2026-03-29
+	} {
+		t.Run(tt.zone, func(t *testing.T) {
+			t.Parallel()
+			d2 := dryRunJSON(t, v36Config(t, "2", tt.zone), tt.at)
+			d36 := dryRunJSON(t, v36Config(t, "3.6", tt.zone), tt.at)
+			assert.Empty(t, d2.Errors)
+			assert.Empty(t, d36.Errors)
+			assert.Equal(t, d2.Period, d36.Period)
+			compared := 0
+			for _, m := range digest.Catalogue {
+				if !digest.MetricOn(m, livechat.V2) || !digest.MetricOn(m, livechat.V36) {
+					continue
+				}
+				if tt.zone != "UTC" && !zoned[m.Report] {
+					continue
+				}
+				a, b := d2.Metrics[m.Key], d36.Metrics[m.Key]
+				for _, f := range []struct {
+					name string
+					x, y *float64
+				}{{"current", a.Current, b.Current}, {"previous", a.Previous, b.Previous}, {"change", a.Change, b.Change}} {
+					if f.x == nil || f.y == nil {
+						assert.True(t, f.x == nil && f.y == nil, "%s %s: v2 %v, v3.6 %v", m.Key, f.name, f.x, f.y)
+						continue
+					}
+					assert.InDelta(t, *f.x, *f.y, 1e-9*math.Max(1, math.Abs(*f.x)), "%s %s", m.Key, f.name)
+				}
+				compared++
+			}
+			if tt.zone == "UTC" {
+				assert.Equal(t, 26, compared, "every shared key")
+				assert.Equal(t, d2.Rankings.Chats, d36.Rankings.Chats)
+			} else {
+				assert.Equal(t, 21, compared, "every shared key of a zoned report")
+			}
+			for _, key := range []string{"total_chats.continuous", "unique_visitors.visitors", "not_replied.chats", "chat_duration.seconds", "greetings.canceled"} {
+				assert.Contains(t, d36.Metrics, key)
+				assert.NotContains(t, d2.Metrics, key)
+			}
+			for _, key := range []string{"goals.goals", "agents_occupancy.peak", "tickets_new.tickets"} {
+				assert.NotContains(t, d36.Metrics, key, "v3.6 all has no %s", strings.Split(key, ".")[0])
+			}
+		})
+	}
+}
