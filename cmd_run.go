@@ -45,19 +45,31 @@ func (a *app) runCmd() *cobra.Command {
 			if !ok {
 				return usageErr("livechat-digest: no job %q in %s", args[0], cfg.File)
 			}
-			when := time.Now()
+			now := a.now()
+			when := now
 			if at != "" {
 				if when, err = jobs.ParseAt(at, job.Location); err != nil {
 					return usageErr("livechat-digest: %v", err)
 				}
 			}
+			// A manual run fires the minute its instant is in (never the
+			// next, as a scheduled tick's rounding would).
+			firing := jobs.ManualFiring(when)
 			if dryRun {
-				return a.dryRun(cmd.Context(), cfg, job, when, f)
+				return a.dryRun(cmd.Context(), cfg, job, firing, f)
 			}
-			return a.runJob(cmd.Context(), cfg, job, when)
+			if firing.After(jobs.ManualFiring(now)) {
+				// Recording a firing that has not come would take the
+				// scheduled run's slot (it would then send nothing) and
+				// stamp the alert states with a future time (the job's
+				// alerts would stay silent until then).
+				return usageErr("livechat-digest: --at %s is in the future (now %s): a run that sends only fires an instant that has come; add --dry-run to preview it",
+					firing.In(job.Location).Format(time.RFC3339), now.In(job.Location).Format(time.RFC3339))
+			}
+			return a.runJob(cmd.Context(), cfg, job, firing)
 		},
 	}
-	cmd.Flags().StringVar(&at, "at", "", "fire as if at this time: RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in the job's zone (default now)")
+	cmd.Flags().StringVar(&at, "at", "", "fire as if at this time, truncated to the minute: RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in the job's zone (default now); a future time only with --dry-run")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "send nothing; print the digest")
 	cmd.Flags().StringVar(&format, "format", "text", "dry-run output: json, text, html or slack")
 	return cmd
@@ -88,8 +100,9 @@ func (a *app) print(r *templates.Renderer, d *digest.Digest, f templates.Format)
 	return err
 }
 
-// runJob runs the firing through the store and the delivery queue, then
-// sends what it queued. A firing that already ran sends nothing new.
+// runJob runs the firing at (a minute, see jobs.ManualFiring) through the
+// store and the delivery queue, then sends what it queued. A firing that
+// already ran sends nothing new.
 func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, at time.Time) error {
 	p, err := a.wire(ctx, cfg, wireOpts{level: slog.LevelWarn, send: true})
 	if err != nil {
@@ -100,18 +113,18 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 	if err != nil {
 		return failed(err)
 	}
-	firing := jobs.FiringKey(at).In(job.Location).Format(time.RFC3339)
+	firing := at.In(job.Location).Format(time.RFC3339)
 	if res.Skipped && res.Run.Status == store.RunRunning {
 		// Another process (serve, or another run) is building this
 		// firing: wait for it, then report what its deliveries did.
-		if res.Run, err = a.awaitRun(ctx, p.store, job.Name, jobs.FiringKey(at), time.Duration(cfg.Scheduler.Lease)); err != nil {
+		if res.Run, err = a.awaitRun(ctx, p.store, job.Name, at, time.Duration(cfg.Scheduler.Lease)); err != nil {
 			return failed(err)
 		}
 	}
 	if res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: already %s; nothing new to send\n", job.Name, firing, res.Run.Status)
 	}
-	c, derr := a.deliver(ctx, p.store, p.worker, p.clock, job.Name, jobs.FiringKey(at), time.Duration(cfg.Delivery.RetryFor))
+	c, derr := a.deliver(ctx, p.store, p.worker, p.clock, job.Name, at, time.Duration(cfg.Delivery.RetryFor))
 	if !res.Skipped {
 		fmt.Fprintf(a.stdout, "%s %s: %s, %d queued, %d sent", job.Name, firing, res.Run.Status, res.Queued, c.sent)
 		if c.failed > 0 {
@@ -161,9 +174,12 @@ type drainer interface {
 	Drain(ctx context.Context) error
 }
 
-// minRetryWait keeps the wait loop from spinning when the next attempt is
-// already due but another process got it first.
-const minRetryWait = 100 * time.Millisecond
+// heldBase and heldMax bound the pauses of `run` while its firing's
+// deliveries are due yet no drain can take them (see deliver).
+const (
+	heldBase = time.Second
+	heldMax  = 30 * time.Second
+)
 
 // countTimeout bounds counting the queue after ctx ended: the counts are
 // what tell whether run failed, so they are read even after Ctrl-C.
@@ -178,6 +194,8 @@ const countTimeout = 10 * time.Second
 func (a *app) deliver(ctx context.Context, st *store.Store, w drainer, clock clockwork.Clock, job string, firing time.Time, window time.Duration) (c firingCounts, err error) {
 	ctx, cancel := context.WithTimeout(ctx, window+time.Minute)
 	defer cancel()
+	held := 0  // drains in a row that found the due deliveries held
+	last := "" // the last line printed
 	for {
 		queueErr := queueProblem(ctx, w.Drain(ctx))
 		var countErr error
@@ -191,8 +209,25 @@ func (a *app) deliver(ctx context.Context, st *store.Store, w drainer, clock clo
 		if ctx.Err() != nil {
 			return c, stopped(ctx, job, c.unsent)
 		}
-		wait := max(c.next.Sub(clock.Now()), minRetryWait)
-		fmt.Fprintf(a.stderr, "%s: %d deliveries not sent yet; retrying in %s\n", job, c.unsent, wait.Round(time.Second))
+		wait := c.next.Sub(clock.Now())
+		line := fmt.Sprintf("%s: %d deliveries not sent yet; retrying in %s", job, c.unsent, wait.Round(time.Second))
+		if wait <= 0 {
+			// Due, yet the drain did not take it: an earlier delivery
+			// to the same destination holds it back (claimed by a
+			// process that may have died, or waiting for its own
+			// retry), or another process just claimed it. Nothing
+			// here says when that ends, so pause with a growing
+			// backoff and say so once.
+			held++
+			wait = notify.Backoff(held, heldBase, heldMax)
+			line = fmt.Sprintf("%s: %d deliveries not sent yet: held behind an earlier delivery to the same destination, or being sent by another process; waiting for it", job, c.unsent)
+		} else {
+			held = 0
+		}
+		if line != last {
+			fmt.Fprintln(a.stderr, line)
+			last = line
+		}
 		select {
 		case <-ctx.Done():
 			// Drain once more: it returns at once on a done ctx, and the

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"livechat-digest/notify"
 	"livechat-digest/store"
 )
 
@@ -185,4 +187,166 @@ func TestSlowSMTPIsSentOnce(t *testing.T) {
 	assert.Equal(t, exitOK, stop(), errb.String())
 	assert.Equal(t, 1, mx.total(), "serve sent it again")
 	assert.Empty(t, mx.duplicates())
+}
+
+// appAt is an app whose clock is a fake one at now, for `run` without --at
+// and its check of a future --at.
+func appAt(now time.Time, stdout, stderr io.Writer) *app {
+	return &app{stdout: stdout, stderr: stderr, getenv: func(string) (string, bool) { return "", false },
+		clock: clockwork.NewFakeClockAt(now)}
+}
+
+func runWhen(t *testing.T, now time.Time, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := appAt(now, &out, &errb).execute(t.Context(), args)
+	return code, out.String(), errb.String()
+}
+
+// TestManualRunTruncatesToTheMinute: `run` fires the minute its instant
+// is in, never the next one, so it cannot claim a scheduled firing that
+// has not come.
+func TestManualRunTruncatesToTheMinute(t *testing.T) {
+	t.Parallel()
+	_, path := deliveryConfig(t, newMailCounter(t), "")
+	code, stdout, stderr := runCLI(t, nil, "run", "daily", "--at", "2026-11-23T07:59:40", "--config", path)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "daily 2026-11-23T07:59:00Z: ok", "07:59:40 is the 07:59 firing, not 08:00")
+
+	now := time.Date(2026, 11, 24, 11, 30, 40, 0, time.UTC)
+	code, stdout, stderr = runWhen(t, now, "run", "daily", "--config", path)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "daily 2026-11-24T11:30:00Z: ok")
+}
+
+// TestFutureAtNeedsDryRun: a run with a future --at would take the
+// scheduled firing's slot (Monday's real run would send nothing) and stamp
+// the alert state with a future time (alerts silent until then). It is
+// refused without --dry-run; with it, nothing is recorded.
+func TestFutureAtNeedsDryRun(t *testing.T) {
+	t.Parallel()
+	sunday := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	mondayNine := time.Date(2026, 11, 30, 14, 0, 20, 0, time.UTC) // 09:00:20 in New York
+	dir, path := writeConfig(t)
+
+	t.Run("Monday's real run still sends", func(t *testing.T) {
+		code, stdout, stderr := runWhen(t, sunday, "run", "weekly-support", "--at", "2026-11-30T09:00", "--config", path)
+		assert.Equal(t, exitUsage, code, "stdout %s\nstderr %s", stdout, stderr)
+		assert.Contains(t, stderr, "--at 2026-11-30T09:00:00-05:00 is in the future")
+		assert.Contains(t, stderr, "--dry-run")
+		code, stdout, stderr = runWhen(t, sunday, "run", "weekly-support", "--at", "2026-11-30T09:00", "--dry-run", "--config", path)
+		require.Equal(t, exitOK, code, stderr)
+		assert.Contains(t, stdout, "2026-11-23")
+
+		code, stdout, stderr = runWhen(t, mondayNine, "run", "weekly-support", "--config", path)
+		require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+		assert.Contains(t, stdout, "weekly-support 2026-11-30T09:00:00-05:00: ok")
+		assert.NotContains(t, stdout, "already")
+		files, err := filepath.Glob(filepath.Join(dir, "outbox", "*weekly-support*.eml"))
+		require.NoError(t, err)
+		assert.NotEmpty(t, files)
+	})
+
+	t.Run("alerts are not silenced by a future stamp", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := `livechat: {base_url: builtin, login: demo@example.com, api_key: demo-key}
+email: {from: reports@example.com, outbox_dir: ` + filepath.Join(dir, "outbox") + `}
+store: {url: "sqlite:` + filepath.Join(dir, "state.db") + `"}
+jobs:
+  - name: watch
+    schedule: "*/15 * * * *"
+    timezone: UTC
+    period: yesterday
+    compare: none
+    reports: [total_chats]
+    thresholds: [{metric: total_chats.chats, above: 0}]
+    alerts: {email: {to: [oncall@example.com]}}
+`
+		path := filepath.Join(dir, "config.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+		code, stdout, stderr := runWhen(t, sunday, "run", "watch", "--at", "2026-12-05T09:00", "--config", path)
+		assert.Equal(t, exitUsage, code, "stdout %s\nstderr %s", stdout, stderr)
+
+		code, stdout, stderr = runWhen(t, sunday, "run", "watch", "--config", path)
+		require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+		assert.Contains(t, stdout, "alerts fired 1", "the alert fires now, not after a future stamp")
+		st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(dir, "state.db"))
+		require.NoError(t, err)
+		defer st.Close()
+		states, err := st.Alerts(t.Context())
+		require.NoError(t, err)
+		require.Len(t, states, 1)
+		assert.False(t, states[0].Updated.After(sunday), "alert state stamped %s, after now", states[0].Updated)
+	})
+}
+
+// TestDeliverBacksOffBehindADeadClaim: this firing's delivery is due, but
+// an earlier delivery to the same address is claimed by a process that
+// died, so no drain can take it until that claim runs out (an hour here).
+// `run` waits with a growing pause and says so once, instead of draining
+// and printing "retrying in 0s" ten times a second.
+func TestDeliverBacksOffBehindADeadClaim(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	firing := t0.Add(-time.Minute)
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	payload, err := notify.Encode(notify.Message{Channel: notify.ChannelEmail, Email: &notify.EmailMessage{
+		From: "reports@example.com", To: []string{"a@example.com"}, Subject: "daily", Text: "700 chats\n",
+		MessageID: "<daily@example.com>", Date: firing}})
+	require.NoError(t, err)
+	_, err = st.Enqueue(t.Context(), []store.Delivery{
+		{Key: "daily|earlier", Job: "daily", FiringAt: firing.Add(-24 * time.Hour), Kind: "digest", Channel: "email",
+			Target: "a@example.com", Payload: payload, CreatedAt: t0.Add(-time.Hour)},
+		{Key: "daily|this", Job: "daily", FiringAt: firing, Kind: "digest", Channel: "email",
+			Target: "a@example.com", Payload: payload, CreatedAt: t0.Add(-time.Minute)},
+	})
+	require.NoError(t, err)
+	dead, err := st.Claim(t.Context(), "dead-process", t0, time.Hour, 1)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	require.Equal(t, "daily|earlier", dead[0].Key)
+
+	clock := clockwork.NewFakeClockAt(t0)
+	var drains atomic.Int32
+	w, err := notify.NewWorker(st, map[string]notify.Sender{notify.ChannelEmail: notify.SenderFunc(
+		func(context.Context, notify.Message) error { return nil })}, notify.WorkerOptions{Owner: "run", Clock: clock})
+	require.NoError(t, err)
+	drain := drainFunc(func(ctx context.Context) error { drains.Add(1); return w.Drain(ctx) })
+	var stderr syncBuffer
+	a := &app{stdout: io.Discard, stderr: &stderr}
+	type result struct {
+		c   firingCounts
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := a.deliver(t.Context(), st, drain, clock, "daily", firing, 2*time.Hour)
+		done <- result{c, err}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	// A minute in steps of a second: deliver waits on the clock each time.
+	for range 60 {
+		require.NoError(t, clock.BlockUntilContext(ctx, 1))
+		clock.Advance(time.Second)
+	}
+	assert.LessOrEqual(t, drains.Load(), int32(10), "drains in a minute behind a dead claim: backs off (60 before)")
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	assert.Len(t, lines, 1, "one line while nothing changes: %q", stderr.String())
+	assert.NotContains(t, stderr.String(), "retrying in 0s")
+
+	// The dead claim runs out; the pause under way ends, and the drain
+	// takes both, in order.
+	require.NoError(t, clock.BlockUntilContext(ctx, 1))
+	clock.Advance(time.Hour)
+	select {
+	case r := <-done:
+		require.NoError(t, r.err)
+		assert.Equal(t, 1, r.c.sent)
+		assert.Zero(t, r.c.unsent)
+	case <-ctx.Done():
+		t.Fatal("deliver did not return")
+	}
 }

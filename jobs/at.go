@@ -32,5 +32,12 @@ func ParseAt(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("jobs: --at %q: want RFC 3339 (2026-11-23T09:00:00-05:00) or YYYY-MM-DD[THH:MM[:SS]]", s)
 }
 
+// ManualFiring is the firing a manual run at t fires: the minute t is in,
+// truncated, in UTC. A scheduled tick rounds instead (FiringKey: gocron's
+// tick for 09:00 may come at 08:59:59.998), but a person's 11:30:40 means
+// 11:30; rounding it up would claim 11:31, a scheduled firing that has not
+// come yet.
+func ManualFiring(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
+
 // wall is t's wall clock as a sortable string, ignoring its zone.
 func wall(t time.Time) string { return t.Format("2006-01-02T15:04:05") }

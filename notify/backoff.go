@@ -1,6 +1,18 @@
 package notify
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Backoff is the wait before attempt number attempts+1 after attempts
+// failed ones, from base doubling up to max, with jitter: the project's one
+// backoff, used by the delivery worker and by whatever else waits for the
+// store or a peer to come back (the scheduler's claim of a firing, `run`
+// waiting on a delivery held by another process).
+func Backoff(attempts int, base, max time.Duration) time.Duration {
+	return backoff(attempts, base, max, rand.Int64N)
+}
 
 // backoff is the wait before attempt number attempts+1, after attempts
 // failed ones: base·2^(attempts-1) capped at max, then "equal jitter" (a
