@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,4 +86,29 @@ func TestInteractionRefusedWithoutSignature(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Empty(t, fs.reqs)
+}
+
+func TestAlertAndInteractionMetrics(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.AlertMessage("frt-watch", "held")
+	m.AlertMessage("frt-watch", "held")
+	m.AlertMessage("weekly", "released")
+	m.Interaction(ResultSilenced)
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP livechat_digest_slack_interactions_total Slack button presses by result: silenced, ignored, unauthorized, replayed, error.
+# TYPE livechat_digest_slack_interactions_total counter
+livechat_digest_slack_interactions_total{result="error"} 0
+livechat_digest_slack_interactions_total{result="ignored"} 0
+livechat_digest_slack_interactions_total{result="replayed"} 0
+livechat_digest_slack_interactions_total{result="silenced"} 1
+livechat_digest_slack_interactions_total{result="unauthorized"} 0
+`), "livechat_digest_slack_interactions_total"))
+	assert.Equal(t, 2.0, testutil.ToFloat64(m.alertMessages.WithLabelValues("held")))
+	assert.Equal(t, 0.0, testutil.ToFloat64(m.alertMessages.WithLabelValues("silenced")))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.alertMessages.WithLabelValues("released")))
+	var nilM *Metrics
+	nilM.AlertMessage("j", "held")
+	nilM.Interaction(ResultIgnored)
 }

@@ -1,0 +1,68 @@
+package templates
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/internal/golden"
+)
+
+// groupFixture: two new firings (one with links and a hostile runbook
+// URL), one still firing, one resolved.
+func groupFixture() AlertGroup {
+	a := alertFixture(StateFiring)
+	a.Previous = f(58.5)
+	a.RunbookURL = "https://wiki.example.com/rb?x=1&y=<b>"
+	a.DashboardURL = "https://grafana.example.com/d/frt"
+	b := alertFixture(StateFiring)
+	b.Metric, b.Rule, b.Value, b.Threshold = "chat_ratings.satisfaction", "below 0.8", f(0.75), 0.8
+	c := alertFixture(StateFiring)
+	c.Metric, c.Rule, c.Value, c.Threshold, c.Duration = "total_chats.chats", "below 100", f(80), 100, 4*time.Hour
+	d := alertFixture(StateResolved)
+	d.Value = f(48)
+	return AlertGroup{Job: "weekly-support", Firing: []AlertEvent{a, b}, Reminders: []AlertEvent{c}, Resolved: []AlertEvent{d}}
+}
+
+func TestAlertGroup(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	g := groupFixture()
+	assert.Equal(t, "[FIRING] weekly-support: 2 firing, 1 still firing, 1 resolved", r.AlertGroupSubject(g))
+	golden.Assert(t, "alert-group.txt", []byte(r.AlertGroupText(g)))
+	html, err := r.AlertGroupHTML(g)
+	require.NoError(t, err)
+	assert.Contains(t, html, `href="https://wiki.example.com/rb?x=1&amp;y=%3cb%3e"`)
+	golden.Assert(t, "alert-group.html", []byte(html))
+	for name, render := range map[string]func() (Slack, error){
+		"post":   func() (Slack, error) { return r.AlertPostSlack(g, &SlackButtons{Value: `{"job":"weekly-support"}`}) },
+		"thread": func() (Slack, error) { return r.AlertThreadSlack(g) },
+		"update": func() (Slack, error) {
+			return r.AlertUpdateSlack(g.Job, []AlertLine{{Event: g.Firing[0]}, {Event: g.Resolved[0], Resolved: true}}, &SlackButtons{Value: "v"})
+		},
+		"resolved": func() (Slack, error) { return r.AlertResolvedSlack(g) },
+	} {
+		s, err := render()
+		require.NoError(t, err, name)
+		msg, err := marshalSlack(s)
+		require.NoError(t, err)
+		checkSlackLimits(t, msg)
+		golden.Assert(t, "alert-group-"+name+".slack.json", msg)
+	}
+
+	// One new firing or one resolve alone reads as the single-alert
+	// templates do; one reminder says "still".
+	one := AlertGroup{Job: g.Job, Firing: g.Firing[1:2]}
+	assert.Equal(t, r.AlertSubject(g.Firing[1]), r.AlertGroupSubject(one))
+	rem := AlertGroup{Job: g.Job, Reminders: g.Reminders}
+	assert.True(t, strings.HasPrefix(r.AlertGroupSubject(rem), "[FIRING] weekly-support: still Chats 80"), r.AlertGroupSubject(rem))
+	res := AlertGroup{Job: g.Job, Resolved: g.Resolved}
+	assert.Equal(t, "[RESOLVED] ", res.GroupState())
+	all, err := r.AlertUpdateSlack(g.Job, []AlertLine{{Event: g.Resolved[0], Resolved: true}}, &SlackButtons{Value: "v"})
+	require.NoError(t, err)
+	assert.NotContains(t, string(all.Blocks), "silence_1h", "no buttons once everything resolved")
+	assert.Contains(t, all.Text, "[RESOLVED]")
+}
