@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -10,9 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"livechat-digest/config"
+	"livechat-digest/digest"
 	"livechat-digest/livechat"
 	"livechat-digest/livechat/sim"
 )
@@ -40,20 +40,26 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	latency := fs.Duration("latency", 50*time.Millisecond, "simulator latency per answer")
-	sizes := fs.String("jobs", "100,1000", "job counts for (b), comma-separated; each runs in its own process")
-	filters := fs.Int("filters", 10, "distinct filter sets among the jobs of (b)")
-	repeat := fs.Int("repeat", 5, "runs of (a) per variant; the median is shown")
-	maxRuns := fs.Int("max-runs", 32, "second series of (b): at most this many runs at once")
-	child := fs.Int("child-jobs", 0, "internal: run (b) with this many jobs and print JSON")
+	o := options{}
+	fs.DurationVar(&o.latency, "latency", 50*time.Millisecond, "simulator latency per answer")
+	fs.IntVar(&o.repeat, "repeat", 5, "runs of (a) per variant; the median is shown")
+	fs.StringVar(&o.sizes, "jobs", "100,1000", "job counts of (b) on one replica, comma-separated; the largest also runs in (c)")
+	fs.IntVar(&o.groups, "groups", 10, "distinct group filters among the jobs of (b) and (c); times the 4 periods, the (filter, period) combinations")
+	fs.IntVar(&o.replicas, "replicas", 3, "serve replicas on PostgreSQL in (c); 0 skips (c)")
+	fs.StringVar(&o.postgres, "postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL for (c); a schema of its own is created and dropped")
+	fs.IntVar(&o.slashN, "slash", 1000, "signed slash commands per batch in (d); 0 skips (d)")
+	fs.IntVar(&o.slashBatches, "slash-batches", 3, "batches of (d)")
+	fs.DurationVar(&o.slashGap, "slash-gap", 3*time.Second, "time between the starts of the batches of (d)")
+	fs.StringVar(&o.only, "only", "", "run only these parts, e.g. \"b,c\" (default all: a,b,c,d,e)")
+	fs.StringVar(&o.childSlash, "child-slash", "", "internal: serve slash commands, answering to this hook URL, against this upstream (HOOK,UPSTREAM)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	var err error
-	if *child > 0 {
-		err = childJobs(ctx, stdout, *child, *filters, *maxRuns, *latency)
+	if o.childSlash != "" {
+		err = childSlash(ctx, stdout, o)
 	} else {
-		err = parent(ctx, stdout, *latency, *sizes, *filters, *maxRuns, *repeat)
+		err = parent(ctx, stdout, o)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
@@ -62,9 +68,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func parent(ctx context.Context, w io.Writer, latency time.Duration, sizes string, filters, maxRuns, repeat int) error {
+// options are the command's flags.
+type options struct {
+	latency      time.Duration
+	repeat       int
+	sizes        string
+	groups       int
+	replicas     int
+	postgres     string
+	slashN       int
+	slashBatches int
+	slashGap     time.Duration
+	only         string
+	childSlash   string
+}
+
+func (o options) runs(part string) bool {
+	if o.only == "" {
+		return true
+	}
+	for _, p := range strings.Split(o.only, ",") {
+		if strings.TrimSpace(p) == part {
+			return true
+		}
+	}
+	return false
+}
+
+func parent(ctx context.Context, w io.Writer, o options) error {
 	var ns []int
-	for _, s := range strings.Split(sizes, ",") {
+	for _, s := range strings.Split(o.sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			return fmt.Errorf("-jobs: bad count %q", s)
@@ -76,22 +109,33 @@ func parent(ctx context.Context, w io.Writer, latency time.Duration, sizes strin
 		return err
 	}
 	lc := cfg.LiveChat
-	fmt.Fprintf(w, "## Run of %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "### Run of %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "- machine: %d CPUs, %s, %s/%s, %s\n", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "- load average at start: %s\n", loadavg())
-	fmt.Fprintf(w, "- simulator: in-process over loopback HTTP, %s per answer\n", latency)
-	fmt.Fprintf(w, "- client (config defaults): rate_limit %g/s, burst %d, max_concurrent %d, cache_ttl %s, timeout %s, retries %d\n\n",
-		lc.RateLimit, lc.Burst, lc.MaxConcurrent, time.Duration(lc.CacheTTL), time.Duration(lc.Timeout), lc.Retries)
+	fmt.Fprintf(w, "- simulator: served by this command over loopback HTTP, %s per answer, counting every request it answers\n", o.latency)
+	fmt.Fprintf(w, "- client (config defaults): rate_limit %g/s, burst %d, max_concurrent %d, timeout %s, retries %d\n\n",
+		lc.RateLimit, lc.Burst, lc.MaxConcurrent, time.Duration(lc.Timeout), lc.Retries)
 
-	d, err := benchDigest(ctx, w, latency, repeat)
-	if err != nil {
-		return err
+	var d *digest.Digest
+	if o.runs("a") || o.runs("e") {
+		if d, err = benchDigest(ctx, w, o.latency, o.repeat); err != nil {
+			return err
+		}
 	}
-	if err := benchJobs(ctx, w, ns, filters, maxRuns, latency); err != nil {
-		return err
+	if o.runs("b") || o.runs("c") {
+		if err := benchFleet(ctx, w, o, ns); err != nil {
+			return err
+		}
 	}
-	if err := benchRender(w, d); err != nil {
-		return err
+	if o.runs("d") && o.slashN > 0 {
+		if err := benchSlash(ctx, w, o); err != nil {
+			return err
+		}
+	}
+	if o.runs("e") {
+		if err := benchRender(w, d); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "\n- load average at end: %s\n", loadavg())
 	return nil
@@ -105,6 +149,7 @@ type upstream struct {
 	total    atomic.Int64
 	mu       sync.Mutex
 	distinct map[string]struct{}
+	times    []time.Time // when each request came
 }
 
 func startUpstream(latency time.Duration) (*upstream, error) {
@@ -121,6 +166,7 @@ func startUpstream(latency time.Duration) (*upstream, error) {
 		u.total.Add(1)
 		u.mu.Lock()
 		u.distinct[r.URL.RequestURI()] = struct{}{}
+		u.times = append(u.times, time.Now())
 		u.mu.Unlock()
 		s.ServeHTTP(w, r)
 	})}
@@ -134,11 +180,32 @@ func (u *upstream) counts() (total, distinct int) {
 	return int(u.total.Load()), len(u.distinct)
 }
 
+// pace returns the time from the first to the last request and the most
+// requests that came within any one second.
+func (u *upstream) pace() (span time.Duration, maxPerSecond int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.times) == 0 {
+		return 0, 0
+	}
+	ts := slices.Clone(u.times)
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	lo := 0
+	for hi := range ts {
+		for ts[hi].Sub(ts[lo]) >= time.Second {
+			lo++
+		}
+		maxPerSecond = max(maxPerSecond, hi-lo+1)
+	}
+	return ts[len(ts)-1].Sub(ts[0]), maxPerSecond
+}
+
 func (u *upstream) reset() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.total.Store(0)
 	clear(u.distinct)
+	u.times = nil
 }
 
 func (u *upstream) close() {
@@ -181,35 +248,6 @@ func client(cfg *config.Config, noCache bool) (*livechat.Client, error) {
 	)
 }
 
-// childJobs runs (b) in this process and prints its figures as JSON.
-func childJobs(ctx context.Context, w io.Writer, n, filters, maxRuns int, latency time.Duration) error {
-	res, err := fireJobs(ctx, n, filters, maxRuns, latency)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(w).Encode(res)
-}
-
-// runChild runs (b) for n jobs in a fresh process of this binary.
-func runChild(ctx context.Context, n, filters, maxRuns int, latency time.Duration) (jobsResult, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return jobsResult{}, err
-	}
-	cmd := exec.CommandContext(ctx, self, "-child-jobs", strconv.Itoa(n), "-filters", strconv.Itoa(filters),
-		"-max-runs", strconv.Itoa(maxRuns), "-latency", latency.String())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return jobsResult{}, fmt.Errorf("%d jobs: %w", n, err)
-	}
-	var res jobsResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		return jobsResult{}, fmt.Errorf("%d jobs: %w", n, err)
-	}
-	return res, nil
-}
-
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
@@ -233,27 +271,4 @@ func loadavg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
-}
-
-// peakRSS is the process's resident set high-water mark (VmHWM) in KiB.
-func peakRSS() int64 { return procStatus("VmHWM:") }
-
-// rss is the process's resident set now (VmRSS) in KiB.
-func rss() int64 { return procStatus("VmRSS:") }
-
-func procStatus(key string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n
-			}
-		}
-	}
-	return -1
 }
