@@ -47,6 +47,10 @@ type Locker struct {
 	// only when this replica can work on it at once, and a replica that
 	// is busy leaves the firing to one that is not.
 	slots chan struct{}
+	// hold, set by the Scheduler, keeps the firing's shared answers from
+	// the moment gocron asks for it until Unlock, so the runs of one firing
+	// that wait for a slot still find the answers the first ones fetched.
+	hold func(ctx context.Context, firing time.Time) (release func())
 }
 
 // take returns and forgets the firing claimed for job.
@@ -61,12 +65,17 @@ func (l *Locker) take(job string) (time.Time, bool) {
 // Lock claims the current firing of job for this owner; see NewLocker.
 func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	firing := FiringKey(l.clock.Now()) // before any wait: the scheduled firing
-	release := func() {}
+	unhold := func() {}
+	if l.hold != nil {
+		unhold = l.hold(ctx, firing)
+	}
+	release := unhold
 	if l.slots != nil {
 		select {
 		case l.slots <- struct{}{}:
-			release = func() { <-l.slots }
+			release = func() { <-l.slots; unhold() }
 		case <-ctx.Done():
+			unhold()
 			return nil, ctx.Err()
 		}
 	}

@@ -72,14 +72,21 @@ type RunnerOptions struct {
 	// UnsubscribeURL, when set, is the one-click link of a job's digest
 	// for one recipient: List-Unsubscribe and the footer link.
 	UnsubscribeURL func(job, address string) string
+	// Share, when set, gives the runs of one firing the answers they share
+	// (see Share); without it every run asks the Runner's fetcher.
+	Share Share
+	// Holds, when set with Share, tells other replicas which firings this
+	// one still has runs of (see FiringHolds).
+	Holds FiringHolds
 }
 
 // Runner executes runs of jobs.
 type Runner struct {
-	fetch  digest.Fetcher
-	render *templates.Renderer
-	store  Store
-	o      RunnerOptions
+	fetch   digest.Fetcher
+	render  *templates.Renderer
+	store   Store
+	o       RunnerOptions
+	firings *firingShares
 }
 
 // NewRunner returns a Runner that fetches with f, renders with r and records
@@ -103,7 +110,9 @@ func NewRunner(f digest.Fetcher, r *templates.Renderer, s Store, o RunnerOptions
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Runner{fetch: f, render: r, store: s, o: o}, nil
+	fs := &firingShares{share: o.Share, fetch: f, holds: o.Holds, owner: o.Owner, clock: o.Clock, lease: o.Lease,
+		log: o.Logger.With("component", "jobs"), m: map[time.Time]*openFiring{}}
+	return &Runner{fetch: f, render: r, store: s, o: o, firings: fs}, nil
 }
 
 // Result says what one run did.
@@ -157,7 +166,11 @@ func Thresholds(job *config.Job) []digest.Threshold {
 // Build computes job's digest as if it fired at at, without recording or
 // sending anything (run --dry-run, the slash command's digest JOB).
 func (r *Runner) Build(ctx context.Context, job *config.Job, at time.Time) (*digest.Digest, error) {
-	d, err := digest.Build(ctx, r.fetch, Spec(job, at))
+	return r.build(ctx, r.fetch, job, at)
+}
+
+func (r *Runner) build(ctx context.Context, f digest.Fetcher, job *config.Job, at time.Time) (*digest.Digest, error) {
+	d, err := digest.Build(ctx, f, Spec(job, at))
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %s: %w", job.Name, err)
 	}
@@ -182,6 +195,8 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 		r.observe(job.Name, "skipped", start)
 		return Result{Run: run, Skipped: true}, nil
 	}
+	fetch, release := r.firings.hold(ctx, firing)
+	defer release()
 	// Once claimed, the run is finished and recorded even if shutdown begins:
 	// a half-recorded run would be taken over and built again.
 	wctx := context.WithoutCancel(ctx)
@@ -197,7 +212,7 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	// build stops and this run queues nothing.
 	bctx, cancelBuild := context.WithCancel(ctx)
 	lost, stopLease := r.keepLease(wctx, run, cancelBuild)
-	d, err := r.Build(bctx, job, firing)
+	d, err := r.build(bctx, fetch, job, firing)
 	stopLease()
 	cancelBuild()
 	if lost() {

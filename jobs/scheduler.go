@@ -97,6 +97,7 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 	sc := &Scheduler{runner: r, o: o, slots: make(chan struct{}, o.MaxRuns)}
 	if o.Locker != nil {
 		o.Locker.slots = sc.slots
+		o.Locker.hold = r.holdFiring
 	}
 	byZone := map[string]gocron.Scheduler{}
 	for i := range jobs {
@@ -198,6 +199,7 @@ func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 		// here. The firing is fixed first, so a run that waits for a slot
 		// still runs the firing it was scheduled for.
 		firing = FiringKey(sc.o.Clock.Now())
+		defer sc.runner.holdFiring(ctx, firing)()
 		if !sc.takeSlot(ctx) {
 			return // shutting down before this run started
 		}
@@ -259,6 +261,8 @@ func (sc *Scheduler) Reap(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	held := sc.runner.holdFirings()
+	defer held.release()
 	for _, run := range stale {
 		if ctx.Err() != nil {
 			break // shutting down: leave the rest to another replica or the next start
@@ -267,6 +271,7 @@ func (sc *Scheduler) Reap(ctx context.Context) error {
 		if job == nil {
 			continue // a job removed from the config since
 		}
+		held.add(ctx, run.FiringAt)
 		if !sc.takeSlot(ctx) {
 			break
 		}
@@ -317,6 +322,8 @@ func (sc *Scheduler) catchUp(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	var errs []error
+	held := sc.runner.holdFirings()
+	defer held.release()
 	for _, job := range sc.jobs {
 		last, ok, err := LastFiring(job, now, sc.o.Grace)
 		if err != nil {
@@ -326,6 +333,7 @@ func (sc *Scheduler) catchUp(ctx context.Context, now time.Time) error {
 		if !ok || FiringKey(last).After(now) {
 			continue
 		}
+		held.add(ctx, last)
 		if _, err := sc.runner.Run(ctx, job, last, true); err != nil {
 			errs = append(errs, err)
 		}
