@@ -168,14 +168,22 @@ func fleet(ctx context.Context, dir, bin string, up *upstream, o options, n, rep
 		if err != nil {
 			return res, err
 		}
+		pprofAddr, err := freeAddr()
+		if err != nil {
+			return res, err
+		}
 		src := fmt.Sprintf(`timezone: UTC
 livechat: {base_url: %q, login: %q, api_key: %q}
 email: {from: "Bench <bench@example.com>", outbox_dir: %q}
-server: {addr: %q}
+server: {addr: %q, pprof_addr: %q}
 store: {url: %q}
 scheduler: {catch_up_grace: 0s}
 jobs:
-%s`, up.URL, login, apiKey, filepath.Join(sub, "outbox"), addr, storeURL, jobs.String())
+%s`, up.URL, login, apiKey, filepath.Join(sub, "outbox"), addr, pprofAddr, storeURL, jobs.String())
+		if dir := os.Getenv("LCD_BENCH_PROFILES"); dir != "" {
+			stop := collectProfiles(ctx, pprofAddr, filepath.Join(dir, fmt.Sprintf("jobs%d-replica%d", n, r)))
+			defer stop()
+		}
 		path := filepath.Join(sub, fmt.Sprintf("config-%d.yaml", r))
 		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 			return res, err
@@ -348,4 +356,33 @@ func procStatusOf(pid int, key string) int64 {
 		}
 	}
 	return -1
+}
+
+// collectProfiles saves the heap and goroutine profiles of the replica
+// whose pprof listener is at addr every 5 s, into files named prefix-N,
+// until stop is called: LCD_BENCH_PROFILES=DIR shows where a firing's
+// memory goes (go tool pprof -sample_index=inuse_space FILE).
+func collectProfiles(ctx context.Context, addr, prefix string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+			for _, p := range []string{"heap", "goroutine"} {
+				resp, err := http.Get("http://" + addr + "/debug/pprof/" + p)
+				if err != nil {
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				_ = os.WriteFile(fmt.Sprintf("%s-%s-%03d.pb.gz", prefix, p, i), b, 0o600)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
