@@ -233,7 +233,9 @@ func childSlash(ctx context.Context, stdout io.Writer, o options) error {
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The listener and server limits serve runs with.
+	l = server.LimitListener(l)
+	httpSrv := srv.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(l) }()
 	fmt.Fprintln(stdout, l.Addr().String())

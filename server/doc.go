@@ -32,16 +32,22 @@
 //     https://hooks.slack.com/): same scheme and host, path under the
 //     prefix's, no user info. Anything else is refused with an ephemeral
 //     error, so a signed request cannot make the service POST elsewhere.
-//  6. A valid report, digest or alerts command is acknowledged at once with
-//     an ephemeral "Working on it: …"; the answer is computed afterwards by
-//     a goroutine the Server owns and posted exactly once to response_url
-//     (slack.PostWebhookCustomHTTPContext with Options.HTTPClient). Results
-//     are posted in_channel, since the user asked for them in that channel;
-//     failures are posted ephemeral, to the user only, with the error text.
+//  6. A valid report, digest or alerts command is queued for an answer and
+//     acknowledged at once with an ephemeral "Working on it: …". Nothing on
+//     the way to the ack writes to the store or waits for answer work: the
+//     answer is computed afterwards by one of Options.AnswerWorkers workers
+//     the Server owns and posted exactly once to response_url
+//     (slack.PostWebhookCustomHTTPContext with Options.HTTPClient). When
+//     Options.AnswerQueue answers already wait, the command is refused with
+//     an ephemeral "try again" (result "busy") rather than queued without
+//     bound. Results are posted in_channel, since the user asked for them
+//     in that channel; failures are posted ephemeral, to the user only, with
+//     the error text.
 //
 // An answer's context is not the request's (that ends with the ack) but the
 // server's lifetime: it is cancelled when Wait's context ends during
-// shutdown, and it is bounded by Options.AnswerTimeout.
+// shutdown, and it is bounded by Options.AnswerTimeout. Wait lets the
+// workers finish what is queued.
 //
 // serve runs the routes on HTTPServer (read, write and idle timeouts) behind
 // LimitListener (at most MaxConns connections at once), so slow clients

@@ -74,7 +74,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		slashCommands: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "livechat_digest_slash_commands_total",
-			Help: "Slash commands by result: ok, help, unauthorized, error, replayed.",
+			Help: "Slash commands by result: ok, help, unauthorized, error, replayed, busy.",
 		}, []string{"result"}),
 	}
 	m.alertMessages = f.NewCounterVec(prometheus.CounterOpts{
@@ -92,7 +92,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.interactions.WithLabelValues(r)
 	}
 	// Every result exists from the start, so rate() sees the first one.
-	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError, ResultReplayed} {
+	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError, ResultReplayed, ResultBusy} {
 		m.slashCommands.WithLabelValues(r)
 	}
 	return m

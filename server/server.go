@@ -110,7 +110,9 @@ type Options struct {
 	// (POST /slack/interactions); nil turns them off.
 	Silencer Silencer
 	// HTTPClient posts answers to response_url. Default: a client with a
-	// 10 s timeout (never http.DefaultClient, which has none).
+	// 10 s timeout (never http.DefaultClient, which has none) that keeps a
+	// connection per answer worker, so answers to Slack do not each pay a
+	// TLS handshake.
 	HTTPClient *http.Client
 	// ResponseURLPrefix is where answers may be posted; a command whose
 	// response_url lies elsewhere is refused. Default
@@ -142,6 +144,12 @@ type Options struct {
 	// MaxReplays bounds the signatures remembered to refuse replays.
 	// Default DefaultMaxReplays.
 	MaxReplays int
+	// AnswerWorkers is how many answers are computed and posted at once.
+	// Default DefaultAnswerWorkers.
+	AnswerWorkers int
+	// AnswerQueue is how many acknowledged commands may wait for a worker;
+	// beyond it a command is refused as busy. Default DefaultAnswerQueue.
+	AnswerQueue int
 }
 
 // Server serves the HTTP routes and owns the goroutines that compute and
@@ -155,9 +163,11 @@ type Server struct {
 
 	mu      sync.Mutex
 	closed  bool                          // Wait was called: no new answers
-	cancels map[uint64]context.CancelFunc // in-flight answers
+	cancels map[uint64]context.CancelFunc // queued and in-flight answers
 	nextID  uint64
-	wg      sync.WaitGroup
+	queue   chan func()    // answers waiting for a worker (see enqueue)
+	working bool           // the workers were started
+	wg      sync.WaitGroup // the workers
 }
 
 // New checks o, fills in defaults and builds the routes.
@@ -188,9 +198,6 @@ func New(o Options) (*Server, error) {
 	if o.MaxReplays <= 0 {
 		o.MaxReplays = DefaultMaxReplays
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: defaultPostTimeout}
-	}
 	if o.ResponseURLPrefix == "" {
 		o.ResponseURLPrefix = DefaultResponseURLPrefix
 	}
@@ -207,7 +214,17 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{o: o, log: o.Logger, prefix: prefix, cancels: map[uint64]context.CancelFunc{}, replays: newReplays(o.MaxReplays)}
+	if o.AnswerWorkers <= 0 {
+		o.AnswerWorkers = DefaultAnswerWorkers
+	}
+	if o.AnswerQueue <= 0 {
+		o.AnswerQueue = DefaultAnswerQueue
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = answerClient(o.AnswerWorkers)
+	}
+	s := &Server{o: o, log: o.Logger, prefix: prefix, cancels: map[uint64]context.CancelFunc{}, replays: newReplays(o.MaxReplays),
+		queue: make(chan func(), o.AnswerQueue)}
 
 	mux := http.NewServeMux()
 	// Method patterns make the mux answer 405 (with Allow) for other methods.
@@ -236,7 +253,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Answerer honours its context) and Wait returns.
 func (s *Server) Wait(ctx context.Context) {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.queue) // the workers finish what is queued, then stop
+	}
 	s.mu.Unlock()
 
 	done := make(chan struct{})
@@ -258,36 +278,9 @@ func (s *Server) Wait(ctx context.Context) {
 	s.log.Debug("answers cut short by shutdown", "count", n)
 }
 
-// start runs answer in a goroutine owned by s, with a context that lives as
-// long as the server rather than the request. It reports false once Wait
-// has been called.
+// start queues answer (see enqueue) and reports whether it was queued.
 func (s *Server) start(parent context.Context, answer func(ctx context.Context)) bool {
-	// WithoutCancel keeps the request's values but not its end: the request
-	// is over as soon as the ack is written.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		cancel()
-		return false
-	}
-	id := s.nextID
-	s.nextID++
-	s.cancels[id] = cancel
-	s.wg.Add(1)
-	s.mu.Unlock()
-
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.cancels, id)
-			s.mu.Unlock()
-			cancel()
-		}()
-		answer(ctx)
-	}()
-	return true
+	return s.enqueue(parent, answer) == nil
 }
 
 // healthz answers "ok", or 503 with a reason that names what is down but

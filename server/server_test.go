@@ -530,8 +530,9 @@ func TestMetricsEndpoint(t *testing.T) {
 # HELP livechat_digest_alerts_firing Thresholds firing now, over all jobs.
 # TYPE livechat_digest_alerts_firing gauge
 livechat_digest_alerts_firing 3
-# HELP livechat_digest_slash_commands_total Slash commands by result: ok, help, unauthorized, error, replayed.
+# HELP livechat_digest_slash_commands_total Slash commands by result: ok, help, unauthorized, error, replayed, busy.
 # TYPE livechat_digest_slash_commands_total counter
+livechat_digest_slash_commands_total{result="busy"} 0
 livechat_digest_slash_commands_total{result="error"} 0
 livechat_digest_slash_commands_total{result="help"} 1
 livechat_digest_slash_commands_total{result="ok"} 0

@@ -26,6 +26,7 @@ const (
 	ResultUnauthorized = "unauthorized" // missing headers, bad or stale signature
 	ResultError        = "error"        // the answer failed, or could not be posted, or was refused
 	ResultReplayed     = "replayed"     // a signed request seen before within its window: no work
+	ResultBusy         = "busy"         // refused: Options.AnswerQueue answers were already waiting
 )
 
 // slashCommand is POST /slack/commands. See the package doc for the order
@@ -61,10 +62,16 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	c.By = "<@" + cmd.UserID + ">"
 	responseURL := cmd.ResponseURL
-	started := s.start(r.Context(), func(ctx context.Context) {
+	err = s.enqueue(r.Context(), func(ctx context.Context) {
 		s.answer(ctx, c, responseURL, log)
 	})
-	if !started {
+	switch {
+	case errors.Is(err, errBusy):
+		log.Warn("slash command refused: too many answers waiting", "waiting", s.o.AnswerQueue)
+		s.o.Metrics.SlashCommand(ResultBusy)
+		respond(w, ":hourglass: Too many commands are waiting for their answers right now; please try again in a minute.")
+		return
+	case err != nil:
 		respond(w, "The service is restarting; please try again in a minute.")
 		return
 	}
