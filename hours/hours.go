@@ -204,7 +204,9 @@ func (s Schedule) NextOpen(t time.Time, loc *time.Location) (time.Time, bool) {
 func wall(y int, mo time.Month, d, m int, loc *time.Location) time.Time {
 	naive := time.Date(y, mo, d, m/60, m%60, 0, 0, time.UTC)
 	var best time.Time
-	for _, probe := range []time.Duration{-12 * time.Hour, 0, 12 * time.Hour} {
+	// The offsets half a day either side cover both sides of any change
+	// of offset on that day.
+	for _, probe := range []time.Duration{-12 * time.Hour, 12 * time.Hour} {
 		_, off := naive.Add(probe).In(loc).Zone()
 		c := naive.Add(-time.Duration(off) * time.Second)
 		if l := c.In(loc); l.Day() == d && l.Hour()*60+l.Minute() == m && (best.IsZero() || c.Before(best)) {

@@ -241,6 +241,10 @@ func TestNextOpen(t *testing.T) {
 		{"ny fall back: 08:00 EST", office, ny, local(ny, 10, 30, 19, 0), time.Date(2026, 11, 2, 13, 0, 0, 0, time.UTC)},
 		{"waw spring: 08:00 CEST", office, waw, local(waw, 3, 27, 19, 0), time.Date(2026, 3, 30, 6, 0, 0, 0, time.UTC)},
 		{"waw fall: 02:30 CEST, the first one", early, waw, time.Date(2026, 10, 24, 23, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC)},
+		{"waw gap day: 02:30 does not exist, opens 03:30 CEST", early, waw, local(waw, 3, 29, 1, 0), time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)},
+		{"ny spring day: 03:30 EDT, just after the gap", Schedule{win(t, nil, "03:30-05:00")}, ny, local(ny, 3, 8, 1, 0), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},
+		{"ny fall day itself: 08:00 EST", Schedule{win(t, nil, "08:00-18:00")}, ny, time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 13, 0, 0, 0, time.UTC)},
+		{"waw fall day itself: 08:00 CET", Schedule{win(t, nil, "08:00-18:00")}, waw, time.Date(2026, 10, 25, 3, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 7, 0, 0, 0, time.UTC)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,4 +255,16 @@ func TestNextOpen(t *testing.T) {
 	}
 	_, ok := Schedule{{}}.NextOpen(local(ny, 11, 23, 7, 0), ny)
 	assert.False(t, ok, "a window with no day never opens")
+}
+
+// TestRangeOfNoLength: ParseRange refuses start == end, but a Range built
+// by hand with them equal reads as a day from its start (the past-midnight
+// path), never as nothing.
+func TestRangeOfNoLength(t *testing.T) {
+	t.Parallel()
+	w := Window{Days: [7]bool{time.Monday: true}, Times: []Range{{Start: 600, End: 600}}}
+	mon := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	assert.True(t, w.Contains(mon, time.UTC))
+	assert.True(t, w.Contains(mon.Add(23*time.Hour+59*time.Minute), time.UTC))
+	assert.False(t, w.Contains(mon.Add(-time.Minute), time.UTC))
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
+
+	"livechat-digest/digest"
 )
 
 // AlertGroup is everything one run of one job (or the release of held
@@ -71,6 +73,12 @@ func (g AlertGroup) AlertGroupTitle() string { return g.counts() }
 // GroupState is "[FIRING] " or "[RESOLVED] ", how every alert subject starts.
 func (g AlertGroup) GroupState() string { return "[" + g.groupState() + "] " }
 
+// single reports whether g reads as the single-alert templates: one new
+// firing or one resolve, from a run (a release has no period to show).
+func (g AlertGroup) single() bool {
+	return g.Len() == 1 && len(g.Reminders) == 0 && g.only().Period != (digest.DateRange{})
+}
+
 func (g AlertGroup) only() AlertEvent {
 	switch {
 	case len(g.Firing) == 1:
@@ -84,7 +92,7 @@ func (g AlertGroup) only() AlertEvent {
 // AlertGroupText renders g as plain text: a section per kind, each alert as
 // AlertText writes it. One new firing or one resolve alone is AlertText.
 func (r *Renderer) AlertGroupText(g AlertGroup) string {
-	if g.Len() == 1 && len(g.Reminders) == 0 {
+	if g.single() {
 		return r.AlertText(g.only()) + extraText(g.only())
 	}
 	var b strings.Builder
@@ -95,7 +103,18 @@ func (r *Renderer) AlertGroupText(g AlertGroup) string {
 		}
 		fmt.Fprintf(&b, "\n== %s ==\n", title)
 		for _, e := range es {
-			b.WriteString("\n" + strings.TrimRight(r.AlertText(e), "\n") + "\n" + extraText(e))
+			text := strings.TrimRight(r.AlertText(e), "\n")
+			if e.Period == (digest.DateRange{}) {
+				// A released firing has no period of its own.
+				var keep []string
+				for _, l := range strings.Split(text, "\n") {
+					if !strings.HasPrefix(l, "Period ") {
+						keep = append(keep, l)
+					}
+				}
+				text = strings.Join(keep, "\n")
+			}
+			b.WriteString("\n" + text + "\n" + extraText(e))
 		}
 	}
 	section("Firing", g.Firing)
@@ -172,7 +191,9 @@ func lineNews(e AlertEvent) groupLine {
 			detail = append(detail, "lasted "+v.Duration)
 		}
 	}
-	detail = append(detail, "period "+v.Period)
+	if e.Period != (digest.DateRange{}) {
+		detail = append(detail, "period "+v.Period)
+	}
 	l.Detail = strings.Join(detail, " · ")
 	return l
 }
@@ -180,7 +201,7 @@ func lineNews(e AlertEvent) groupLine {
 // AlertGroupHTML renders g as an HTML email body. One new firing or one
 // resolve alone is AlertHTML.
 func (r *Renderer) AlertGroupHTML(g AlertGroup) (string, error) {
-	if g.Len() == 1 && len(g.Reminders) == 0 && g.only().Previous == nil && g.only().RunbookURL == "" && g.only().DashboardURL == "" {
+	if g.single() && g.only().Previous == nil && g.only().RunbookURL == "" && g.only().DashboardURL == "" {
 		return r.AlertHTML(g.only())
 	}
 	type sec struct {
@@ -250,7 +271,7 @@ func (r *Renderer) AlertPostSlack(g AlertGroup, b *SlackButtons) (Slack, error) 
 		parts = append(parts, slackLine("small_red_triangle", e))
 	}
 	blocks := []block{richBlock(parts...)}
-	if len(g.Firing) > 0 {
+	if len(g.Firing) > 0 && g.Firing[0].Period != (digest.DateRange{}) {
 		v := newAlertView(g.Firing[0])
 		ctx := "Period " + v.Period
 		if v.Timezone != "" {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"livechat-digest/digest"
 	"livechat-digest/internal/golden"
 )
 
@@ -65,4 +66,23 @@ func TestAlertGroup(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(all.Blocks), "silence_1h", "no buttons once everything resolved")
 	assert.Contains(t, all.Text, "[RESOLVED]")
+}
+
+// A released firing has no period: nothing shows a zero date.
+func TestAlertGroupWithoutPeriod(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	e := alertFixture(StateFiring)
+	e.Period = digest.DateRange{}
+	g := AlertGroup{Job: e.Job, Firing: []AlertEvent{e}}
+	text := r.AlertGroupText(g)
+	assert.NotContains(t, text, "Period")
+	assert.NotContains(t, text, "0001")
+	html, err := r.AlertGroupHTML(g)
+	require.NoError(t, err)
+	assert.NotContains(t, html, "period")
+	s, err := r.AlertPostSlack(g, nil)
+	require.NoError(t, err)
+	assert.NotContains(t, string(s.Blocks), "Period")
+	assert.Equal(t, r.AlertSubject(e), r.AlertGroupSubject(g), "the subject names no period anyway")
 }
