@@ -3,7 +3,11 @@
 // enqueues every message it must send, exactly once per (job, firing,
 // target). The Scheduler fires runs with gocron in each job's time zone,
 // catches up a firing missed while the service was down, and takes over runs
-// whose replica died.
+// whose replica died. What each alert target is told, and when (grouping,
+// silences, active hours, reminders, Slack updates), follows the message
+// model of package alerting; the Scheduler releases held firings the
+// instant their hold ends (ReleaseHeld), and the Gate checks alert
+// messages again just before they are sent.
 //
 // jobs imports config, digest, templates, notify and store; it must not
 // import server or main.

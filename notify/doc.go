@@ -9,7 +9,9 @@
 //	    recording it as sent failed)
 //	  → lease check (hand the delivery back unsent when its claim would not
 //	    outlast the send's timeout plus recording the outcome)
-//	  → send once (a Sender)
+//	  → gate (alert messages only, WorkerOptions.Gate: drop what a silence
+//	    added since holds, fill in the ts a Slack update needs)
+//	  → send once (a Sender; a ReceiptSender also says where a post landed)
 //	  → mark sent / retry / failed (the one retry stage, in Worker)
 //
 // A claim takes a whole batch, but the batch goes out over time, so a

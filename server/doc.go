@@ -1,6 +1,8 @@
 // Package server owns the HTTP surface of `livechat-digest serve`:
 //
 //	POST /slack/commands  Slack's slash command (/livechat …)
+//	POST /slack/interactions  the alert messages' silence buttons, behind the
+//	                      same signature and replay gate (authentic)
 //	GET  /healthz         "ok", or 503 with a short generic reason
 //	GET  /metrics         Prometheus text format
 //
