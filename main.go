@@ -16,7 +16,12 @@ import (
 )
 
 func main() {
+	// Every command takes ctx and winds down on the first SIGINT/SIGTERM
+	// (serve drains, run leaves unsent deliveries queued). Once that is
+	// under way the signals get their default action back, so a second
+	// Ctrl-C ends the process at once whatever it is doing.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
 	code := cli(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
 	os.Exit(code)

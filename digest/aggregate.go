@@ -3,6 +3,7 @@ package digest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"livechat-digest/livechat"
@@ -115,7 +116,16 @@ func (a *accum) value() *float64 {
 	return nil
 }
 
-func ptr(v float64) *float64 { return &v }
+// ptr is v as a value that exists, or nil when v is not a finite number:
+// a sum or mean of hostile upstream numbers (1e308 a day) overflows to
+// ±Inf, and Inf − Inf is NaN. Neither is a number a digest can show or JSON
+// can carry, so such a value does not exist (null), like a division by zero.
+func ptr(v float64) *float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
 
 // compare fills the change fields of a current and a previous value.
 func compare(cur, prev *float64) Value {

@@ -252,3 +252,25 @@ func TestReplaysAreBounded(t *testing.T) {
 	assert.True(t, r.first("b", t0.Add(signatureWindow), t0.Add(signatureWindow)))
 	assert.Equal(t, 1, r.len(), "a was pruned")
 }
+
+// A user's own text comes back to them in the ack and in help without
+// control characters or bidi overrides.
+func TestSlashEchoIsCleaned(t *testing.T) {
+	t.Parallel()
+	ans := &fakeAnswerer{report: func(context.Context, query.Command, time.Time) (*digest.Digest, error) {
+		return weekDigest("report"), nil
+	}}
+	e := newEnv(t, ans, nil)
+	for _, text := range []string{
+		"report chats tag=v\u202eip\x07\x00",
+		"report chats tag=a\u202eb",
+		"report nosuch\u2066report\x1b[2J",
+	} {
+		status, m := e.command(t, text)
+		require.Equal(t, http.StatusOK, status)
+		for _, bad := range []string{"\u202e", "\u2066", "\x07", "\x00", "\x1b"} {
+			assert.NotContains(t, m.Text, bad, "%q", text)
+		}
+	}
+	e.settle(t)
+}

@@ -192,7 +192,8 @@ func respond(w http.ResponseWriter, text string) {
 // Only &, < and > are still read as markup there; a backtick would end the
 // span, so it becomes a look-alike.
 func codeSpan(s string) string {
-	return "`" + codeEscaper.Replace(s) + "`"
+	// The user's own text comes back to them: Clean it like upstream text.
+	return "`" + codeEscaper.Replace(templates.Clean(s)) + "`"
 }
 
 var codeEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "ˋ", "\n", " ", "\r", " ")

@@ -18,6 +18,13 @@
 // New executes each one against sample data, so a misspelt field is an
 // error at start-up, reported as FILE:LINE.
 //
+// A replacement template or a subject is the operator's code and cannot be
+// interrupted once it runs, so limits.go bounds it: recursion and ranges
+// the parsed tree shows to run too long are rejected at their line before
+// anything runs; the output, the strings the built-ins make and padding
+// are capped while it runs; and the data it sees is capped (rankings to
+// Rankings[].Rows plus .More, strings clipped), so a range over data ends.
+//
 // The HTML is written for mail clients: tables and inline styles carry the
 // layout, which fits a 375 px phone without sideways scrolling, and a
 // <style> block adds a prefers-color-scheme: dark palette for the clients
@@ -26,8 +33,9 @@
 //
 // Every string that comes from upstream (job names, agent names, tags,
 // filters, error texts) is escaped for its target: html/template for HTML,
-// EscapeMrkdwn for Slack mrkdwn, and control characters are replaced in all
-// formats so a name cannot move a terminal's cursor or break a line.
+// plain_text and rich_text for Slack, and Clean in all formats removes
+// control characters and bidi overrides (newlines become spaces) so a name
+// cannot move a terminal's cursor, break a line or reorder what is shown.
 //
 // It owns presentation only: it does no I/O beyond reading override
 // templates in New, and it must not import notify, jobs, server, config,

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"errors"
+	"fmt"
 	"html"
 	"strings"
 	texttemplate "text/template"
@@ -103,6 +104,10 @@ type SubjectError struct{ Msg string }
 func (e *SubjectError) Error() string { return "templates: subject: " + e.Msg }
 
 func subjectError(err error) error {
+	var te *treeError
+	if errors.As(err, &te) {
+		return &SubjectError{Msg: fmt.Sprintf("subject:%d: %s", te.line, te.msg)}
+	}
 	return &SubjectError{Msg: strings.TrimPrefix(err.Error(), "template: ")}
 }
 
@@ -113,8 +118,13 @@ func Subject(d *digest.Digest, subjectTmpl string) (string, error) {
 	if strings.TrimSpace(subjectTmpl) == "" {
 		subjectTmpl = DefaultSubject
 	}
-	t, err := texttemplate.New("subject").Option("missingkey=error").Parse(subjectTmpl)
+	// A subject is the operator's template like a templates_dir file, and
+	// is held to the same limits (limits.go).
+	t, err := texttemplate.New("subject").Funcs(guardedFuncs()).Option("missingkey=error").Parse(subjectTmpl)
 	if err != nil {
+		return "", subjectError(err)
+	}
+	if err := checkTrees(textTrees(t)); err != nil {
 		return "", subjectError(err)
 	}
 	v := subjectView{
@@ -128,7 +138,7 @@ func Subject(d *digest.Digest, subjectTmpl string) (string, error) {
 		v.Compare = rangeString(*d.Compare)
 	}
 	var b strings.Builder
-	if err := t.Execute(&b, v); err != nil {
+	if err := t.Execute(&capWriter{w: &b, limit: maxSubject}, v); err != nil {
 		return "", subjectError(err)
 	}
 	return strings.Join(strings.Fields(oneLine(b.String())), " "), nil

@@ -118,16 +118,25 @@ func signed(s string) string {
 	return "+" + s
 }
 
-// oneLine replaces control characters (newlines, tabs, ANSI escapes) with
-// spaces: upstream text lands in table cells and terminals, where a newline
-// breaks the layout and an escape sequence could rewrite the screen.
+// Clean is the one function every string from upstream or from users
+// (agent names, tags, job names, error texts, slash-command text) goes
+// through before it is rendered, in every format: newlines, tabs and the
+// other line and paragraph separators become spaces, so a name cannot break
+// a table row or start a new line; every other control character (NUL,
+// BEL, ANSI escapes, C1) and the bidirectional overrides, embeddings,
+// isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
+// U+061C) are removed, so a name cannot ring a terminal's bell, rewrite the
+// screen or show its text in another order. Invalid UTF-8 becomes U+FFFD.
+func Clean(s string) string { return oneLine(s) }
+
+// oneLine is Clean; the package calls it by this name.
 func oneLine(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	clean := true
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if cleanRune(r) != r {
 			clean = false
 			break
 		}
@@ -135,38 +144,85 @@ func oneLine(s string) string {
 	if clean {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
+	return strings.Map(cleanRune, s)
 }
 
-// truncate cuts s to at most n runes, ending in "…" when it cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
+// cleanRune is what Clean makes of r: r, a space, or -1 (removed).
+func cleanRune(r rune) rune {
+	switch {
+	case r == '\t', r == '\n', r == '\v', r == '\f', r == '\r', r == '\u0085', r == '\u2028', r == '\u2029':
+		return ' '
+	case unicode.IsControl(r),
+		r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069',
+		r == '\u200e', r == '\u200f', r == '\u061c':
+		return -1
 	}
+	return r
+}
+
+// clip is Clean, then cut to at most n runes (ending in "…" when it cut),
+// in one pass that reads no further than it keeps: a 100 KB name costs no
+// 100 KB copy.
+func clip(s string, n int) string {
 	if n < 1 {
 		return ""
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	var b strings.Builder
+	count, last := 0, 0
+	for _, r := range s {
+		if r = cleanRune(r); r < 0 {
+			continue
+		}
+		if count == n {
+			return b.String()[:last] + "…"
+		}
+		last = b.Len()
+		b.WriteRune(r)
+		count++
+	}
+	return b.String()
 }
 
-// padRight and padLeft pad by runes, not bytes, so "—" and "▲" align.
-func padRight(n int, s string) string {
-	if k := utf8.RuneCountInString(s); k < n {
-		return s + strings.Repeat(" ", n-k)
+// truncate cuts s to at most n runes, ending in "…" when it cut. It cuts
+// between runes, never inside one, and reads no further than it keeps.
+func truncate(s string, n int) string {
+	if n < 1 {
+		return ""
+	}
+	cut, count := 0, 0
+	for i := range s {
+		if count == n-1 {
+			cut = i
+		}
+		if count == n {
+			return s[:cut] + "…"
+		}
+		count++
 	}
 	return s
 }
 
-func padLeft(n int, s string) string {
-	if k := utf8.RuneCountInString(s); k < n {
-		return strings.Repeat(" ", n-k) + s
+// padRight and padLeft pad by runes, not bytes, so "—" and "▲" align. A
+// width over maxPad is an error: a template could otherwise ask for
+// gigabytes of spaces.
+func padRight(n int, s string) (string, error) {
+	if n > maxPad {
+		return "", fmt.Errorf("padr: width %d is over %d", n, maxPad)
 	}
-	return s
+	if k := utf8.RuneCountInString(s); k < n {
+		return s + strings.Repeat(" ", n-k), nil
+	}
+	return s, nil
+}
+
+func padLeft(n int, s string) (string, error) {
+	if n > maxPad {
+		return "", fmt.Errorf("padl: width %d is over %d", n, maxPad)
+	}
+	if k := utf8.RuneCountInString(s); k < n {
+		return strings.Repeat(" ", n-k) + s, nil
+	}
+	return s, nil
 }
 
 // title turns a report name into a heading: "chat_ratings" → "Chat ratings".

@@ -76,12 +76,12 @@ func New(overrideDir string) (*Renderer, error) {
 		file := name
 		if overrideDir != "" {
 			path := filepath.Join(overrideDir, name)
-			b, err := os.ReadFile(path)
+			b, err := readFile(path, maxTemplateFile)
 			switch {
 			case err == nil:
 				src, file = b, path
 			case !errors.Is(err, fs.ErrNotExist):
-				errs = append(errs, fmt.Errorf("templates: %w", err))
+				errs = append(errs, &TemplateError{File: path, Msg: err.Error()})
 				continue
 			}
 		}
@@ -102,32 +102,66 @@ func New(overrideDir string) (*Renderer, error) {
 	return r, nil
 }
 
+// readFile reads at most limit bytes of path; a larger file is an error.
+func readFile(path string, limit int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("larger than %s; a template needs far less", sizeString(limit))
+	}
+	return b, nil
+}
+
 // trial executes t against a full and an empty sample, so that both sides
 // of the usual {{if}}s are checked.
 func trial(t executor, name string) error {
 	for _, data := range samples(name) {
-		if err := t.Execute(io.Discard, data); err != nil {
+		if err := t.Execute(&capWriter{w: io.Discard, limit: maxOutput}, data); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// parse parses one template file and checks its tree against the limits
+// (checkTrees): a loop that would not end is an error here, at its line.
 func parse(name, src string) (executor, error) {
 	if strings.HasSuffix(name, ".html.tmpl") {
-		return htmltemplate.New(name).Funcs(htmlFuncs).Option("missingkey=error").Parse(src)
+		t, err := htmltemplate.New(name).Funcs(htmlFuncs).Option("missingkey=error").Parse(src)
+		if err != nil {
+			return nil, err
+		}
+		return t, checkTrees(htmlTrees(t))
 	}
-	return texttemplate.New(name).Funcs(textFuncs).Option("missingkey=error").Parse(src)
+	t, err := texttemplate.New(name).Funcs(textFuncs).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return t, checkTrees(textTrees(t))
 }
 
-// Template functions. Read-only tables, allowed at package level.
+// Template functions: ours, and guarded versions of the built-ins that
+// make strings (limits.go). Read-only tables, allowed at package level.
 var (
-	textFuncs = texttemplate.FuncMap{"padr": padRight, "padl": padLeft, "repeat": repeat}
-	htmlFuncs = htmltemplate.FuncMap{"padr": padRight, "padl": padLeft, "repeat": repeat}
+	textFuncs = texttemplate.FuncMap(templateFuncs())
+	htmlFuncs = htmltemplate.FuncMap(templateFuncs())
 )
 
+func templateFuncs() map[string]any {
+	m := guardedFuncs()
+	m["padr"], m["padl"], m["repeat"] = padRight, padLeft, repeat
+	return m
+}
+
 func repeat(n int, s string) string {
-	if n <= 0 || n > 1000 {
+	if n <= 0 || n > maxPad {
 		return ""
 	}
 	return strings.Repeat(s, n)
@@ -139,6 +173,10 @@ func repeat(n int, s string) string {
 var templateErrRe = regexp.MustCompile(`^(?:html/)?template: ?[^:]*:(\d+):(?:\d+:)? ?(.*)$`)
 
 func templateError(file string, err error) error {
+	var te *treeError
+	if errors.As(err, &te) {
+		return &TemplateError{File: file, Line: te.line, Msg: te.msg}
+	}
 	msg := err.Error()
 	if m := templateErrRe.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
@@ -153,7 +191,7 @@ func (r *Renderer) execute(name string, data any) ([]byte, error) {
 		return nil, errors.New("templates: renderer not made by New")
 	}
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
+	if err := t.Execute(&capWriter{w: &buf, limit: maxOutput}, data); err != nil {
 		return nil, fmt.Errorf("templates: %w", templateError(r.files[name], err))
 	}
 	return buf.Bytes(), nil
@@ -191,26 +229,53 @@ func (r *Renderer) Render(d *digest.Digest, f Format) ([]byte, error) {
 
 // withEmptyLists returns d with nil lists and maps as empty ones: the
 // contract's JSON writes "breaches": [] when there are none, and keeps null
-// for values that do not exist.
+// for values that do not exist. Like every format, the JSON has its strings
+// Cleaned and a value that is not a finite number (an overflow) as null,
+// which JSON can say; the rankings keep every row and the whole name.
 func withEmptyLists(d *digest.Digest) *digest.Digest {
 	c := *d
-	if c.Metrics == nil {
-		c.Metrics = map[string]digest.Value{}
+	c.Job, c.Timezone = oneLine(c.Job), oneLine(c.Timezone)
+	c.Metrics = make(map[string]digest.Value, len(d.Metrics))
+	for k, v := range d.Metrics {
+		v.Current, v.Previous = finiteOrNil(v.Current), finiteOrNil(v.Previous)
+		v.Change, v.ChangePct = finiteOrNil(v.Change), finiteOrNil(v.ChangePct)
+		c.Metrics[oneLine(k)] = v
 	}
-	if c.Rankings.Chats == nil {
-		c.Rankings.Chats = []digest.RankEntry{}
-	}
-	if c.Rankings.Tickets == nil {
-		c.Rankings.Tickets = []digest.RankEntry{}
-	}
-	if c.Breaches == nil {
-		c.Breaches = []digest.Breach{}
+	c.Rankings.Chats = cleanRanking(d.Rankings.Chats)
+	c.Rankings.Tickets = cleanRanking(d.Rankings.Tickets)
+	c.Breaches = make([]digest.Breach, 0, len(d.Breaches))
+	for _, b := range d.Breaches {
+		if finite(b.Value) && finite(b.Threshold) {
+			b.Metric, b.Rule = oneLine(b.Metric), oneLine(b.Rule)
+			c.Breaches = append(c.Breaches, b)
+		}
 	}
 	if c.Headline == nil {
 		c.Headline = []digest.HeadlineItem{}
 	}
-	if c.Errors == nil {
-		c.Errors = []digest.ReportError{}
+	c.Errors = make([]digest.ReportError, len(d.Errors))
+	for i, e := range d.Errors {
+		e.Report, e.Error = oneLine(e.Report), oneLine(e.Error)
+		c.Errors[i] = e
 	}
 	return &c
+}
+
+func cleanRanking(es []digest.RankEntry) []digest.RankEntry {
+	out := make([]digest.RankEntry, len(es))
+	for i, e := range es {
+		e.Agent = oneLine(e.Agent)
+		if !finite(e.Score) {
+			e.Score = 0 // decoded JSON is always finite; a hand-made digest may not be
+		}
+		out[i] = e
+	}
+	return out
+}
+
+func finiteOrNil(v *float64) *float64 {
+	if v == nil || !finite(*v) {
+		return nil
+	}
+	return v
 }

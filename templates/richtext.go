@@ -76,6 +76,12 @@ func richBlock(parts ...richPart) block {
 // then one bullet per line, cut to maxListLines bullets of at most
 // maxListLine characters each, with "…and N more" when lines were left out.
 func richList(icon, heading string, lines [][]richInline) block {
+	return richListMore(icon, heading, lines, 0)
+}
+
+// richListMore is richList for lines of which hidden more were left out
+// before (a ranking's rows past the view's cap): "…and N more" counts them.
+func richListMore(icon, heading string, lines [][]richInline, hidden int) block {
 	items := make([]any, 0, min(len(lines), maxListLines))
 	for i, l := range lines {
 		if i == maxListLines {
@@ -84,7 +90,7 @@ func richList(icon, heading string, lines [][]richInline) block {
 		items = append(items, richSection(cutInline(l, maxListLine)...))
 	}
 	parts := []richPart{richSection(emoji(icon), txt(" "), bold(heading)), {Type: "rich_text_list", Style: "bullet", Elements: items}}
-	if n := len(lines) - len(items); n > 0 {
+	if n := len(lines) - len(items) + hidden; n > 0 { // hidden: rows the view left out already
 		parts = append(parts, richSection(italic(fmt.Sprintf("…and %d more", n))))
 	}
 	return richBlock(parts...)

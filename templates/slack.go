@@ -215,7 +215,7 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 			lines[i] = []richInline{txt(fmt.Sprintf("%d. ", e.Rank)), bold(e.Agent),
 				txt(fmt.Sprintf(" — %s good · %s bad · score %s", e.Good, e.Bad, e.Score))}
 		}
-		blocks = append(blocks, richList("trophy", rk.Title, lines))
+		blocks = append(blocks, richListMore("trophy", rk.Title, lines, rk.More))
 	}
 
 	fallback := v.Title

@@ -271,7 +271,7 @@ func TestEscapeMrkdwn(t *testing.T) {
 		{"`c`", zwsp + "`" + zwsp + "c" + zwsp + "`" + zwsp},
 		{"ping @channel and @Here", "ping @" + zwsp + "channel and @" + zwsp + "Here"},
 		{"john@example.com", "john@example.com"},
-		{"line\nbreak\x1b[2J", "line break [2J"},
+		{"line\nbreak\x1b[2J", "line break[2J"},
 		{"&amp;", "&amp;amp;"},
 		{"Zoë 😀", "Zoë 😀"},
 	} {

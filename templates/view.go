@@ -73,7 +73,8 @@ type rowView struct {
 
 type rankingView struct {
 	Title string
-	Rows  []rankRow
+	Rows  []rankRow // at most maxRankRows
+	More  int       // rows left out after those ("…and N more")
 	W     struct{ Agent, Good, Bad, Score int }
 }
 
@@ -117,15 +118,18 @@ func rangeString(r digest.DateRange) string {
 func filtersString(f digest.Filters) string {
 	var parts []string
 	if f.Group != "" {
-		parts = append(parts, "group "+oneLine(f.Group))
+		parts = append(parts, "group "+clip(f.Group, maxNameRunes))
 	}
 	if f.Agent != "" {
-		parts = append(parts, "agent "+oneLine(f.Agent))
+		parts = append(parts, "agent "+clip(f.Agent, maxNameRunes))
 	}
 	if len(f.Tags) > 0 {
-		tags := make([]string, len(f.Tags))
-		for i, t := range f.Tags {
-			tags[i] = oneLine(t)
+		tags := make([]string, 0, min(len(f.Tags), maxRankRows))
+		for _, t := range f.Tags[:min(len(f.Tags), maxRankRows)] {
+			tags = append(tags, clip(t, maxNameRunes))
+		}
+		if n := len(f.Tags) - len(tags); n > 0 {
+			tags = append(tags, fmt.Sprintf("and %d more", n))
 		}
 		name := "tag "
 		if len(tags) > 1 {
@@ -220,12 +224,15 @@ func newDigestView(d *digest.Digest) *digestView {
 		if len(rk.entries) == 0 {
 			continue
 		}
-		rv := rankingView{Title: rk.title}
+		// Upstream decides how many agents and how long their names are:
+		// the message shows the first maxRankRows, names clipped, so the
+		// widest name cannot pad every row (the JSON keeps them all).
+		rv := rankingView{Title: rk.title, More: max(0, len(rk.entries)-maxRankRows)}
 		rv.W.Agent, rv.W.Good, rv.W.Bad, rv.W.Score = runes("Agent"), runes("Good"), runes("Bad"), runes("Score")
-		for i, e := range rk.entries {
+		for i, e := range rk.entries[:len(rk.entries)-rv.More] {
 			r := rankRow{
 				Rank:  i + 1,
-				Agent: oneLine(e.Agent),
+				Agent: clip(e.Agent, maxNameRunes),
 				Good:  formatCount(float64(e.Good)),
 				Bad:   formatCount(float64(e.Bad)),
 				Total: formatCount(float64(e.Total)),
@@ -244,7 +251,7 @@ func newDigestView(d *digest.Digest) *digestView {
 		v.Breaches = append(v.Breaches, newBreachView(b.Metric, b.Rule, &b.Value, b.Threshold))
 	}
 	for _, e := range d.Errors {
-		v.Errors = append(v.Errors, errorView{Report: oneLine(e.Report), Error: oneLine(e.Error)})
+		v.Errors = append(v.Errors, errorView{Report: clip(e.Report, maxNameRunes), Error: clip(e.Error, maxErrorRunes)})
 	}
 	if hasChart(d) {
 		alt := "Chats per day, " + v.Period

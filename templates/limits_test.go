@@ -1,0 +1,198 @@
+package templates
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// overrideDir writes files into a fresh templates directory.
+func overrideDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600))
+	}
+	return dir
+}
+
+// newWithin runs New and fails the test if it does not return within a
+// minute: a hang guard, not a timing assertion (before the limits, a
+// range over 2,000,000,000 spun for minutes).
+func newWithin(t *testing.T, dir string) (*Renderer, error) {
+	t.Helper()
+	type result struct {
+		r   *Renderer
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { r, err := New(dir); done <- result{r, err} }()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-time.After(time.Minute):
+		t.Fatal("New did not return: the template runs without end")
+		return nil, nil
+	}
+}
+
+// Loops that the parsed tree shows would run too long (or without end) are
+// rejected before anything runs, at their file and line.
+func TestEndlessTemplatesAreRejectedAtTheirLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, file, src string
+		line            int
+		msg             string
+	}{
+		{"range over a huge number", digestText, "ok\n{{range 2000000000}}{{end}}\n", 2, "runs about 2,000,000,000 times"},
+		{"nested ranges multiply", digestHTML, "<p>\n{{range 5000}}\n{{range 5000}}{{end}}\n{{end}}</p>", 2, "runs about 25,005,000 times"},
+		{"through a variable", alertText, "{{$n := 2000000000}}\n{{range $i := $n}}{{end}}", 2, "runs about"},
+		{"through a range variable", alertText, "{{range $i := 100000}}{{range $i}}{{end}}{{end}}", 1, "runs about"},
+		{"through a template call", digestText, "{{define \"inner\"}}{{range 100000}}{{end}}{{end}}\n\n{{range 100000}}{{template \"inner\"}}{{end}}", 3, "runs about"},
+		{"ranges over data count", digestText, "{{range .Sections}}{{range $.Sections}}{{range $.Sections}}{{range $.Sections}}{{end}}{{end}}{{end}}{{end}}", 1, "a range over data counts as 50"},
+		{"len of a long literal", digestText, "{{range len \"" + strings.Repeat("x", 5000) + "\"}}{{range 5000}}{{end}}{{end}}", 1, "runs about"},
+		{"text written in a loop", digestText, "{{range 1000000}}" + strings.Repeat("x", 300) + "{{end}}", 1, "writes about 300,000,000 bytes"},
+		{"recursion", alertHTML, "{{define \"r\"}}{{template \"r\" .}}{{end}}\n{{template \"r\" .}}", 1, `template "r" calls itself`},
+		{"mutual recursion", digestText, "{{define \"a\"}}{{template \"b\"}}{{end}}{{define \"b\"}}{{template \"a\"}}{{end}}\n{{template \"a\"}}", 1, "calls itself"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := overrideDir(t, map[string]string{tc.file: tc.src})
+			_, err := newWithin(t, dir)
+			var te *TemplateError
+			require.True(t, errors.As(err, &te), "%v", err)
+			assert.Equal(t, filepath.Join(dir, tc.file), te.File)
+			assert.Equal(t, tc.line, te.Line, te.Msg)
+			assert.Contains(t, te.Msg, tc.msg)
+		})
+	}
+}
+
+// What the limits allow still works: loops of sane size, ranges over data,
+// the guarded built-ins.
+func TestBoundedTemplatesAreAccepted(t *testing.T) {
+	t.Parallel()
+	dir := overrideDir(t, map[string]string{
+		digestText: `{{range 3}}{{printf "%05d" 7}}{{end}}{{range .Sections}}{{range .Rows}}{{.Label}}{{end}}{{end}}` +
+			`{{range .Rankings}}{{range .Rows}}{{padr 20 .Agent}}{{html .Agent}}{{js .Agent}}{{urlquery .Agent}}{{println .Rank}}{{end}}{{.More}}{{end}}`,
+	})
+	r, err := newWithin(t, dir)
+	require.NoError(t, err)
+	out, err := r.Render(fixture(), FormatText)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "000070000700007")
+}
+
+// What only running shows is stopped while running, with the file (and,
+// for a function, the line).
+func TestTemplateFunctionsAndOutputAreCapped(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, src, msg string
+		line           int
+	}{
+		{"padding", "\n{{padr 2000000000 \"x\"}}", "width 2000000000 is over 1000", 2},
+		{"printf width", "{{printf \"%0300000000d\" 0}}", "width or precision 300000000 is over 1000", 1},
+		{"printf star width", "{{printf \"%*d\" 300000000 0}}", "* widths", 1},
+		{"strings doubling in variables", `{{$a := printf "%01000d" 0}}{{$b := print $a $a $a $a $a $a $a $a $a $a}}` +
+			`{{$c := print $b $b $b $b $b $b $b $b $b $b}}{{$d := print $c $c $c $c $c $c $c $c $c $c}}{{$e := print $d $d}}`, "more than 1 MiB", 1},
+		{"html of html", `{{$a := repeat 1000 "<"}}{{$b := print $a $a $a $a $a $a $a $a $a $a}}{{$c := print $b $b $b $b $b $b $b $b $b $b}}` +
+			`{{html (html (html $c))}}`, "more than 1 MiB", 1},
+		// 300 MB of output in 300,000 iterations: no single range writes
+		// text the tree can count, so the writer stops it at 4 MiB.
+		{"300 MB of output", `{{range 1000}}{{range 300}}{{printf "%01000d" 0}}{{end}}{{end}}`, "output too large: more than 4 MiB", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := overrideDir(t, map[string]string{digestText: tc.src})
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := newWithin(t, dir)
+			runtime.ReadMemStats(&after)
+			var te *TemplateError
+			require.True(t, errors.As(err, &te), "%v", err)
+			assert.Equal(t, filepath.Join(dir, digestText), te.File)
+			assert.Equal(t, tc.line, te.Line, te.Msg)
+			assert.Contains(t, te.Msg, tc.msg)
+			// Other tests allocate meanwhile; the point is "not hundreds
+			// of MiB", which every case here would take unbounded.
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(128<<20), "bytes allocated")
+		})
+	}
+}
+
+// A template that passes the trial on the small sample but writes too much
+// on real data fails that render with an error naming the file; memory
+// stays bounded.
+func TestRenderOutputIsCapped(t *testing.T) {
+	t.Parallel()
+	dir := overrideDir(t, map[string]string{
+		digestText: `{{range .Rankings}}{{range .Rows}}{{range 300}}{{printf "%0999d" 0}}{{end}}{{end}}{{end}}`,
+	})
+	r, err := newWithin(t, dir)
+	require.NoError(t, err, "the sample's one ranking row writes 300 KB")
+	d := fixture()
+	for range 5 {
+		d.Rankings.Chats = append(d.Rankings.Chats, d.Rankings.Chats...)
+	}
+	_, err = r.Render(d, FormatText)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), filepath.Join(dir, digestText))
+	assert.Contains(t, err.Error(), "output too large")
+}
+
+// A subject is held to the same limits, with the error at the subject's
+// line of its template (validate maps it to the config line).
+func TestSubjectLimits(t *testing.T) {
+	t.Parallel()
+	d := fixture()
+	for _, tc := range []struct{ src, msg string }{
+		{"{{.Job}}\n{{range 2000000000}}{{end}}", "subject:2: this range runs about 2,000,000,000 times"},
+		{`{{define "s"}}{{template "s"}}{{end}}{{template "s"}}`, "calls itself"},
+		{`{{range 100}}{{printf "%0999d" 0}}{{end}}`, "output too large: more than 2 KiB"},
+		{`{{printf "%0300000000d" 0}}`, "is over 1000"},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := Subject(d, tc.src); done <- err }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(time.Minute): // hang guard
+			t.Fatalf("%q: Subject did not return", tc.src)
+		}
+		var se *SubjectError
+		require.True(t, errors.As(err, &se), "%q: %v", tc.src, err)
+		assert.Contains(t, se.Msg, tc.msg, tc.src)
+	}
+	s, err := Subject(d, `{{.Job}} {{printf "%s" .Period}}`)
+	require.NoError(t, err)
+	assert.Contains(t, s, d.Job)
+}
+
+func TestTemplateFileSizeIsBounded(t *testing.T) {
+	t.Parallel()
+	dir := overrideDir(t, map[string]string{alertText: strings.Repeat("x", maxTemplateFile+1)})
+	_, err := New(dir)
+	var te *TemplateError
+	require.True(t, errors.As(err, &te), "%v", err)
+	assert.Contains(t, te.Msg, "larger than 1 MiB")
+}
+
+func TestCheckFormat(t *testing.T) {
+	t.Parallel()
+	for format, ok := range map[string]bool{
+		"%d": true, "%05.2f": true, "%-1000s": true, "100%%": true, "%[1]d": true, "%+v": true,
+		"%1001d": false, "%.5000f": false, "%*d": false, "%.*f": false, "%99999999999999999999d": false,
+	} {
+		assert.Equal(t, ok, checkFormat(format) == nil, format)
+	}
+}
