@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"time"
@@ -46,28 +45,21 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 	stop := func() {}
 	base := cfg.LiveChat.BaseURL
 	login, key, bearer := credentials(cfg.LiveChat)
+	hc := &http.Client{}
 	if cfg.LiveChat.Builtin() {
 		s, err := sim.New(sim.Options{Seed: cfg.LiveChat.Seed, Login: login, APIKey: key, BearerToken: bearer})
 		if err != nil {
 			return nil, nil, fmt.Errorf("livechat-digest: simulator: %w", err)
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		srv, err := startSim(s)
 		if err != nil {
-			return nil, nil, fmt.Errorf("livechat-digest: simulator: %w", err)
+			return nil, nil, err
 		}
-		srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-		served := make(chan struct{})
-		go func() { defer close(served); _ = srv.Serve(l) }()
-		stop = func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(ctx)
-			<-served
-		}
-		base = "http://" + l.Addr().String()
+		stop = func() { hc.CloseIdleConnections(); srv.stop() }
+		base = srv.url
 	}
 	opts := []livechat.Option{
-		livechat.WithHTTPClient(&http.Client{}),
+		livechat.WithHTTPClient(hc),
 		livechat.WithRateLimit(rate.Limit(cfg.LiveChat.RateLimit), cfg.LiveChat.Burst),
 		livechat.WithMaxConcurrent(cfg.LiveChat.MaxConcurrent),
 		livechat.WithTimeout(time.Duration(cfg.LiveChat.Timeout)),
