@@ -44,16 +44,9 @@ type silenceRefJ struct {
 
 // alerts prints the list `/livechat alerts` answers with (listAlerts).
 func (a *app) alerts(cmd *cobra.Command, format string) error {
-	if format != "text" && format != "json" {
-		return usageErr("livechat-digest: --format: want text or json, got %q", format)
-	}
-	cfg, err := a.loadConfig()
+	cfg, st, err := a.listing(cmd, format)
 	if err != nil {
 		return err
-	}
-	st, err := openStore(cmd.Context(), cfg)
-	if err != nil {
-		return failed(err)
 	}
 	defer st.Close()
 	now := time.Now()

@@ -128,16 +128,9 @@ func (a *app) silenceListCmd() *cobra.Command {
 		Short: "List active silences (--all: expired ones too)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "text" && format != "json" {
-				return usageErr("livechat-digest: --format: want text or json, got %q", format)
-			}
-			cfg, err := a.loadConfig()
+			cfg, st, err := a.listing(cmd, format)
 			if err != nil {
 				return err
-			}
-			st, err := openStore(cmd.Context(), cfg)
-			if err != nil {
-				return failed(err)
 			}
 			defer st.Close()
 			now := time.Now()
@@ -223,4 +216,21 @@ func (a *app) silenceExpireCmd() *cobra.Command {
 // oneLine keeps a user's text on one table row.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// listing opens what a listing command reads (config and store) after
+// checking its --format, text or json.
+func (a *app) listing(cmd *cobra.Command, format string) (*config.Config, *store.Store, error) {
+	if format != "text" && format != "json" {
+		return nil, nil, usageErr("livechat-digest: --format: want text or json, got %q", format)
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(cmd.Context(), cfg)
+	if err != nil {
+		return nil, nil, failed(err)
+	}
+	return cfg, st, nil
 }
