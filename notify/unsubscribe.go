@@ -15,7 +15,6 @@ type Unsubscribes interface {
 	MarkDropped(ctx context.Context, id int64, owner string, reason string) error
 }
 
-
 // subscribed returns m without the recipients who unsubscribed from job.
 // Only digests (messages with a List-Id) are checked: alerts go to whoever
 // the config names. A failing check is returned as retryable, so the

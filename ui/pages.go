@@ -42,6 +42,8 @@ type Overview struct {
 	Queue        []Delivery
 	QueueCut     bool // Queue lists only part of what is unsent
 	Unsubscribed []Unsubscribed
+	// Notice confirms the action that led here ("" for none).
+	Notice string
 }
 
 // Job is one configured job with its schedule and last run.
@@ -107,6 +109,9 @@ func (u *UI) index(w http.ResponseWriter, r *http.Request) {
 		u.log.Error("overview failed", "err", err)
 		u.fail(w, r, http.StatusServiceUnavailable, "The store could not be read; try again shortly.")
 		return
+	}
+	if id, err := strconv.ParseInt(r.URL.Query().Get("requeued"), 10, 64); err == nil && id > 0 {
+		o.Notice = "Delivery " + strconv.FormatInt(id, 10) + " queued again; the worker sends it now."
 	}
 	u.render(w, r, http.StatusOK, "index", o)
 }
@@ -188,5 +193,5 @@ func (u *UI) requeue(w http.ResponseWriter, r *http.Request) {
 	}
 	who, _ := r.Context().Value(userKey{}).(string)
 	u.log.Info("delivery requeued", "delivery_id", id, "user", who, "requeued", n)
-	http.Redirect(w, r, "/#queue", http.StatusSeeOther)
+	http.Redirect(w, r, "/?requeued="+strconv.FormatInt(id, 10)+"#queue", http.StatusSeeOther)
 }
