@@ -11,10 +11,14 @@
 //
 // Replacement templates see the same values as the embedded ones: the
 // fields of digestView (Title, Job, Timezone, Period, Compare, Filters,
-// Sections[].Title/.Rows[].Label/.Current/.Previous/.Delta/.Amount/.Pct/.Dir,
-// Rankings, Breaches, Errors, Chart with .Src, .Alt, .Width) or alertView (State, Firing, Job, Label, Value,
+// Sections[].Title/.NotFiltered/.Rows[].Label/.Current/.Previous/.Delta/.Amount/.Pct/.Dir,
+// Rankings[].Title/.NotFiltered/.Rows, Breaches, Errors, Warnings, Chart with
+// .Src, .Alt, .Width) or alertView (State, Firing, Job, Label, Value,
 // Rule, Threshold, Metric, Period, Timezone, Since, Duration, Summary), with
 // every number already formatted, and the functions padr, padl and repeat.
+// NotFiltered is "not filtered by agent, tags" for a report that could not
+// take some of the digest's filters on the API version read; every format
+// shows it, so account-wide numbers never pass for filtered ones.
 // New executes each one against sample data, so a misspelt field is an
 // error at start-up, reported as FILE:LINE.
 //

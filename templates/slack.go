@@ -166,6 +166,13 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 		}
 		blocks = append(blocks, richList("warning", "Reports that failed", lines))
 	}
+	if len(v.Warnings) > 0 {
+		lines := make([][]richInline, len(v.Warnings))
+		for i, e := range v.Warnings {
+			lines[i] = []richInline{bold(e.Report), txt(": " + e.Error)}
+		}
+		blocks = append(blocks, richList("warning", "Reports that may be incomplete", lines))
+	}
 	blocks = append(blocks, divider())
 
 	for _, s := range v.Sections {
@@ -196,9 +203,14 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 		for i := 0; i < len(fields); i += maxFields {
 			text := textObj{}
 			if i == 0 {
-				text = mrkdwn("*" + s.Title + "*")
+				// NotFiltered is made of fixed words: safe in mrkdwn.
+				note := ""
+				if s.NotFiltered != "" {
+					note = " _(" + s.NotFiltered + ")_"
+				}
+				text = mrkdwn("*" + s.Title + "*" + note)
 				if !mrkdwnSafe(s.Title) {
-					text = plainData(s.Title)
+					text = plainData(strings.TrimSpace(s.Title + " " + strings.Trim(note, " _")))
 				}
 			}
 			blocks = append(blocks, section(text, fields[i:min(i+maxFields, len(fields))]))
@@ -215,7 +227,11 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 			lines[i] = []richInline{txt(fmt.Sprintf("%d. ", e.Rank)), bold(e.Agent),
 				txt(fmt.Sprintf(" — %s good · %s bad · score %s", e.Good, e.Bad, e.Score))}
 		}
-		blocks = append(blocks, richListMore("trophy", rk.Title, lines, rk.More))
+		title := rk.Title
+		if rk.NotFiltered != "" {
+			title += " (" + rk.NotFiltered + ")"
+		}
+		blocks = append(blocks, richListMore("trophy", title, lines, rk.More))
 	}
 
 	fallback := v.Title

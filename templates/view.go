@@ -4,6 +4,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ type digestView struct {
 	Rankings []rankingView // only rankings with entries
 	Breaches []breachView
 	Errors   []errorView
+	// Warnings are reports that answered with numbers that may be short
+	// (a v3.6 cap reached), as Report and Error.
+	Warnings []errorView
 	Chart    *chartView // nil when there is no daily data to draw
 	// Verdicts is set when the metrics carry significance verdicts.
 	Verdicts bool
@@ -47,7 +51,11 @@ type widths struct{ Label, Current, Previous, Change int }
 type sectionView struct {
 	Report string // "chat_ratings"
 	Title  string // "Chat ratings"
-	Rows   []rowView
+	// NotFiltered is "not filtered by agent, tags" when the report could
+	// not take some of the digest's filters (its numbers cover what they
+	// would have excluded), else "".
+	NotFiltered string
+	Rows        []rowView
 }
 
 type rowView struct {
@@ -73,9 +81,11 @@ type rowView struct {
 
 type rankingView struct {
 	Title string
-	Rows  []rankRow // at most maxRankRows
-	More  int       // rows left out after those ("…and N more")
-	W     struct{ Agent, Good, Bad, Score int }
+	// NotFiltered is as sectionView's.
+	NotFiltered string
+	Rows        []rankRow // at most maxRankRows
+	More        int       // rows left out after those ("…and N more")
+	W           struct{ Agent, Good, Bad, Score int }
 }
 
 type rankRow struct {
@@ -174,6 +184,9 @@ func newDigestView(d *digest.Digest) *digestView {
 			index[m.Report] = i
 			v.Sections = append(v.Sections, sectionView{Report: string(m.Report), Title: reportTitle(m.Report)})
 		}
+		if v.Sections[i].NotFiltered == "" {
+			v.Sections[i].NotFiltered = notFiltered(val.NotFilteredBy)
+		}
 		amount, pct := formatChangeParts(m, val)
 		v.Sections[i].Rows = append(v.Sections[i].Rows, rowView{
 			Key:      oneLine(m.Key),
@@ -218,16 +231,17 @@ func newDigestView(d *digest.Digest) *digestView {
 	}
 
 	for _, rk := range []struct {
-		title   string
-		entries []digest.RankEntry
-	}{{"Chat ranking", d.Rankings.Chats}, {"Ticket ranking", d.Rankings.Tickets}} {
+		title, key string
+		entries    []digest.RankEntry
+	}{{"Chat ranking", "chats", d.Rankings.Chats}, {"Ticket ranking", "tickets", d.Rankings.Tickets}} {
 		if len(rk.entries) == 0 {
 			continue
 		}
 		// Upstream decides how many agents and how long their names are:
 		// the message shows the first maxRankRows, names clipped, so the
 		// widest name cannot pad every row (the JSON keeps them all).
-		rv := rankingView{Title: rk.title, More: max(0, len(rk.entries)-maxRankRows)}
+		rv := rankingView{Title: rk.title, More: max(0, len(rk.entries)-maxRankRows),
+			NotFiltered: notFiltered(d.Rankings.NotFilteredBy[rk.key])}
 		rv.W.Agent, rv.W.Good, rv.W.Bad, rv.W.Score = runes("Agent"), runes("Good"), runes("Bad"), runes("Score")
 		for i, e := range rk.entries[:len(rk.entries)-rv.More] {
 			r := rankRow{
@@ -253,6 +267,9 @@ func newDigestView(d *digest.Digest) *digestView {
 	for _, e := range d.Errors {
 		v.Errors = append(v.Errors, errorView{Report: clip(e.Report, maxNameRunes), Error: clip(e.Error, maxErrorRunes)})
 	}
+	for _, w := range d.Warnings {
+		v.Warnings = append(v.Warnings, errorView{Report: clip(w.Report, maxNameRunes), Error: clip(w.Warning, maxErrorRunes)})
+	}
 	if hasChart(d) {
 		alt := "Chats per day, " + v.Period
 		if v.Compare != "" {
@@ -261,6 +278,25 @@ func newDigestView(d *digest.Digest) *digestView {
 		v.Chart = &chartView{CID: chartCID, Alt: alt, Width: 600, Src: "cid:" + chartCID}
 	}
 	return v
+}
+
+// notFiltered says which filters a report's numbers are not narrowed by,
+// "not filtered by agent, tags", or "" when none. Only the known filter
+// words pass: the list comes from a digest that may be stored or hostile.
+func notFiltered(by []string) string {
+	var ok []string
+	for _, f := range by {
+		switch f {
+		case "group", "agent", "tags":
+			if !slices.Contains(ok, f) {
+				ok = append(ok, f)
+			}
+		}
+	}
+	if len(ok) == 0 {
+		return ""
+	}
+	return "not filtered by " + strings.Join(ok, ", ")
 }
 
 func formatScore(x float64) string {
