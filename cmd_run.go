@@ -30,6 +30,11 @@ func (a *app) runCmd() *cobra.Command {
 		Short: "Run one job now, as if its schedule had fired at --at",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("format") && !dryRun {
+				// Without --dry-run nothing is printed: the run would
+				// send for real while the user asked to see a format.
+				return usageErr("livechat-digest: --format needs --dry-run: a run without it sends the messages and prints only a summary")
+			}
 			f, err := templates.ParseFormat(format)
 			if err != nil {
 				return usageErr("livechat-digest: --format: %v", err)
@@ -71,7 +76,7 @@ func (a *app) runCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&at, "at", "", "fire as if at this time, truncated to the minute: RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in the job's zone (default now); a future time only with --dry-run")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "send nothing; print the digest")
-	cmd.Flags().StringVar(&format, "format", "text", "dry-run output: json, text, html or slack")
+	cmd.Flags().StringVar(&format, "format", "text", "dry-run output: json, text, html or slack (only with --dry-run)")
 	return cmd
 }
 

@@ -88,6 +88,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -313,12 +314,35 @@ func (c *Config) Job(name string) (*Job, bool) {
 // Load reads and parses the config file at path, expanding ${VAR} with
 // getenv (os.LookupEnv in main). Any problem gives an Errors listing all of
 // them.
+//
+// Load also checks what needs the file system: templates_dir must be a
+// directory. A file over MaxFileSize is refused unread.
 func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfig(path)
 	if err != nil {
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read config: %v", unwrapPath(err))}}
+		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
-	return Parse(path, data, getenv)
+	return parse(path, data, getenv, os.Stat)
+}
+
+// MaxFileSize bounds a config file. A real one is a few KiB; a config of
+// gigabytes (or /dev/zero) would otherwise be read whole into memory.
+const MaxFileSize = 1 << 20
+
+func readConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config: %v", unwrapPath(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config: %v", unwrapPath(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("config is larger than %d KiB; is this the right file?", MaxFileSize>>10)
+	}
+	return data, nil
 }
 
 // unwrapPath drops the path os errors repeat, since Error already starts
@@ -333,10 +357,18 @@ func unwrapPath(err error) error {
 // Parse parses a config file's contents; file names it in messages. Any
 // problem gives an Errors listing all of them, sorted by line.
 func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	return parse(file, data, getenv, nil)
+}
+
+// parse is Parse with a stat func to check paths with; nil checks none.
+func parse(file string, data []byte, getenv func(string) (string, bool), stat func(string) (os.FileInfo, error)) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, Errors{{File: file, Msg: fmt.Sprintf("config is larger than %d KiB; is this the right file?", MaxFileSize>>10)}}
+	}
 	if getenv == nil {
 		getenv = func(string) (string, bool) { return "", false }
 	}
-	d := &decoder{file: file, getenv: getenv}
+	d := &decoder{file: file, getenv: getenv, stat: stat}
 	cfg := d.parse(data)
 	if len(d.errs) > 0 {
 		d.errs.sortByLine()

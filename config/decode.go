@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ type decoder struct {
 	// sections records, per schema section, the keys the decoder accepted;
 	// a test compares it with the schema table.
 	sections map[string][]string
+	// stat checks paths the config names (Load: os.Stat); nil skips it.
+	stat func(string) (os.FileInfo, error)
 }
 
 func (d *decoder) errorf(line int, format string, args ...any) {

@@ -109,6 +109,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		field{"templates_dir", func(_, v *yaml.Node) {
 			if s, ok := d.str(v, "templates_dir", &c.TemplatesDir); ok && s.val == "" {
 				d.errorf(s.line, "templates_dir: empty; leave the key out to use the embedded templates")
+			} else if ok && d.stat != nil {
+				// A missing directory would silently mean "the embedded
+				// templates": a typo must not hide the operator's own.
+				if fi, err := d.stat(s.val); err != nil {
+					d.errorf(s.line, "templates_dir: %s: %v", s.val, unwrapPath(err))
+				} else if !fi.IsDir() {
+					d.errorf(s.line, "templates_dir: %s is not a directory", s.val)
+				}
 			}
 		}},
 		field{"jobs", func(_, v *yaml.Node) { jobs = v }},

@@ -11,6 +11,25 @@ import (
 // starts) means the instant after the skipped hour, as the scheduler fires
 // such a job after the transition.
 func ParseAt(s string, loc *time.Location) (time.Time, error) {
+	t, err := parseAt(s, loc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	// A typo in the year (0026, 20260) would otherwise fire a period the
+	// API has no data for, or one centuries long.
+	if y := t.In(loc).Year(); y < MinAtYear || y > MaxAtYear {
+		return time.Time{}, fmt.Errorf("jobs: --at %q: the year must be %d–%d", s, MinAtYear, MaxAtYear)
+	}
+	return t, nil
+}
+
+// The years --at accepts.
+const (
+	MinAtYear = 2000
+	MaxAtYear = 2100
+)
+
+func parseAt(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}

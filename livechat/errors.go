@@ -14,6 +14,11 @@ import (
 // cannot help, so callers branch on it with errors.Is.
 var ErrUnauthorized = errors.New("livechat: unauthorized")
 
+// ErrTooLarge is wrapped by an *APIError whose answer was larger than the
+// client reads (8 MiB). It is not retried: the same request would get the
+// same answer.
+var ErrTooLarge = errors.New("answer larger than 8 MiB, the most the client reads")
+
 // APIError is a request the API did not answer with 200, or could not be
 // reached for, after all tries.
 type APIError struct {

@@ -250,6 +250,8 @@ func (c *Client) fetch(ctx context.Context, req request) ([]byte, error) {
 		}
 		wait, retry := c.backoff(attempt)
 		switch {
+		case errors.Is(err, ErrTooLarge):
+			retry = false
 		case err != nil, status == http.StatusRequestTimeout, status >= 500, retryableType[apiErr.Type]:
 			if status == http.StatusTooManyRequests || apiErr.Type == "too_many_requests" {
 				wait, retry = c.tooMany(apiErr, header, wait, retry)
@@ -399,7 +401,9 @@ func (c *Client) attempt(ctx context.Context, r request) (int, []byte, http.Head
 	case err != nil:
 		return 0, nil, nil, c.clean(err)
 	case len(data) > maxBody:
-		return 0, nil, nil, fmt.Errorf("answer larger than %d bytes", maxBody)
+		// The same request would get the same answer: fetch does not
+		// retry this.
+		return resp.StatusCode, nil, resp.Header, ErrTooLarge
 	}
 	return resp.StatusCode, data, resp.Header, nil
 }
