@@ -72,6 +72,13 @@ package config
 //	      min_count: 30              smallest volume behind a tested change; default 30
 //	      fdr: 0.05                  Benjamini–Hochberg false discovery rate; default 0.05
 //	      mean_cv: 1                 assumed coefficient of variation of single response times; default 1
+//	    breakdown:                   where the changes came from (digest/breakdown.go); needs a compare
+//	      by: [group, agent]         required
+//	      groups: {1: General}       group id → name; required with by group
+//	      agents: ranking            the top agents of the chat ranking by chats (default), or [login, ...]
+//	      top: 5                     agents taken from the ranking; default 5, 1 to 50
+//	      metrics: [total_chats.chats] default: the headline's; each report must take the filter
+//	      max_requests: 100          refuse a breakdown that may make more requests a run; default 100
 //	    email: {to: [a@example.com], subject: "Support weekly: {{.Period}}"}
 //	    slack: {channel: "#support"} quote the channel: an unquoted # starts a comment
 //	      chart: true                also upload the daily-chats chart after the digest post;
@@ -248,6 +255,8 @@ type Job struct {
 
 	// Insight holds the constants of the verdicts and the headline.
 	Insight digest.Insight
+	// Breakdown, when set, says where the changes came from.
+	Breakdown *Breakdown
 }
 
 // Filters narrow a job's reports. It is digest.Filters, so a job's filters

@@ -100,7 +100,11 @@ func TestLoadContractExample(t *testing.T) {
 			Alerts: &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, RepeatEvery: Duration(4 * time.Hour),
 				ActiveHours: hours.Schedule{{Days: [7]bool{false, true, true, true, true, true, false}, Times: []hours.Range{{Start: 480, End: 1080}}}}},
 			Insight: digest.Insight{Headline: 0, MinChange: 10, MinCount: 50, FDR: 0.1, MeanCV: 1.5},
-			Line:    35,
+			Breakdown: &Breakdown{Breakdown: digest.Breakdown{
+				By: []digest.Dimension{digest.ByGroup, digest.ByAgent}, Groups: []digest.Named{{Key: "1", Name: "General"}, {Key: "2", Name: "Sales"}},
+				AgentsFromRanking: true, Top: 5, Metrics: []string{"chats_first_response_time.seconds"},
+			}, MaxRequests: 20, Line: 47},
+			Line: 35,
 		},
 	}
 	if diff := cmp.Diff(wantJobs, c.Jobs, locs); diff != "" {

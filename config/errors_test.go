@@ -156,12 +156,12 @@ func TestErrorKinds(t *testing.T) {
 		{
 			name: "unknown nested key",
 			src:  head + job + "    filters: {groups: 2}\n",
-			want: []string{"c.yaml:10: unknown key \"groups\" in jobs[0].filters (allowed: group, agent, tags)"},
+			want: []string{"c.yaml:10: unknown key \"groups\" in jobs[0].filters (allowed: group, agent, tags); groups belongs in jobs[N].breakdown"},
 		},
 		{
 			name: "unknown job key",
 			src:  head + job + "    sched: x\n",
-			want: []string{"c.yaml:10: unknown key \"sched\" in jobs[0] (allowed: name, schedule, timezone, period, compare, filters, reports, thresholds, insight, email, slack, alerts)"},
+			want: []string{"c.yaml:10: unknown key \"sched\" in jobs[0] (allowed: name, schedule, timezone, period, compare, filters, reports, thresholds, insight, breakdown, email, slack, alerts)"},
 		},
 		{
 			name: "repeated key",

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,7 +54,7 @@ func TestInsightErrors(t *testing.T) {
 		{"fdr one", "    insight: {fdr: 1}\n", []string{"c.yaml:10: jobs[0].insight.fdr: 1 is out of range (above 0 below 1)"}},
 		{"fdr as percent", "    insight: {fdr: 5}\n", []string{"c.yaml:10: jobs[0].insight.fdr: 5 is out of range (above 0 below 1)"}},
 		{"mean_cv zero", "    insight: {mean_cv: 0}\n", []string{"c.yaml:10: jobs[0].insight.mean_cv: 0 is out of range (above 0 to 100)"}},
-		{"unknown key", "    insight: {top: 3}\n", []string{"c.yaml:10: unknown key \"top\" in jobs[0].insight (allowed: headline, min_change, min_count, fdr, mean_cv)"}},
+		{"unknown key", "    insight: {alpha: 3}\n", []string{"c.yaml:10: unknown key \"alpha\" in jobs[0].insight (allowed: headline, min_change, min_count, fdr, mean_cv)"}},
 		{"several at once", "    insight:\n      fdr: 2\n      mean_cv: -1\n", []string{
 			"c.yaml:11: jobs[0].insight.fdr: 2 is out of range (above 0 below 1)",
 			"c.yaml:12: jobs[0].insight.mean_cv: -1 is out of range (above 0 to 100)",
@@ -90,5 +91,106 @@ func TestInterval(t *testing.T) {
 	}
 	if !open.contains(0.5) {
 		t.Errorf("0.5 not in %v", open)
+	}
+}
+
+func TestBreakdownConfig(t *testing.T) {
+	t.Parallel()
+	src := head + job + `    breakdown:
+      by: [group, agent]
+      groups: {1: General, 2: Sales}
+      agents: [a@example.com, b@example.com]
+      metrics: [total_chats.chats, chats_first_response_time.seconds]
+`
+	c, err := Parse("c.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Breakdown{Breakdown: digest.Breakdown{
+		By:      []digest.Dimension{digest.ByGroup, digest.ByAgent},
+		Groups:  []digest.Named{{Key: "1", Name: "General"}, {Key: "2", Name: "Sales"}},
+		Agents:  []string{"a@example.com", "b@example.com"},
+		Top:     digest.DefaultBreakdownTop,
+		Metrics: []string{"total_chats.chats", "chats_first_response_time.seconds"},
+	}, MaxRequests: DefaultMaxRequests, Line: 10}
+	if diff := cmp.Diff(want, c.Jobs[0].Breakdown); diff != "" {
+		t.Errorf("breakdown (-want +got):\n%s", diff)
+	}
+
+	c, err = Parse("c.yaml", []byte(head+job+"    breakdown: {by: [agent], top: 3}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Jobs[0].Breakdown; !b.AgentsFromRanking || b.Top != 3 || b.Metrics != nil {
+		t.Errorf("agents default to the ranking: %+v", b)
+	}
+}
+
+func TestBreakdownConfigErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"by required", "    breakdown: {groups: {1: a}}\n", []string{"c.yaml:10: jobs[0].breakdown: by is required (group, agent or both)"}},
+		{"by empty", "    breakdown: {by: []}\n", []string{"c.yaml:10: jobs[0].breakdown.by: empty; give group, agent or both"}},
+		{"unknown dimension", "    breakdown: {by: [tag]}\n", []string{"c.yaml:10: jobs[0].breakdown.by: unknown dimension \"tag\" (want group or agent)"}},
+		{"dimension twice", "    breakdown: {by: [agent, agent]}\n", []string{"c.yaml:10: jobs[0].breakdown.by: agent listed twice"}},
+		{"group without groups", "    breakdown: {by: [group]}\n", []string{"c.yaml:10: jobs[0].breakdown: by group needs groups, e.g. groups: {1: General, 2: Sales}"}},
+		{"groups empty", "    breakdown: {by: [group], groups: {}}\n", []string{"c.yaml:10: jobs[0].breakdown: by group needs groups, e.g. groups: {1: General, 2: Sales}"}},
+		{"groups without group", "    breakdown: {by: [agent], groups: {1: a}}\n", []string{"c.yaml:10: jobs[0].breakdown: groups are given but by does not list group"}},
+		{"agents without agent", "    breakdown: {by: [group], groups: {1: a}, agents: ranking}\n", []string{"c.yaml:10: jobs[0].breakdown: agents are given but by does not list agent"}},
+		{"group id not a number", "    breakdown: {by: [group], groups: {sales: Sales}}\n", []string{
+			"c.yaml:10: jobs[0].breakdown.groups: expected a group id (a whole number), got \"sales\"",
+			"c.yaml:10: jobs[0].breakdown: by group needs groups, e.g. groups: {1: General, 2: Sales}",
+		}},
+		{"group name empty", "    breakdown: {by: [group], groups: {1: , 2: b}}\n", []string{"c.yaml:10: jobs[0].breakdown.groups.1: empty; give the group's name"}},
+		{"group twice", "    breakdown:\n      by: [group]\n      groups: {1: a, 01: b, 1: c}\n", []string{"c.yaml:12: jobs[0].breakdown.groups: group 1 listed twice"}},
+		{"agents not ranking", "    breakdown: {by: [agent], agents: top}\n", []string{"c.yaml:10: jobs[0].breakdown.agents: expected ranking or a list of logins, got \"top\""}},
+		{"agents empty", "    breakdown: {by: [agent], agents: []}\n", []string{"c.yaml:10: jobs[0].breakdown.agents: empty; give logins, or ranking"}},
+		{"top out of range", "    breakdown: {by: [agent], top: 0}\n", []string{"c.yaml:10: jobs[0].breakdown.top: 0 is out of range (1 to 50)"}},
+		{"unknown metric", "    breakdown: {by: [agent], metrics: [total_chats.chat]}\n", []string{"c.yaml:10: jobs[0].breakdown.metrics: unknown metric \"total_chats.chat\" (total_chats has: total_chats.chats)"}},
+		{"metrics empty", "    breakdown: {by: [agent], metrics: []}\n", []string{"c.yaml:10: jobs[0].breakdown.metrics: empty; leave the key out for the headline's metrics"}},
+		// v2 queue reports take no agent: every agent's row would be the total.
+		{"a report that ignores the filter", "    breakdown:\n      by: [group, agent]\n      groups: {1: a}\n      metrics: [queued_visitors.abandonment_rate, agents_occupancy.peak]\n", []string{
+			"c.yaml:13: job \"daily\": breakdown metric queued_visitors.abandonment_rate cannot be broken down by agent: report queued_visitors ignores the agent filter",
+			"c.yaml:13: job \"daily\": breakdown metric agents_occupancy.peak cannot be broken down by group: report agents_occupancy ignores the group filter",
+			"c.yaml:13: job \"daily\": breakdown metric agents_occupancy.peak cannot be broken down by agent: report agents_occupancy ignores the agent filter",
+		}},
+		{"a report the job does not fetch", "    reports: [total_chats]\n    breakdown: {by: [agent], metrics: [chat_ratings.good]}\n", []string{
+			"c.yaml:11: job \"daily\": breakdown metric chat_ratings.good needs report chat_ratings, which the job's reports do not list",
+		}},
+		{"needs a comparison", "    compare: none\n    breakdown: {by: [agent]}\n", []string{
+			"c.yaml:11: job \"daily\": a breakdown says where a change came from and needs a comparison, but compare is none",
+		}},
+		{"group over the job's group", "    filters: {group: 2}\n    breakdown: {by: [group], groups: {1: a}}\n", []string{
+			"c.yaml:11: job \"daily\": breakdown by group, but the job's filters already fix group 2",
+		}},
+		{"agent over the job's agent", "    filters: {agent: a@b}\n    breakdown:\n      by: [agent]\n", []string{
+			"c.yaml:12: job \"daily\": breakdown by agent, but the job's filters already fix agent a@b",
+		}},
+		// 10 agents × 3 headline reports × 3 requests (month to date) + the ranking = 91.
+		{"too many requests", "    period: month_to_date\n    breakdown: {by: [agent], top: 10, max_requests: 90}\n", []string{
+			"c.yaml:11: job \"daily\": the breakdown makes up to 91 requests a run, over max_requests 90: fewer groups, agents (top) or metrics, or raise max_requests",
+		}},
+		{"max_requests out of range", "    breakdown: {by: [agent], max_requests: 0}\n", []string{"c.yaml:10: jobs[0].breakdown.max_requests: 0 is out of range (1 to 10000)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, problems(t, head+job+tt.src, nil)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// On v3.6 the queue reports take the agent filter.
+	v36 := strings.Replace(head, "  base_url: builtin\n", "  base_url: builtin\n  api: \"3.6\"\n", 1)
+	if p := problems(t, v36+job+"    breakdown: {by: [agent], metrics: [queued_visitors.abandonment_rate]}\n", nil); p != nil {
+		t.Errorf("v3.6 queue by agent: %v", p)
+	}
+	// Just fits: 91 requests under max_requests 91.
+	if p := problems(t, head+job+"    period: month_to_date\n    breakdown: {by: [agent], top: 10, max_requests: 91}\n", nil); p != nil {
+		t.Errorf("problems: %v", p)
 	}
 }

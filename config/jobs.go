@@ -59,6 +59,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 	var metricLines []int
 	reportsGiven := false
 	insightGiven := false
+	var bdLines breakdownLines
 	d.mapping(n, "jobs[]", path,
 		field{"name", func(_, v *yaml.Node) { name, _ = d.str(v, path+".name", &j.Name) }},
 		field{"schedule", func(_, v *yaml.Node) { sched, _ = d.str(v, path+".schedule", &j.Schedule) }},
@@ -99,6 +100,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 			j.Thresholds, metricLines = d.thresholds(v, path+".thresholds", c.LiveChat.API)
 		}},
 		field{"insight", func(_, v *yaml.Node) { j.Insight = d.insight(v, path+".insight"); insightGiven = true }},
+		field{"breakdown", func(k, v *yaml.Node) { j.Breakdown, bdLines = d.breakdown(k, v, path+".breakdown", c.LiveChat.API) }},
 		field{"email", func(k, v *yaml.Node) { j.Email = d.jobEmail(k, v, path+".email", "jobs[].email", p) }},
 		field{"slack", func(k, v *yaml.Node) { j.Slack = d.jobSlack(k, v, path+".slack", "jobs[].slack", p) }},
 		field{"alerts", func(k, v *yaml.Node) {
@@ -171,6 +173,10 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 		case reportsGiven && !slices.Contains(j.Reports, m.Report):
 			d.errorf(metricLines[i], "%s: threshold metric %s needs report %s, which the job's reports do not list", path, t.Metric, m.Report)
 		}
+	}
+
+	if j.Breakdown != nil {
+		d.checkBreakdown(&j.Job, path, bdLines, reportsGiven)
 	}
 
 	switch {

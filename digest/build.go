@@ -52,6 +52,9 @@ type Spec struct {
 	API livechat.API
 	// Insight holds the constants of the verdicts; see Insight for its zeros.
 	Insight Insight
+	// Breakdown, when set, breaks the digest's changes down by group and
+	// agent.
+	Breakdown *Breakdown
 }
 
 // Build fetches the reports of s and computes its digest.
@@ -99,6 +102,11 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	api, err := s.api(f)
 	if err != nil {
 		return nil, err
+	}
+	if s.Breakdown != nil {
+		if err := s.Breakdown.validate(s.Filters, api); err != nil {
+			return nil, err
+		}
 	}
 	reports := s.reports(api)
 	cur := s.Period.Range(s.At, s.Location)
@@ -160,9 +168,16 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 		return nil, fmt.Errorf("digest: job %q: no report answered: %w", s.Job, errors.Join(failures...))
 	}
 	if prev != nil {
-		d.judge(s.Insight, w.days(0), w.days(1))
+		d.days = [2]float64{w.days(0), w.days(1)}
+		d.judge(s.Insight, d.days[0], d.days[1])
 	}
 	d.Headline = headline(d, s.Insight.Headline)
+	if s.Breakdown != nil && prev != nil {
+		d.breakdown(ctx, f, s, api, cur)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("digest: job %q: %w", s.Job, err)
+		}
+	}
 	d.Breaches = Evaluate(d, s.Thresholds)
 	return d, nil
 }

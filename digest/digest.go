@@ -29,6 +29,9 @@ type Digest struct {
 	// Warnings are reports that answered but whose numbers may be short (a
 	// v3.6 cap reached); left out of the JSON when there are none.
 	Warnings []ReportWarning `json:"warnings,omitempty"`
+	// Breakdown maps a metric key to its groups' and agents' entries,
+	// largest real movers first; only for a job with a breakdown.
+	Breakdown map[string][]BreakdownEntry `json:"breakdown,omitempty"`
 
 	// Daily holds per-day series for charts (daily chats in the period and
 	// in the compare period, aligned by position). Not part of the JSON.
@@ -39,6 +42,9 @@ type Digest struct {
 	// sides holds the folded buckets behind each metric, per side of the
 	// window, for the significance tests.
 	sides map[string][]accum
+	// days is the length of the current and the compare period in days (a
+	// cut day counting its elapsed part), for the significance tests.
+	days [2]float64
 }
 
 // DateRange is an inclusive range of calendar days in the digest's time zone.

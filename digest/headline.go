@@ -20,6 +20,9 @@ type HeadlineItem struct {
 	ChangePct *float64 `json:"change_pct"`
 	// Z is the test statistic the ranking reads.
 	Z float64 `json:"z"`
+	// Most is the breakdown entry that moved most the same way, when the
+	// job breaks this metric down and one of its entries moved for real.
+	Most *BreakdownEntry `json:"most,omitempty"`
 }
 
 // candidates returns the metrics a headline may name, most significant

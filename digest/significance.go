@@ -290,7 +290,7 @@ func assess(m Metric, c, p accum, t1, t0, cv float64) (a assessment, ok bool) {
 
 // judge gives every compared metric of d its verdict and the figures behind
 // it, from the folded sides and the lengths t1 and t0 of the two periods in
-// days.
+// days. The metrics of one digest are one family of tests.
 func (d *Digest) judge(in Insight, t1, t0 float64) {
 	in = in.withDefaults()
 	var as []assessment
@@ -300,24 +300,35 @@ func (d *Digest) judge(in Insight, t1, t0 float64) {
 			continue
 		}
 		if a, ok := assess(m, sides[0], sides[1], t1, t0, in.MeanCV); ok {
-			a.family = a.family && a.volume >= in.MinCount
 			as = append(as, a)
 		}
 	}
+	for i, j := range decide(as, in) {
+		v := d.Metrics[as[i].key]
+		v.Verdict, v.Test, v.Z, v.P, v.Q, v.RateChangePct, v.Reason = j.Verdict, j.Test, j.Z, j.P, j.Q, j.RateChangePct, j.Reason
+		d.Metrics[as[i].key] = v
+	}
+}
+
+// decide turns one family of assessments into verdicts: the
+// Benjamini–Hochberg correction runs over those with a test and enough
+// volume. It returns, per assessment, a Value holding only the verdict and
+// the figures behind it.
+func decide(as []assessment, in Insight) []Value {
 	var ps []float64
-	for _, a := range as {
-		if a.family {
-			ps = append(ps, pValue(a.z))
+	for i := range as {
+		as[i].family = as[i].family && as[i].volume >= in.MinCount
+		if as[i].family {
+			ps = append(ps, pValue(as[i].z))
 		}
 	}
 	qs := bhAdjust(ps)
-	for _, a := range as {
-		v := d.Metrics[a.key]
-		v.Test = a.test
+	out := make([]Value, len(as))
+	for i, a := range as {
+		v := Value{Test: a.test, Verdict: VerdictNoise}
 		if a.perDay && !math.IsInf(a.rel, 0) {
 			v.RateChangePct = ptr(100 * a.rel)
 		}
-		v.Verdict, v.Reason = VerdictNoise, ""
 		var q float64
 		if a.family {
 			q, qs = qs[0], qs[1:]
@@ -335,6 +346,7 @@ func (d *Digest) judge(in Insight, t1, t0 float64) {
 		default:
 			v.Verdict = direction(a.m, a.rel)
 		}
-		d.Metrics[a.key] = v
+		out[i] = v
 	}
+	return out
 }

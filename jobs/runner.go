@@ -141,6 +141,7 @@ func Spec(job *config.Job, at time.Time) digest.Spec {
 		Reports:    job.Reports,
 		Thresholds: Thresholds(job),
 		Insight:    job.Insight,
+		Breakdown:  breakdown(job),
 	}
 }
 

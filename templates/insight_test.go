@@ -32,17 +32,40 @@ func insightFixture() *digest.Digest {
 	set("availability.hours", digest.VerdictNoise, digest.TestRelative, digest.ReasonMinChange, 0)
 	set("goals.goals", digest.VerdictBetter, digest.TestPoisson, "", 3.5)
 	set("tickets_new.tickets", digest.VerdictNoise, digest.TestPoisson, digest.ReasonNoChange, 0)
+	entry := func(by digest.Dimension, key, name string, cur, prev float64, v digest.Verdict) digest.BreakdownEntry {
+		return digest.BreakdownEntry{By: by, Key: key, Name: name, Current: f(cur), Previous: f(prev), ChangePct: f(100 * (cur - prev) / prev), Verdict: v}
+	}
+	sales := entry(digest.ByGroup, "2", "Sales", 81, 45, digest.VerdictWorse)
+	d.Filters = digest.Filters{Tags: []string{"sales", "vip"}}
+	d.Breakdown = map[string][]digest.BreakdownEntry{
+		"chats_first_response_time.seconds": {
+			sales,
+			entry(digest.ByAgent, "john@example.com", "john@example.com", 90, 50, digest.VerdictWorse),
+			entry(digest.ByAgent, "anna.kowalska@example.com", "anna.kowalska@example.com", 30, 25, digest.VerdictNoise),
+			entry(digest.ByGroup, "1", "General", 70, 41, digest.VerdictNoise),
+			entry(digest.ByAgent, "maria@example.com", "maria@example.com", 60, 58, digest.VerdictNoise),
+			entry(digest.ByAgent, "piotr@example.com", "piotr@example.com", 41, 40, digest.VerdictNoise),
+		},
+		"total_chats.chats": {
+			entry(digest.ByGroup, "2", "Sales", 1100, 800, digest.VerdictNeutral),
+			entry(digest.ByGroup, "1", "General", 600, 560, digest.VerdictNoise),
+		},
+	}
 	d.Headline = []digest.HeadlineItem{
-		{Metric: "chats_first_response_time.seconds", Sentence: "First response time rose 77% to 75.2 s, worse", Verdict: digest.VerdictWorse, ChangePct: f(76.9412), Z: 9.4},
+		{Metric: "chats_first_response_time.seconds", Sentence: "First response time rose 77% to 75.2 s, worse; most in Sales, +80%", Verdict: digest.VerdictWorse, ChangePct: f(76.9412), Z: 9.4, Most: &sales},
 		{Metric: "total_chats.chats", Sentence: "Chats rose 25% to 1,700", Verdict: digest.VerdictNeutral, ChangePct: f(25), Z: 6.1},
 		{Metric: "goals.goals", Sentence: "Goals reached rose from 0 to 12, better", Verdict: digest.VerdictBetter, Z: 3.5},
 	}
 	return d
 }
 
-// noiseRowRe finds a metric row of the HTML table with its verdict and its
-// change cell (the last cell of the row).
-var noiseRowRe = regexp.MustCompile(`(?s)<tr data-verdict="(\w+)">\s*<td[^>]*>([^<]*)</td>.*?<td[^>]*style="([^"]*)"[^>]*>(?:<span[^>]*>[^<]*</span>[^<]*)+(?:<span[^>]*>[^<]*</span>)?</td>\s*</tr>`)
+// rowRe finds the rows of the HTML tables that carry a verdict, cellRe the
+// cells of one and tagRe the markup inside a cell.
+var (
+	rowRe  = regexp.MustCompile(`(?s)<tr data-verdict="(\w+)">(.*?)</tr>`)
+	cellRe = regexp.MustCompile(`(?s)<td[^>]*style="([^"]*)"[^>]*>(.*?)</td>`)
+	tagRe  = regexp.MustCompile(`<[^>]*>`)
+)
 
 // TestNoiseRowsAreGrey reads the email HTML without a browser: every row
 // whose change is noise is marked so and has its change in grey, and the
@@ -52,24 +75,26 @@ func TestNoiseRowsAreGrey(t *testing.T) {
 	r := newRenderer(t)
 	e, err := r.Email(insightFixture(), "")
 	require.NoError(t, err)
-	rows := noiseRowRe.FindAllStringSubmatch(e.HTML, -1)
-	want := map[string]string{
-		"Chats":               "neutral",
-		"Good chat ratings":   "noise",
-		"Bad chat ratings":    "noise",
-		"Chat satisfaction":   "noise",
-		"First response time": "worse",
-		"First responses":     "neutral",
-		"Agent availability":  "noise",
-		"Goals reached":       "better",
-		"New tickets":         "noise",
+	rows := rowRe.FindAllStringSubmatch(e.HTML, -1)
+	// In document order: the breakdown under the headline, then the table.
+	want := []string{
+		"group Sales=worse", "agent john@example.com=worse", "agent anna.kowalska@example.com=noise",
+		"group General=noise", "agent maria@example.com=noise",
+		"group Sales=neutral", "group General=noise",
+		"Chats=neutral", "Good chat ratings=noise", "Bad chat ratings=noise", "Chat satisfaction=noise",
+		"Agent availability=noise", "First response time=worse", "First responses=neutral",
+		"Goals reached=better", "New tickets=noise",
 	}
 	colour := map[string]string{"noise": "color:#8c959f", "worse": "color:#cf222e", "better": "color:#1a7f37", "neutral": "color:#1f2328"}
-	got := map[string]string{}
-	for _, m := range rows {
-		verdict, label, style := m[1], m[2], m[3]
-		got[label] = verdict
-		assert.Contains(t, style, colour[verdict], label)
+	var got []string
+	for _, row := range rows {
+		verdict := row[1]
+		cells := cellRe.FindAllStringSubmatch(row[2], -1)
+		require.GreaterOrEqual(t, len(cells), 3, row[0])
+		label := tagRe.ReplaceAllString(cells[0][2], "")
+		change := cells[len(cells)-1][1] // the change is the last cell
+		got = append(got, label+"="+verdict)
+		assert.Contains(t, change, colour[verdict], label)
 	}
 	assert.Equal(t, want, got)
 	assert.Contains(t, e.HTML, "grey changes are within the noise")

@@ -151,6 +151,7 @@ func (r *Renderer) Slack(d *digest.Digest) (Slack, error) {
 	if len(v.Headline) > 0 {
 		blocks = append(blocks, headlineBlock(v.Headline))
 	}
+	blocks = append(blocks, breakdownBlocks(v.Breakdown)...)
 
 	if len(v.Breaches) > 0 {
 		lines := make([][]richInline, len(v.Breaches))

@@ -41,6 +41,8 @@ type digestView struct {
 	// Unsubscribe is the recipient's one-click unsubscribe link, "" when
 	// the email has none (or outside email).
 	Unsubscribe string
+	// Breakdown is where the changes came from, per metric.
+	Breakdown []breakdownView
 
 	// W holds column widths (in runes) for the text table.
 	W widths
@@ -170,6 +172,7 @@ func newDigestView(d *digest.Digest) *digestView {
 	v.Title = v.Job + ": " + v.Period
 	v.Verdicts = hasVerdicts(d)
 	v.Headline = headlineLines(d)
+	v.Breakdown = breakdownViews(d)
 	if d.Compare != nil {
 		v.Compare = rangeString(*d.Compare)
 	}
