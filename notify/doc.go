@@ -11,6 +11,9 @@
 //	    outlast the send's timeout plus recording the outcome)
 //	  → gate (alert messages only, WorkerOptions.Gate: drop what a silence
 //	    added since holds, fill in the ts a Slack update needs)
+//	  → unsubscribe check (digest emails only, WorkerOptions.Unsubscribes:
+//	    leave out recipients who unsubscribed since it was queued; drop a
+//	    delivery left with none)
 //	  → send once (a Sender; a ReceiptSender also says where a post landed)
 //	  → mark sent / retry / failed (the one retry stage, in Worker)
 //

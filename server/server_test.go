@@ -221,7 +221,8 @@ func TestSlashHelp(t *testing.T) {
 				_, err := query.Parse(tc.text)
 				var qe *query.Error
 				require.ErrorAs(t, err, &qe)
-				assert.Contains(t, m.Text, templates.EscapeMrkdwn(qe.Msg))
+				assert.Contains(t, m.Text, strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(qe.Msg))
+				assert.NotContains(t, m.Text, "\u200b", "no zero-width spaces")
 			} else {
 				assert.NotContains(t, m.Text, ":warning:")
 			}

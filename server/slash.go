@@ -50,7 +50,7 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 	c, err := query.Parse(cmd.Text)
 	if err != nil || c.Kind == query.Help {
 		s.o.Metrics.SlashCommand(ResultHelp)
-		respond(w, helpText(err))
+		respondBlocks(w, helpText(err), helpBlocks(err)...)
 		return
 	}
 	log = log.With("command", c.Kind.String())
@@ -76,7 +76,14 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The ack goes out when this handler returns; the answer follows.
-	respond(w, "Working on it: "+codeSpan(c.String())+"…")
+	// The command as typed goes in a rich text element styled as code:
+	// Slack shows it exactly, where a mrkdwn code span would need its
+	// backticks replaced.
+	respondBlocks(w, "Working on it: "+codeSpan(c.String())+"…", slack.NewRichTextBlock("",
+		slack.NewRichTextSection(
+			slack.NewRichTextSectionTextElement("Working on it: ", nil),
+			slack.NewRichTextSectionTextElement(c.String(), &slack.RichTextSectionTextStyle{Code: true}),
+			slack.NewRichTextSectionTextElement("…", nil))))
 }
 
 // authentic reads a Slack request's body and lets it through only when
@@ -171,8 +178,25 @@ func (s *Server) allowedResponseURL(raw string) bool {
 
 // ephemeral is the immediate JSON answer to a slash command.
 type ephemeral struct {
-	ResponseType string `json:"response_type"`
-	Text         string `json:"text"`
+	ResponseType string        `json:"response_type"`
+	Text         string        `json:"text"`
+	Blocks       *slack.Blocks `json:"blocks,omitempty"`
+}
+
+// respondBlocks is respond with Block Kit blocks; text is then only the
+// notification fallback.
+func respondBlocks(w http.ResponseWriter, text string, blocks ...slack.Block) {
+	e := ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+	if len(blocks) > 0 {
+		e.Blocks = &slack.Blocks{BlockSet: blocks}
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		http.Error(w, "cannot encode answer", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
 }
 
 // respond writes an ephemeral message as the HTTP answer (status 200: Slack
@@ -198,6 +222,29 @@ func codeSpan(s string) string {
 
 var codeEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "ˋ", "\n", " ", "\r", " ")
 
+// plainEscaper escapes the three characters Slack reads as markup in any
+// text; the fallback shows the rest as it is.
+var plainEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// helpBlocks is the help as blocks: what was wrong with the text (it
+// quotes the user's words) in a rich text element, which Slack shows as
+// typed, then the help, preformatted.
+func helpBlocks(err error) []slack.Block {
+	var parts []slack.RichTextElement
+	if err != nil {
+		var qe *query.Error
+		msg := "the command could not be read"
+		if errors.As(err, &qe) {
+			msg = qe.Msg
+		}
+		parts = append(parts, slack.NewRichTextSection(slack.NewRichTextSectionEmojiElement("warning", 0, nil),
+			slack.NewRichTextSectionTextElement(" "+msg, nil)))
+	}
+	parts = append(parts, &slack.RichTextPreformatted{Type: slack.RTEPreformatted,
+		Elements: []slack.RichTextSectionElement{slack.NewRichTextSectionTextElement(query.HelpText, nil)}})
+	return []slack.Block{slack.NewRichTextBlock("", parts...)}
+}
+
 // helpText is the help, after what was wrong with the text when err is set.
 func helpText(err error) string {
 	var b strings.Builder
@@ -207,7 +254,7 @@ func helpText(err error) string {
 		if errors.As(err, &qe) {
 			msg = qe.Msg
 		}
-		b.WriteString(":warning: " + templates.EscapeMrkdwn(msg) + "\n")
+		b.WriteString(":warning: " + plainEscaper.Replace(msg) + "\n")
 	}
 	b.WriteString("```\n")
 	// HelpText has no mrkdwn markers that matter inside a code block, but

@@ -1,7 +1,8 @@
 // Package store owns the durable state of livechat-digest: job runs (one
 // row per scheduled firing, held by one owner under a lease), the delivery
 // queue (rendered messages, deduplicated by key, claimed under a lease,
-// retried, marked sent) and alert states (firing or not, per threshold).
+// retried, marked sent), alert states (firing or not, per threshold) and
+// unsubscribes (a recipient who left one job's digest, unsubscribes.go).
 //
 // SQLite (modernc.org/sqlite, pure Go, WAL) is the default; PostgreSQL (pgx
 // through database/sql) lets several replicas share one state. The unique
