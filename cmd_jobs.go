@@ -62,6 +62,9 @@ func (a *app) jobsCmd() *cobra.Command {
 			if err := a.printQueue(cmd, st); err != nil {
 				return err
 			}
+			if err := a.printLifecycle(cmd, st); err != nil {
+				return err
+			}
 			return a.printUnsubscribes(cmd, st)
 		},
 	}

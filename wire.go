@@ -41,7 +41,8 @@ func (a *app) logger(level slog.Level) *slog.Logger {
 // upstream is the LiveChat client of cfg. For base_url "builtin" it first
 // serves the simulator on a loopback port, so the client speaks real HTTP to
 // it; the returned stop func shuts that down.
-func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string, status int, elapsed time.Duration)) (*livechat.Client, func(), error) {
+func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string, status int, elapsed time.Duration),
+	lifecycle func(context.Context, livechat.Lifecycle)) (*livechat.Client, func(), error) {
 	stop := func() {}
 	base := cfg.LiveChat.BaseURL
 	login, key, bearer := credentials(cfg.LiveChat)
@@ -70,6 +71,9 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 	}
 	if bearer != "" {
 		opts = append(opts, livechat.WithBearer(bearer))
+	}
+	if lifecycle != nil {
+		opts = append(opts, livechat.WithLifecycle(lifecycle))
 	}
 	if observe != nil {
 		opts = append(opts, livechat.WithObserver(observe))
@@ -152,6 +156,9 @@ type parts struct {
 	clock  clockwork.Clock
 	// signer makes and checks unsubscribe tokens; nil without public_url.
 	signer *unsubscribe.Signer
+	// lifecycle counts and keeps the Legacy/Deprecation headers LiveChat
+	// sends (lifecycle.go).
+	lifecycle *lifecycleRecorder
 
 	closers []func()
 }
@@ -185,7 +192,8 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 	if o.metrics != nil {
 		observe = o.metrics.Upstream
 	}
-	client, stop, err := upstream(cfg, p.log, observe)
+	p.lifecycle = newLifecycleRecorder(p.log, o.metrics, p.clock)
+	client, stop, err := upstream(cfg, p.log, observe, p.lifecycle.observe)
 	if err != nil {
 		return nil, failed(err)
 	}
@@ -198,6 +206,7 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 		return nil, failed(err)
 	}
 	p.closers = append(p.closers, func() { _ = p.store.Close() })
+	p.lifecycle.keepIn(p.store)
 	snd, err := senders(cfg)
 	if err != nil {
 		return nil, usageErr("livechat-digest: %v", err)

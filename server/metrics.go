@@ -27,6 +27,7 @@ type Metrics struct {
 	queueErrors      prometheus.Counter
 	alertsFiring     prometheus.Gauge
 	slashCommands    *prometheus.CounterVec
+	lifecycle        *prometheus.CounterVec // see lifecycle_metrics.go
 	alertMessages    *prometheus.CounterVec
 	interactions     *prometheus.CounterVec
 }
@@ -92,6 +93,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.interactions.WithLabelValues(r)
 	}
 	// Every result exists from the start, so rate() sees the first one.
+	m.lifecycle = newLifecycleCounter(f)
 	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError, ResultReplayed, ResultBusy} {
 		m.slashCommands.WithLabelValues(r)
 	}

@@ -128,6 +128,32 @@ var migrations = []migration{
 		postgres: []string{`ALTER TABLE deliveries ADD COLUMN retry_from BIGINT`},
 	},
 	{
+		version: 10,
+		name:    "api_lifecycle",
+		// Legacy/Deprecation headers seen on LiveChat answers, so that
+		// `jobs` (which makes no requests) shows them.
+		sqlite: []string{
+			`CREATE TABLE api_lifecycle (
+				api TEXT NOT NULL,
+				header TEXT NOT NULL,
+				value TEXT NOT NULL,
+				first_seen BIGINT NOT NULL,
+				last_seen BIGINT NOT NULL,
+				PRIMARY KEY (api, header, value)
+			)`,
+		},
+		postgres: []string{
+			`CREATE TABLE api_lifecycle (
+				api TEXT NOT NULL,
+				header TEXT NOT NULL,
+				value TEXT NOT NULL,
+				first_seen BIGINT NOT NULL,
+				last_seen BIGINT NOT NULL,
+				PRIMARY KEY (api, header, value)
+			)`,
+		},
+	},
+	{
 		version: 20,
 		name:    "silences, alert notices, previous alert value, delivery receipts",
 		sqlite: []string{
