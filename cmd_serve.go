@@ -56,11 +56,16 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	} else if n > 0 {
 		log.Info("requeued failed deliveries", "count", n)
 	}
+	names := make([]string, len(cfg.Jobs))
+	for i := range cfg.Jobs {
+		names[i] = cfg.Jobs[i].Name
+	}
+	metrics.ForJobs(names)
 	lease := time.Duration(cfg.Scheduler.Lease)
 	sched, err := jobs.NewScheduler(p.runner, cfg.Jobs, jobs.SchedulerOptions{Clock: p.clock,
 		Grace: time.Duration(cfg.Scheduler.CatchUpGrace), Logger: log.With("component", "scheduler"),
 		Locker: jobs.NewLocker(st, p.owner, p.clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery),
-		MaxRuns: cfg.Scheduler.MaxRuns})
+		MaxRuns: cfg.Scheduler.MaxRuns, Runs: st, ClaimErrors: metrics.FiringClaimError})
 	if err != nil {
 		return failed(err)
 	}

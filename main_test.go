@@ -253,6 +253,7 @@ func TestServeAnswersAndStopsCleanly(t *testing.T) {
 	code, body = get("/metrics")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "livechat_digest_job_runs_total")
+	assert.Contains(t, body, `livechat_digest_firing_claim_errors_total{job="weekly-support"} 0`)
 	code, _ = get("/slack/commands")
 	assert.Equal(t, http.StatusMethodNotAllowed, code)
 

@@ -3,12 +3,14 @@ package jobs
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
 
+	"livechat-digest/notify"
 	"livechat-digest/store"
 )
 
@@ -51,7 +53,36 @@ type Locker struct {
 	// the moment gocron asks for it until Unlock, so the runs of one firing
 	// that wait for a slot still find the answers the first ones fetched.
 	hold func(ctx context.Context, firing time.Time) (release func())
+	// retryFor, log and claimError are set by the Scheduler: how long after
+	// its instant a firing whose claim failed on a store error is tried
+	// again, where that is said, and the counter told of each failure.
+	retryFor   time.Duration
+	log        *slog.Logger
+	claimError func(job string)
+	// pending holds the firings this locker is still trying to claim (a
+	// slot wait, a retry), so the Scheduler's reconciler leaves them to it.
+	pending sync.Map // firingRef → struct{}
 }
+
+// firingRef names one firing of one job.
+type firingRef struct {
+	job string
+	at  time.Time
+}
+
+// claimRetryBase and claimRetryMax bound the pauses between claims of a
+// firing that failed on a store error; claimTimeout bounds one claim, so
+// a store that hangs is a failed claim, not a stuck scheduler.
+const (
+	claimRetryBase = time.Second
+	claimRetryMax  = 30 * time.Second
+	claimTimeout   = 30 * time.Second
+)
+
+// minClaimRetry is the least retryFor: with catch_up_grace 0 a firing whose
+// claim failed is still tried again for a minute (a late run of the firing,
+// not a catch-up of one missed while down).
+const minClaimRetry = time.Minute
 
 // take returns and forgets the firing claimed for job.
 func (l *Locker) take(job string) (time.Time, bool) {
@@ -63,32 +94,89 @@ func (l *Locker) take(job string) (time.Time, bool) {
 }
 
 // Lock claims the current firing of job for this owner; see NewLocker.
+//
+// Another owner holding the firing is normal (ErrFiringTaken, quiet). A
+// store error is not: the firing would be lost, since gocron skips a firing
+// whose lock fails and runs the job next at its next firing. So Lock logs
+// it, counts it and claims again with a growing pause (notify.Backoff)
+// until it gets an answer or the firing is older than the catch-up grace;
+// ctx ending (shutdown) stops it. While it waits, gocron skips the job's
+// later firings (one run of a job at a time); the Scheduler's reconciler
+// runs those.
 func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	firing := FiringKey(l.clock.Now()) // before any wait: the scheduled firing
+	ref := firingRef{job: job, at: firing}
+	l.pending.Store(ref, struct{}{})
+	defer l.pending.Delete(ref)
 	unhold := func() {}
 	if l.hold != nil {
 		unhold = l.hold(ctx, firing)
 	}
-	release := unhold
-	if l.slots != nil {
+	for attempt := 1; ; attempt++ {
+		release := unhold
+		if l.slots != nil {
+			select {
+			case l.slots <- struct{}{}:
+				release = func() { <-l.slots; unhold() }
+			case <-ctx.Done():
+				unhold()
+				return nil, ctx.Err()
+			}
+		}
+		cctx, cancel := context.WithTimeout(ctx, claimTimeout)
+		_, ok, err := l.s.ClaimRun(cctx, job, firing, l.owner, l.clock.Now(), l.lease, false)
+		cancel()
+		switch {
+		case err == nil && ok:
+			l.claimed.Store(job, firing)
+			return &slotLock{release: release}, nil
+		case err == nil:
+			release()
+			return nil, ErrFiringTaken
+		}
+		// Give the slot back while waiting: other firings may go on.
+		if l.slots != nil {
+			<-l.slots
+		}
+		if ctx.Err() != nil {
+			unhold()
+			return nil, ctx.Err() // shutting down: the next start catches it up
+		}
+		if l.claimError != nil {
+			l.claimError(job)
+		}
+		now := l.clock.Now()
+		deadline := firing.Add(max(l.retryFor, minClaimRetry))
+		if !now.Before(deadline) {
+			l.logger().Error("could not claim a firing before its catch-up grace ran out; it does not run",
+				"job", job, "firing", firing.Format(time.RFC3339), "attempts", attempt, "err", err)
+			unhold()
+			return nil, err
+		}
+		wait := min(notify.Backoff(attempt, claimRetryBase, claimRetryMax), deadline.Sub(now))
+		l.logger().Warn("claiming a firing failed on a store error; retrying",
+			"job", job, "firing", firing.Format(time.RFC3339), "attempt", attempt, "retry_in", wait, "err", err)
 		select {
-		case l.slots <- struct{}{}:
-			release = func() { <-l.slots; unhold() }
 		case <-ctx.Done():
 			unhold()
 			return nil, ctx.Err()
+		case <-l.clock.After(wait):
 		}
 	}
-	_, ok, err := l.s.ClaimRun(ctx, job, firing, l.owner, l.clock.Now(), l.lease, false)
-	if err != nil || !ok {
-		release()
-		if err != nil {
-			return nil, err
-		}
-		return nil, ErrFiringTaken
+}
+
+// claiming reports whether this locker is still trying to claim job's
+// firing at.
+func (l *Locker) claiming(job string, at time.Time) bool {
+	_, ok := l.pending.Load(firingRef{job: job, at: at})
+	return ok
+}
+
+func (l *Locker) logger() *slog.Logger {
+	if l.log == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	l.claimed.Store(job, firing)
-	return &slotLock{release: release}, nil
+	return l.log
 }
 
 // slotLock leaves the run row in place: the Runner marks it finished, and a

@@ -34,6 +34,13 @@ type SchedulerOptions struct {
 	// mid-run (an expired lease); this replica takes them over.
 	Store     StaleRuns
 	ReapEvery time.Duration // default 30s
+	// Runs, when set, lets the reconciler run every ReapEvery: every
+	// firing of every job due within Grace that no replica ran (see
+	// Reconcile). NewScheduler also starts the loop for it.
+	Runs RunFirings
+	// ClaimErrors, when set, is told of each failed claim of a firing on a
+	// store error (by the Locker or the reconciler), for a metric.
+	ClaimErrors func(job string)
 	// ReleaseEvery is how often held alert firings are looked at even
 	// when none is due (a silence expired by another process); each is
 	// also released at the instant its hold ends (default 15s).
@@ -69,6 +76,10 @@ type Scheduler struct {
 	stopReaper context.CancelFunc
 	reaperDone chan struct{}
 
+	// rec is the reconciler's state: the earliest firing of each job it
+	// still has to look at.
+	rec reconciler
+
 	stopRelease context.CancelFunc
 	releaseDone chan struct{}
 }
@@ -98,6 +109,7 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 	if o.Locker != nil {
 		o.Locker.slots = sc.slots
 		o.Locker.hold = r.holdFiring
+		o.Locker.retryFor, o.Locker.log, o.Locker.claimError = o.Grace, o.Logger, o.ClaimErrors
 	}
 	byZone := map[string]gocron.Scheduler{}
 	for i := range jobs {
@@ -224,11 +236,12 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 	for _, s := range sc.zones {
 		s.Start()
 	}
+	sc.rec.start(sc, now)
 	err := sc.catchUp(ctx, now)
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	sc.stopRelease, sc.releaseDone = stop, make(chan struct{})
 	go sc.releaseLoop(lctx)
-	if sc.o.Store != nil {
+	if sc.o.Store != nil || sc.o.Runs != nil {
 		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		sc.stopReaper, sc.reaperDone = cancel, make(chan struct{})
 		go sc.reap(rctx)
@@ -236,8 +249,9 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 	return err
 }
 
-// reap takes over, every ReapEvery, the runs whose owner died mid-run. The
-// run store grants an expired lease to one replica only.
+// reap takes over, every ReapEvery, the runs whose owner died mid-run, and
+// then runs the firings no replica ran (Reconcile). The run store grants an
+// expired lease, or a firing, to one replica only.
 func (sc *Scheduler) reap(ctx context.Context) {
 	defer close(sc.reaperDone)
 	t := sc.o.Clock.NewTicker(sc.o.ReapEvery)
@@ -248,8 +262,13 @@ func (sc *Scheduler) reap(ctx context.Context) {
 			return
 		case <-t.Chan():
 		}
-		if err := sc.Reap(ctx); err != nil {
-			sc.o.Logger.Warn("reaping stale runs failed", "err", err)
+		if sc.o.Store != nil {
+			if err := sc.Reap(ctx); err != nil {
+				sc.o.Logger.Warn("reaping stale runs failed", "err", err)
+			}
+		}
+		if err := sc.Reconcile(ctx); err != nil {
+			sc.o.Logger.Warn("reconciling firings failed", "err", err)
 		}
 	}
 }
@@ -406,6 +425,14 @@ func LastFiring(job *config.Job, now time.Time, grace time.Duration) (time.Time,
 // the gap. The walk starts two days before from, so that a firing the gap
 // moved is found whatever hour from has.
 func firings(job *config.Job, from time.Time, yield func(time.Time) bool) error {
+	return walkFirings(job, from, false, yield)
+}
+
+// walkFirings is firings; with fromFiring, from is itself one of job's
+// firings (one a walk yielded), and the walk goes on from it directly
+// instead of from two days before: a long-running reconciler walks only
+// the firings it has not seen.
+func walkFirings(job *config.Job, from time.Time, fromFiring bool, yield func(time.Time) bool) error {
 	c := gocron.NewDefaultCron(false)
 	if job.Location == nil {
 		return fmt.Errorf("jobs: %s: no time zone", job.Name)
@@ -413,7 +440,10 @@ func firings(job *config.Job, from time.Time, yield func(time.Time) bool) error 
 	if err := c.IsValid(crontab(job), job.Location, from); err != nil {
 		return fmt.Errorf("jobs: %s: schedule %q: %w", job.Name, job.Schedule, err)
 	}
-	t := from.In(job.Location).AddDate(0, 0, -2)
+	t := from.In(job.Location)
+	if !fromFiring {
+		t = t.AddDate(0, 0, -2)
+	}
 	for range maxFiringSteps {
 		next := nextFiring(c, t)
 		if next.IsZero() {

@@ -32,10 +32,16 @@ type schedEnv struct {
 
 func newSchedEnv(t *testing.T, at time.Time) *schedEnv {
 	t.Helper()
+	return newSchedEnvOn(t, at, openStore(t, filepath.Join(t.TempDir(), "state.db")))
+}
+
+// newSchedEnvOn is newSchedEnv on the store st.
+func newSchedEnvOn(t *testing.T, at time.Time, st *store.Store) *schedEnv {
+	t.Helper()
 	e := &schedEnv{clock: clockwork.NewFakeClockAt(at), fires: map[string]int{}}
 	e.sched = &plannedClock{FakeClock: e.clock}
 	e.up = newUpstream(t, e.clock)
-	e.st = openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	e.st = st
 	r, err := NewRunner(e.up.client(t, testLogin, testKey), newRenderer(t), e.st, RunnerOptions{
 		Owner: "replica-1", Clock: e.clock, From: testFrom,
 		Observe: func(_, result string, _ time.Duration) {

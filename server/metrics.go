@@ -21,6 +21,7 @@ type Metrics struct {
 	upstreamRequests *prometheus.CounterVec
 	upstreamDuration *prometheus.HistogramVec
 	jobRuns          *prometheus.CounterVec
+	claimErrors      *prometheus.CounterVec
 	jobDuration      *prometheus.HistogramVec
 	deliveries       *prometheus.CounterVec
 	queueDepth       *prometheus.GaugeVec
@@ -50,6 +51,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "livechat_digest_job_runs_total",
 			Help: "Job runs by job and result.",
 		}, []string{"job", "result"}),
+		claimErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "livechat_digest_firing_claim_errors_total",
+			Help: "Claims of a firing that failed on a store error (each is retried until its catch-up grace ends), by job.",
+		}, []string{"job"}),
 		jobDuration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "livechat_digest_job_run_duration_seconds",
 			Help: "Time of one job run, fetch to enqueue.",
@@ -126,6 +131,30 @@ func (m *Metrics) JobRun(job, result string, elapsed time.Duration) {
 	}
 	m.jobRuns.WithLabelValues(job, result).Inc()
 	m.jobDuration.WithLabelValues(job).Observe(elapsed.Seconds())
+}
+
+// ForJobs creates the per-job series of each job at zero (firing claim
+// errors, and job runs by result), so /metrics lists every job from the
+// start and a rate over them sees the first increase.
+func (m *Metrics) ForJobs(jobs []string) {
+	if m == nil {
+		return
+	}
+	for _, j := range jobs {
+		m.claimErrors.WithLabelValues(j)
+		for _, r := range []string{"ok", "partial", "failed", "skipped"} {
+			m.jobRuns.WithLabelValues(j, r)
+		}
+	}
+}
+
+// FiringClaimError counts a claim of job's firing that failed on a store
+// error; it is the scheduler's observer.
+func (m *Metrics) FiringClaimError(job string) {
+	if m == nil {
+		return
+	}
+	m.claimErrors.WithLabelValues(job).Inc()
 }
 
 // Delivery records one delivery attempt's result for a channel kind

@@ -192,3 +192,24 @@ func (s *Store) Runs(ctx context.Context, job string, limit int) ([]Run, error) 
 	}
 	return out, nil
 }
+
+// RunFirings lists the firings of job in [from, to] that have a run row,
+// in any status, earliest first. The scheduler's reconciler compares them
+// with the schedule to find firings no replica ran.
+func (s *Store) RunFirings(ctx context.Context, job string, from, to time.Time) ([]time.Time, error) {
+	rows, err := s.ro.QueryContext(ctx,
+		`SELECT firing_at FROM runs WHERE job = $1 AND firing_at >= $2 AND firing_at <= $3 ORDER BY firing_at`,
+		job, ms(from), ms(to))
+	if err != nil {
+		return nil, fmt.Errorf("store: firings of %s: %w", job, err)
+	}
+	out, err := collect(rows, func(sc scanner) (time.Time, error) {
+		var at int64
+		err := sc.Scan(&at)
+		return time.UnixMilli(at).UTC(), err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: firings of %s: %w", job, err)
+	}
+	return out, nil
+}

@@ -182,3 +182,28 @@ func TestFailedRunIsRetriedOnlyOnRequest(t *testing.T) {
 		assert.False(t, ok)
 	})
 }
+
+func TestRunFirings(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		for _, m := range []int{0, 2, 3, 5} {
+			_, ok, err := s.ClaimRun(ctx, "minutely", base.Add(time.Duration(m)*time.Minute), "a", base, time.Minute, false)
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+		_, _, err := s.ClaimRun(ctx, "other", base.Add(time.Minute), "a", base, time.Minute, false)
+		require.NoError(t, err)
+
+		got, err := s.RunFirings(ctx, "minutely", base.Add(time.Minute), base.Add(3*time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, []time.Time{base.Add(2 * time.Minute), base.Add(3 * time.Minute)}, got, "both ends included, other jobs not")
+		got, err = s.RunFirings(ctx, "minutely", base.Add(-time.Hour), base.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Len(t, got, 4)
+		got, err = s.RunFirings(ctx, "nobody", base, base.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Empty(t, got)
+	})
+}

@@ -24,8 +24,14 @@ const (
 // DSN: a one-off PRAGMA would reach only one connection. _txlock=immediate
 // takes the write lock at BEGIN so busy_timeout applies, instead of a
 // read-then-write transaction failing at once with SQLITE_BUSY.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+//
+// A URL that sets its own busy_timeout (`?_pragma=busy_timeout(500)`) gets
+// it instead of the default: the driver runs busy_timeout pragmas first in
+// no set order, so two of them would race.
+const sqlitePragmas = defaultBusyTimeout + "&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+
+const defaultBusyTimeout = "_pragma=busy_timeout(10000)"
 
 // Store is the durable state of livechat-digest: job runs, the delivery
 // queue and alert states, in SQLite or PostgreSQL.
@@ -128,7 +134,11 @@ func sqliteDSN(rest string) (string, error) {
 	// The file: form is what makes SQLite honour its own URI parameters;
 	// '%' and '#' would be read as escapes or a fragment in a file name.
 	path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
-	dsn := "file:" + path + "?" + sqlitePragmas
+	pragmas := sqlitePragmas
+	if strings.Contains(strings.ToLower(query), "busy_timeout") {
+		pragmas = strings.TrimPrefix(pragmas, defaultBusyTimeout+"&")
+	}
+	dsn := "file:" + path + "?" + pragmas
 	if query != "" {
 		dsn += "&" + query
 	}

@@ -190,6 +190,7 @@ func TestSQLiteDSN(t *testing.T) {
 		{"///var/lib/x.db", "file:/var/lib/x.db?" + sqlitePragmas},
 		{"a%b#c.db", "file:a%25b%23c.db?" + sqlitePragmas},
 		{"x.db?cache=shared", "file:x.db?" + sqlitePragmas + "&cache=shared"},
+		{"x.db?_pragma=busy_timeout(100)", "file:x.db?" + strings.TrimPrefix(sqlitePragmas, "_pragma=busy_timeout(10000)&") + "&_pragma=busy_timeout(100)"},
 	}
 	for _, tt := range tests {
 		got, err := sqliteDSN(tt.in)

@@ -1,0 +1,165 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"livechat-digest/config"
+)
+
+// RunFirings lists the firings of a job in [from, to] that have a run row;
+// *store.Store provides it.
+type RunFirings interface {
+	RunFirings(ctx context.Context, job string, from, to time.Time) ([]time.Time, error)
+}
+
+// reconcileSettle is how long after its instant a firing is left to the
+// schedule before the reconciler takes it for one no replica ran: gocron's
+// tick may come late, and the claim takes a moment.
+const reconcileSettle = time.Minute
+
+// reconciler keeps, per job, where Reconcile's walk through the schedule
+// resumes. It starts before the firing the start-up catch-up runs (so one
+// whose claim failed there is tried again), or at start-up when there is
+// none: firings missed while no replica ran are the catch-up's to decide
+// (the last one only), not the reconciler's. It moves past firings found
+// recorded, since a run row is never deleted, so each tick walks only the
+// few firings it has not settled.
+type reconciler struct {
+	mu     sync.Mutex
+	cursor map[string]cursor
+}
+
+// cursor is the instant after which a job's firings are still to be
+// looked at; firing says it is itself a firing of the job, so the walk can
+// go on from it directly (see walkFirings).
+type cursor struct {
+	after  time.Time
+	firing bool
+}
+
+func (rc *reconciler) start(sc *Scheduler, now time.Time) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.cursor = make(map[string]cursor, len(sc.jobs))
+	for _, job := range sc.jobs {
+		c := cursor{after: now}
+		if sc.o.Grace > 0 {
+			if last, ok, err := LastFiring(job, now, sc.o.Grace); err == nil && ok {
+				c.after = last.Add(-time.Nanosecond)
+			}
+		}
+		rc.cursor[job.Name] = c
+	}
+}
+
+// Reconcile runs, once each and recorded as caught up, the firings of
+// every job that are due (at least reconcileSettle old), no older than the
+// grace and have no run row: every such firing, not only the last one, so
+// a minutely job's 10:00 lost to a store error is still run at 10:05. Each
+// replica runs it on its reaper's tick; the run store grants each firing
+// to one. A firing this replica's Locker is still trying to claim is left
+// to it. Without Runs, or with a zero grace, it does nothing.
+func (sc *Scheduler) Reconcile(ctx context.Context) error {
+	if sc.o.Runs == nil || sc.o.Grace <= 0 {
+		return nil
+	}
+	sc.rec.mu.Lock() // one reconcile at a time: the loop, or a test
+	defer sc.rec.mu.Unlock()
+	now := sc.o.Clock.Now()
+	to := now.Add(-reconcileSettle)
+	held := sc.runner.holdFirings()
+	defer held.release()
+	var errs []error
+	for _, job := range sc.jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		cur, ok := sc.rec.cursor[job.Name]
+		if !ok {
+			continue // Start has not run
+		}
+		// due: the firings after the cursor up to to that are still
+		// within the grace; past is the last firing passed over as older.
+		var due []time.Time
+		past := cur
+		err := walkFirings(job, cur.after, cur.firing, func(t time.Time) bool {
+			if t.After(to) {
+				return false
+			}
+			if t.After(now.Add(-sc.o.Grace)) {
+				due = append(due, t)
+			} else {
+				past = cursor{after: t, firing: true}
+			}
+			return true
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(due) == 0 {
+			sc.rec.cursor[job.Name] = past
+			continue
+		}
+		have, err := sc.o.Runs.RunFirings(ctx, job.Name, FiringKey(due[0]), FiringKey(due[len(due)-1]))
+		if err != nil {
+			sc.claimError(job.Name)
+			errs = append(errs, err)
+			continue
+		}
+		// The cursor moves past every firing that has a run row now, up
+		// to the first one that still has none.
+		next := cursor{after: due[len(due)-1], firing: true}
+		prev := past
+		for _, f := range due {
+			if !slices.ContainsFunc(have, FiringKey(f).Equal) &&
+				!sc.reconcileOne(ctx, job, FiringKey(f), held, &errs) && next.after.After(prev.after) {
+				next = prev
+			}
+			prev = cursor{after: f, firing: true}
+			if ctx.Err() != nil {
+				if next.after.After(prev.after) {
+					next = prev // the rest were not looked at
+				}
+				break
+			}
+		}
+		sc.rec.cursor[job.Name] = next
+	}
+	return errors.Join(errs...)
+}
+
+// reconcileOne runs job's firing f, which has no run row, unless this
+// replica's Locker is still claiming it, and reports whether it has a run
+// row now (run here, or taken by another replica meanwhile).
+func (sc *Scheduler) reconcileOne(ctx context.Context, job *config.Job, f time.Time, held *heldFirings, errs *[]error) bool {
+	if sc.o.Locker != nil && sc.o.Locker.claiming(job.Name, f) {
+		return false
+	}
+	held.add(ctx, f)
+	if !sc.takeSlot(ctx) {
+		return false // shutting down
+	}
+	defer sc.giveSlot()
+	sc.o.Logger.Warn("running a firing that no replica ran", "job", job.Name, "firing", f.Format(time.RFC3339))
+	// Like a scheduled run, it is finished at shutdown.
+	res, err := sc.runner.Run(context.WithoutCancel(ctx), job, f, true)
+	if err != nil {
+		*errs = append(*errs, err)
+	}
+	if res.Run.ID == 0 {
+		sc.claimError(job.Name) // not claimed: a store error; tried again next time
+		return false
+	}
+	return true
+}
+
+func (sc *Scheduler) claimError(job string) {
+	if sc.o.ClaimErrors != nil {
+		sc.o.ClaimErrors(job)
+	}
+}

@@ -1,0 +1,296 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"livechat-digest/config"
+	"livechat-digest/store"
+)
+
+// claimCounter counts the failed claims the scheduler reports, per job.
+type claimCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *claimCounter) observe(job string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[job]++
+}
+
+func (c *claimCounter) get(job string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[job]
+}
+
+// runOf returns job's run of firing at, if it has one that finished.
+func (e *schedEnv) finished(t *testing.T, job string, at time.Time) (store.Run, bool) {
+	t.Helper()
+	for _, r := range e.runs(t, job) {
+		if r.FiringAt.Equal(at) && r.Status != store.RunRunning {
+			return r, true
+		}
+	}
+	return store.Run{}, false
+}
+
+// advanceUntil moves the fake clock on by step until cond holds (each
+// step lets whatever waits on the clock run). It fails after 10 s of real
+// time, which only a lost firing takes.
+func (e *schedEnv) advanceUntil(t *testing.T, step time.Duration, what string, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		if cond() {
+			return true
+		}
+		e.clock.Advance(step)
+		return false
+	}, 10*time.Second, 2*time.Millisecond, what)
+}
+
+// storeErrorAtTheFiring holds the store unwritable (lock) across the 10:00
+// and 10:01 firings of a minutely job, then lets it go (unlock): the
+// scheduler must still run both firings, once each, and send each one's
+// message once. 10:00 is the Locker's own claim, retried with backoff;
+// 10:01 is skipped by gocron while 10:00's claim is retried (one run of a
+// job at a time) and run by the reconciler.
+func storeErrorAtTheFiring(t *testing.T, st *store.Store, lock func(), unlock func()) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Date(2026, 11, 24, 9, 59, 30, 0, time.UTC)
+	ten := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	e := newSchedEnvOn(t, start, st)
+	job := dailyJob(t, "minutely", "* * * * *", "UTC")
+	logger, logs := testLogger(t)
+	var claims claimCounter
+	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.sched, Grace: time.Hour,
+		Locker: NewLocker(st, "replica-1", e.clock, 5*time.Minute), Store: st, Runs: st,
+		ReapEvery: 30 * time.Second, ClaimErrors: claims.observe, Logger: logger})
+	require.NoError(t, err)
+	// The 09:59 firing is caught up at start (within the grace).
+	require.NoError(t, sc.Start(ctx))
+	t.Cleanup(func() { _ = sc.Shutdown() })
+
+	lock()
+	e.sched.advanceTo(t, ten)
+	require.Eventually(t, func() bool { return claims.get(job.Name) >= 1 }, 10*time.Second, time.Millisecond,
+		"the failed claim is counted")
+	// Still down at 10:01: that firing is skipped by gocron, its claim of
+	// 10:00 still retrying.
+	e.advanceUntil(t, 5*time.Second, "10:01", func() bool { return !e.clock.Now().Before(ten.Add(time.Minute + 10*time.Second)) })
+	unlock()
+
+	e.advanceUntil(t, 5*time.Second, "both firings run", func() bool {
+		_, a := e.finished(t, job.Name, ten)
+		_, b := e.finished(t, job.Name, ten.Add(time.Minute))
+		return a && b
+	})
+	r0, _ := e.finished(t, job.Name, ten)
+	assert.Equal(t, store.RunOK, r0.Status)
+	assert.False(t, r0.CaughtUp, "10:00 is the scheduled run, claimed late")
+	r1, _ := e.finished(t, job.Name, ten.Add(time.Minute))
+	assert.Equal(t, store.RunOK, r1.Status)
+	assert.True(t, r1.CaughtUp, "10:01 was run by the reconciler")
+	assert.Contains(t, logs.String(), "claiming a firing failed on a store error; retrying")
+	assert.Contains(t, logs.String(), "running a firing that no replica ran")
+
+	require.NoError(t, sc.Shutdown())
+	w, sent := outboxWorker(t, st, filepath.Join(t.TempDir(), "outbox"), "replica-1", e.clock)
+	require.NoError(t, w.Drain(ctx))
+	for _, at := range []time.Time{ten, ten.Add(time.Minute)} {
+		ds, err := st.Deliveries(ctx, store.DeliveryFilter{Job: job.Name, FiringAt: at})
+		require.NoError(t, err)
+		require.Len(t, ds, 1, "one message for %s", at)
+		assert.Equal(t, store.DeliverySent, ds[0].Status)
+	}
+	for id, n := range sent.counts() {
+		assert.Equal(t, 1, n, "%s sent %d times", id, n)
+	}
+}
+
+// TestStoreErrorAtTheFiringInstantSQLite: another process holds SQLite's
+// write lock across the firings (busy_timeout short, so a claim fails
+// rather than waits).
+func TestStoreErrorAtTheFiringInstantSQLite(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.db")
+	st, err := store.Open(context.Background(), "sqlite:"+path+"?_pragma=busy_timeout(100)")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = other.Close() })
+	conn, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	storeErrorAtTheFiring(t, st,
+		func() {
+			_, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+			require.NoError(t, err)
+		},
+		func() {
+			_, err := conn.ExecContext(context.Background(), "ROLLBACK")
+			require.NoError(t, err)
+		})
+}
+
+// pgBaseURL is the PostgreSQL every test machine runs (trust auth).
+const pgBaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// TestStoreErrorAtTheFiringInstantPostgres: the store's connections are
+// dropped (pg_terminate_backend) across the firings. Another session holds
+// the runs table locked so each claim waits in PostgreSQL, and every
+// connection of the store found waiting is terminated: the claim fails
+// with the connection gone, as when the database restarts.
+func TestStoreErrorAtTheFiringInstantPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", pgBaseURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = admin.Close() })
+	admin.SetMaxOpenConns(2)
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := admin.PingContext(pctx); err != nil {
+		t.Skipf("PostgreSQL not reachable at 127.0.0.1:5432 db test user postgres: %v", err)
+	}
+	schema := fmt.Sprintf("t_jobs_%d", time.Now().UnixNano())
+	_, err = admin.ExecContext(ctx, `CREATE SCHEMA `+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`) })
+	app := "lcd_" + schema
+	st, err := store.Open(ctx, pgBaseURL+"&search_path="+schema+"&application_name="+app)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+
+	blocker, err := admin.Conn(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = blocker.Close() })
+	stop := make(chan struct{})
+	killed := make(chan struct{})
+	storeErrorAtTheFiring(t, st,
+		func() {
+			_, err := blocker.ExecContext(ctx, `BEGIN; LOCK TABLE `+schema+`.runs IN EXCLUSIVE MODE`)
+			require.NoError(t, err)
+			go func() {
+				defer close(killed)
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(5 * time.Millisecond): // polls PostgreSQL, asserts nothing
+					}
+					_, _ = admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+						WHERE application_name = $1 AND wait_event_type = 'Lock'`, app)
+				}
+			}()
+		},
+		func() {
+			close(stop)
+			<-killed
+			_, err := blocker.ExecContext(ctx, `COMMIT`)
+			require.NoError(t, err)
+		})
+}
+
+// TestReconcileRunsEveryMissedFiring: every firing within the grace that
+// has no run row is run, caught up, not only the last one; not a firing
+// from before the start-up other than the one catch-up runs, nor one older
+// than the grace, nor one the Locker is still claiming, nor one younger
+// than the settle time.
+func TestReconcileRunsEveryMissedFiring(t *testing.T) {
+	t.Parallel()
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 24, h, m, 0, 0, time.UTC) }
+	tests := []struct {
+		name  string
+		grace time.Duration
+		want  []string // after the first reconcile, with 10:04 still claimed by the Locker
+	}{
+		// 09:58 is the catch-up's (the last firing at start); 09:57 is
+		// before it. 09:59 and 10:00 were lost; 10:06 is too young.
+		{"grace 1h", time.Hour, []string{"09:58 caught up", "09:59 caught up", "10:00 caught up", "10:01", "10:02", "10:03", "10:05 caught up"}},
+		{"grace 5m", 5 * time.Minute, []string{"10:01", "10:02", "10:03", "10:05 caught up"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			start := time.Date(2026, 11, 24, 9, 58, 30, 0, time.UTC)
+			e := newSchedEnv(t, start)
+			job := dailyJob(t, "minutely", "* * * * *", "UTC")
+			l := NewLocker(e.st, "replica-1", e.clock, 5*time.Minute)
+			sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Grace: tt.grace, Runs: e.st, Locker: l})
+			require.NoError(t, err)
+			sc.rec.start(sc, start) // as Start does, without the schedule: the runs below are made by hand
+			for _, f := range []time.Time{at(10, 1), at(10, 2), at(10, 3)} {
+				_, err := e.r.Run(ctx, &job, f, false)
+				require.NoError(t, err)
+			}
+			l.pending.Store(firingRef{job: job.Name, at: at(10, 4)}, struct{}{}) // the Locker is still at it
+			e.clock.Advance(at(10, 6).Add(30 * time.Second).Sub(e.clock.Now()))
+			firings := func() []string {
+				var out []string
+				for _, r := range e.runs(t, job.Name) {
+					s := r.FiringAt.Format("15:04")
+					if r.CaughtUp {
+						s += " caught up"
+					}
+					out = append(out, s)
+				}
+				slices.Sort(out)
+				return out
+			}
+
+			require.NoError(t, sc.Reconcile(ctx))
+			assert.Equal(t, tt.want, firings())
+
+			l.pending.Delete(firingRef{job: job.Name, at: at(10, 4)})
+			require.NoError(t, sc.Reconcile(ctx))
+			assert.Contains(t, firings(), "10:04 caught up", "the Locker gave it up: the reconciler runs it")
+			n := len(firings())
+			require.NoError(t, sc.Reconcile(ctx))
+			assert.Len(t, firings(), n, "nothing left")
+		})
+	}
+}
+
+// testLogger logs at debug into a buffer safe for concurrent use.
+func testLogger(t *testing.T) (*slog.Logger, *logBuffer) {
+	t.Helper()
+	var b logBuffer
+	return slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug})), &b
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
