@@ -155,10 +155,18 @@ type Worker struct {
 
 	mu sync.Mutex
 	// sent holds deliveries that went out but whose MarkSent failed. Should
-	// the store hand one back (lease expiry), it is recorded, not re-sent.
-	// An entry goes when this worker records it; one another worker took
-	// over never comes back, so the map is capped (see remember).
-	sent map[int64]time.Time
+	// the store hand one back (lease expiry), it is recorded, not re-sent,
+	// with the time it went out and where it landed (a Slack post's
+	// channel and ts, which a later resolve updates). An entry goes when
+	// this worker records it; one another worker took over never comes
+	// back, so the map is capped (see remember).
+	sent map[int64]sentRecord
+}
+
+// sentRecord is what the worker keeps of a send it could not record.
+type sentRecord struct {
+	at   time.Time
+	rcpt Receipt
 }
 
 // NewWorker makes a worker sending through senders, keyed by
@@ -240,7 +248,7 @@ func NewWorker(q Queue, senders map[string]Sender, opts WorkerOptions) (*Worker,
 		opts:    opts,
 		log:     logger.With("component", "notify"),
 		wake:    make(chan struct{}, 1),
-		sent:    make(map[int64]time.Time),
+		sent:    make(map[int64]sentRecord),
 		// At most a tenth of the lease, so that with SendTimeout at half
 		// of it a fresh claim always leaves room for a send.
 		recordMargin: min(opts.RecordTimeout, opts.Lease/10),
@@ -469,8 +477,8 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 	defer func() { cancel() }()
 
 	// dedup
-	if sentAt, ok := w.alreadySent(d); ok {
-		if err := w.q.MarkSent(mctx, d.ID, w.opts.Owner, sentAt); err != nil {
+	if sentAt, rcpt, ok := w.alreadySent(d); ok {
+		if err := w.markSent(mctx, d.ID, sentAt, rcpt); err != nil {
 			return outcomeAlreadySent, fmt.Errorf("notify: delivery %d: mark sent: %w", d.ID, err)
 		}
 		w.forget(d.ID)
@@ -533,7 +541,7 @@ func (w *Worker) handle(ctx context.Context, c claimed, handBack bool) (outcome,
 	// record
 	switch {
 	case err == nil:
-		w.remember(d.ID, now)
+		w.remember(d.ID, now, rcpt)
 		w.observe(d, msg, ResultSent)
 		if merr := w.markSent(mctx, d.ID, now, rcpt); merr != nil {
 			// Kept in w.sent: when the store hands it back it is
@@ -638,39 +646,42 @@ func handBackNote(note, last string) string {
 	return note + "; before that: " + last
 }
 
-func (w *Worker) alreadySent(d store.Delivery) (time.Time, bool) {
+// alreadySent reports whether d went out already, when, and where it
+// landed if this worker sent it (the store keeps that once it is recorded).
+func (w *Worker) alreadySent(d store.Delivery) (time.Time, Receipt, bool) {
 	if d.Status == store.DeliverySent || !d.SentAt.IsZero() {
 		if d.SentAt.IsZero() {
-			return w.opts.Clock.Now(), true
+			return w.opts.Clock.Now(), Receipt{}, true
 		}
-		return d.SentAt, true
+		return d.SentAt, Receipt{}, true
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	at, ok := w.sent[d.ID]
-	return at, ok
+	r, ok := w.sent[d.ID]
+	return r.at, r.rcpt, ok
 }
 
-// remember records that delivery id went out at at. At maxRemembered
-// entries the oldest is dropped: it is the most likely to have been taken
-// over, after its lease ran out, by a worker that recorded it. Entries are
-// not dropped by age alone: while the store is down longer than a lease,
-// this worker may be the one to claim the delivery again when it is back.
-func (w *Worker) remember(id int64, at time.Time) {
+// remember records that delivery id went out at at, landing at rcpt. At
+// maxRemembered entries the oldest is dropped: it is the most likely to
+// have been taken over, after its lease ran out, by a worker that recorded
+// it. Entries are not dropped by age alone: while the store is down longer
+// than a lease, this worker may be the one to claim the delivery again when
+// it is back.
+func (w *Worker) remember(id int64, at time.Time, rcpt Receipt) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, ok := w.sent[id]; !ok && len(w.sent) >= maxRemembered {
 		var oldest int64
 		var oldestAt time.Time
 		first := true
-		for k, t := range w.sent {
-			if first || t.Before(oldestAt) || t.Equal(oldestAt) && k < oldest {
-				oldest, oldestAt, first = k, t, false
+		for k, r := range w.sent {
+			if first || r.at.Before(oldestAt) || r.at.Equal(oldestAt) && k < oldest {
+				oldest, oldestAt, first = k, r.at, false
 			}
 		}
 		delete(w.sent, oldest)
 	}
-	w.sent[id] = at
+	w.sent[id] = sentRecord{at: at, rcpt: rcpt}
 }
 
 func (w *Worker) forget(id int64) {

@@ -612,26 +612,26 @@ func TestWorkerSentIsBounded(t *testing.T) {
 	const extra = 5
 	for i := range int64(maxRemembered + extra) {
 		// Newer ids went out earlier, so age, not id, must pick who goes.
-		w.remember(maxRemembered+extra-i, firing.Add(time.Duration(i)*time.Second))
+		w.remember(maxRemembered+extra-i, firing.Add(time.Duration(i)*time.Second), Receipt{})
 	}
 	w.mu.Lock()
 	n := len(w.sent)
 	w.mu.Unlock()
 	assert.Equal(t, maxRemembered, n)
 	for id := int64(maxRemembered + 1); id <= maxRemembered+extra; id++ {
-		_, ok := w.alreadySent(store.Delivery{ID: id})
+		_, _, ok := w.alreadySent(store.Delivery{ID: id})
 		assert.False(t, ok, "the oldest, %d, went", id)
 	}
 	for _, id := range []int64{1, maxRemembered} {
-		_, ok := w.alreadySent(store.Delivery{ID: id})
+		_, _, ok := w.alreadySent(store.Delivery{ID: id})
 		assert.True(t, ok, "%d kept", id)
 	}
-	w.remember(1, firing.Add(time.Hour)) // already there: nothing goes
+	w.remember(1, firing.Add(time.Hour), Receipt{}) // already there: nothing goes
 	w.mu.Lock()
 	assert.Len(t, w.sent, maxRemembered)
 	w.mu.Unlock()
 	w.forget(1)
-	_, ok := w.alreadySent(store.Delivery{ID: 1})
+	_, _, ok := w.alreadySent(store.Delivery{ID: 1})
 	assert.False(t, ok)
 }
 
