@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/jonboulle/clockwork"
 
@@ -47,6 +48,12 @@ func NewGate(st GateStore, r *templates.Renderer, clock clockwork.Clock, observe
 }
 
 // Check implements notify.Gate.
+//
+// A line about an alert that was dropped from a delivery is never sent by
+// it or after it: not by the delivery itself when its send is retried (the
+// silence may have ended meanwhile, and the release at its end announces
+// the alert), and not by a reminder, resolve or update that follows it
+// (people never saw that firing there).
 func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (notify.Message, string, error) {
 	var meta alertMeta
 	if err := json.Unmarshal(m.Meta, &meta); err != nil || meta.Job == "" {
@@ -55,21 +62,25 @@ func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (n
 	now := g.clock.Now()
 	silences, err := g.st.Silences(ctx, store.SilenceFilter{Job: meta.Job, EndsAfter: now})
 	if err != nil {
-		return m, "", fmt.Errorf("jobs: gate: %w", err)
+		return m, "", fmt.Errorf("jobs: %s: gate %s: %w", meta.Job, meta.Target, err)
 	}
-	refs := []string{meta.Ref}
+	refs := []string{d.Key, meta.Ref}
 	for _, l := range meta.Lines {
 		refs = append(refs, l.Ref)
 	}
 	receipts, err := g.st.Receipts(ctx, refs)
 	if err != nil {
-		return m, "", fmt.Errorf("jobs: gate: %w", err)
+		return m, "", fmt.Errorf("jobs: %s: gate %s: %w", meta.Job, meta.Target, err)
 	}
+	droppedFrom := func(ref, key string) bool { return slices.Contains(receipts[ref].Dropped, key) }
 	var (
 		keep []metaLine
 		held []string
 	)
 	for _, l := range meta.Lines {
+		if droppedFrom(d.Key, l.Key) || l.Ref != "" && droppedFrom(l.Ref, l.Key) {
+			continue // dropped before, here or from the post it follows
+		}
 		switch l.Kind {
 		case lineFiring, lineReminder:
 			if _, ok := alerting.Silenced(silences, meta.Job, l.Metric, now); ok {
@@ -87,7 +98,7 @@ func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (n
 		keep = append(keep, l)
 	}
 	if err := g.st.HoldNotices(ctx, d.Key, held); err != nil {
-		return m, "", fmt.Errorf("jobs: gate: %w", err)
+		return m, "", fmt.Errorf("jobs: %s: gate %s: %w", meta.Job, meta.Target, err)
 	}
 	if len(keep) == 0 {
 		return m, "silenced, or the firing it follows was never sent", nil
@@ -99,7 +110,13 @@ func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (n
 			return m, "the post it follows was never sent", nil
 		}
 	}
-	if len(keep) < len(meta.Lines) {
+	again := len(keep) < len(meta.Lines)
+	if meta.Kind == metaUpdate {
+		post := slices.DeleteFunc(slices.Clone(meta.Post), func(l metaPostLine) bool { return droppedFrom(meta.Ref, l.Key) })
+		again = again || len(post) < len(meta.Post)
+		meta.Post = post
+	}
+	if again {
 		meta.Lines = keep
 		if m, err = g.again(meta, m); err != nil {
 			return m, "", err
@@ -122,7 +139,7 @@ func (g *Gate) again(meta alertMeta, m notify.Message) (notify.Message, error) {
 	if m.Email != nil {
 		out, err := renderEmail(g.render, m.Email.From, meta.Job, m.Email.Date, "", m.Email.To[0], meta)
 		if err != nil {
-			return m, fmt.Errorf("jobs: gate: %w", err)
+			return m, fmt.Errorf("jobs: %s: gate %s: %w", meta.Job, meta.Target, err)
 		}
 		e := *m.Email
 		e.Subject, e.Text, e.HTML = out.Email.Subject, out.Email.Text, out.Email.HTML
@@ -132,7 +149,7 @@ func (g *Gate) again(meta alertMeta, m notify.Message) (notify.Message, error) {
 	channel := m.Target()
 	out, err := renderSlack(g.render, channel, meta)
 	if err != nil {
-		return m, fmt.Errorf("jobs: gate: %w", err)
+		return m, fmt.Errorf("jobs: %s: gate %s: %w", meta.Job, meta.Target, err)
 	}
 	return out, nil
 }

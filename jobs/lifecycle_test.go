@@ -44,13 +44,16 @@ type slackCall struct {
 }
 
 // alertSlack is a Slack Web API peer for alert messages. failUpdate, when
-// set, is the error chat.update answers with.
+// set, is the error chat.update answers with; the next failPosts posts are
+// answered 503 (not recorded in calls, counted in failed).
 type alertSlack struct {
 	srv        *httptest.Server
 	mu         sync.Mutex
 	calls      []slackCall
 	n          int
 	failUpdate string
+	failPosts  int
+	failed     int
 }
 
 func newAlertSlack(t *testing.T) *alertSlack {
@@ -67,6 +70,13 @@ func newAlertSlack(t *testing.T) *alertSlack {
 			return
 		}
 		p.mu.Lock()
+		if p.failPosts > 0 {
+			p.failPosts--
+			p.failed++
+			p.mu.Unlock()
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		p.n++
 		ts := fmt.Sprintf("1700000000.%06d", p.n)
 		p.calls = append(p.calls, slackCall{Method: "chat.postMessage", Channel: r.PostForm.Get("channel"), ThreadTS: r.PostForm.Get("thread_ts"),
@@ -175,6 +185,12 @@ func pgURL(t *testing.T) string {
 // (share) are replicas.
 func newLC(t *testing.T, url string, at time.Time, extra string, share *lcEnv) *lcEnv {
 	t.Helper()
+	return newLCFrom(t, url, at, strings.Replace(lcYAML, "EXTRA", extra, 1), share)
+}
+
+// newLCFrom is newLC with the whole config given.
+func newLCFrom(t *testing.T, url string, at time.Time, yaml string, share *lcEnv) *lcEnv {
+	t.Helper()
 	e := &lcEnv{observed: map[string]int{}, outbox: filepath.Join(t.TempDir(), "outbox")}
 	if share != nil {
 		e.clock, e.up, e.slack, e.outbox = share.clock, share.up, share.slack, share.outbox
@@ -203,7 +219,7 @@ func newLC(t *testing.T, url string, at time.Time, extra string, share *lcEnv) *
 	if share != nil {
 		e.job = share.job
 	} else {
-		cfg := parseConfig(t, strings.Replace(lcYAML, "EXTRA", extra, 1))
+		cfg := parseConfig(t, yaml)
 		job, ok := cfg.Job("chat-volume")
 		require.True(t, ok)
 		setBounds(t, e, job)

@@ -67,6 +67,7 @@ type metaLine struct {
 }
 
 type metaPostLine struct {
+	Key      string               `json:"key,omitempty"` // the alert; empty in messages queued before it was kept
 	Event    templates.AlertEvent `json:"event"`
 	Resolved bool                 `json:"resolved"`
 }
@@ -379,7 +380,7 @@ func postLines(job *config.Job, d *digest.Digest, ref string, nw *news, steps []
 		}
 		ev := event(job, s, s.next, period)
 		ev.Since = n.Since
-		l := metaPostLine{Event: ev}
+		l := metaPostLine{Key: s.key, Event: ev}
 		if n.Status == store.NoticeResolved || !s.next.Firing || !s.next.Since.Equal(n.Since) {
 			l.Resolved = true
 			l.Event.State = templates.StateResolved
@@ -515,18 +516,19 @@ func (r *Runner) Release(ctx context.Context, job *config.Job) (time.Time, error
 	if err != nil {
 		return time.Time{}, err
 	}
-	thresholds := map[string]alertStep{}
+	// In the config's order, so a message lists its alerts as a run's does.
+	var thresholds []alertStep
 	for i, t := range Thresholds(job) {
-		thresholds[AlertKey(job, t)] = alertStep{t: t, cfg: job.Thresholds[i], key: AlertKey(job, t)}
+		thresholds = append(thresholds, alertStep{t: t, cfg: job.Thresholds[i], key: AlertKey(job, t)})
 	}
 	var next time.Time
 	byTarget := map[string]*news{}
 	states := map[string]store.AlertState{}
 	released := 0
 	for _, target := range targets(job) {
-		for _, n := range stored {
-			s, ok := thresholds[n.Key]
-			if n.Target != target || n.Status != store.NoticeHeld || !ok {
+		for _, s := range thresholds {
+			n, ok := stored[noticeID(s.key, target)]
+			if !ok || n.Status != store.NoticeHeld {
 				continue
 			}
 			st, ok := states[n.Key]

@@ -218,6 +218,12 @@ var migrations = []migration{
 		},
 	},
 	{
+		version:  21,
+		name:     "deliveries.dropped_alerts",
+		sqlite:   []string{`ALTER TABLE deliveries ADD COLUMN dropped_alerts TEXT NOT NULL DEFAULT ''`},
+		postgres: []string{`ALTER TABLE deliveries ADD COLUMN dropped_alerts TEXT NOT NULL DEFAULT ''`},
+	},
+	{
 		version: 40,
 		name:    "unsubscribes",
 		sqlite: []string{

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -140,6 +142,9 @@ type Receipt struct {
 	Status       string
 	SlackChannel string // the channel ID Slack answered with
 	SlackTS      string
+	// Dropped are the alerts whose lines were dropped from the delivery
+	// at send time (HoldNotices): it never carried them, whatever it says.
+	Dropped []string
 }
 
 // Receipts returns the receipt of each delivery key given that exists.
@@ -149,14 +154,20 @@ func (s *Store) Receipts(ctx context.Context, keys []string) (map[string]Receipt
 		if _, done := out[k]; done || k == "" {
 			continue
 		}
-		var r Receipt
-		err := s.ro.QueryRowContext(ctx, `SELECT dedup_key, status, slack_channel, slack_ts FROM deliveries WHERE dedup_key = $1`, k).
-			Scan(&r.Key, &r.Status, &r.SlackChannel, &r.SlackTS)
+		var (
+			r       Receipt
+			dropped string
+		)
+		err := s.ro.QueryRowContext(ctx, `SELECT dedup_key, status, slack_channel, slack_ts, dropped_alerts FROM deliveries WHERE dedup_key = $1`, k).
+			Scan(&r.Key, &r.Status, &r.SlackChannel, &r.SlackTS, &dropped)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("store: receipt %q: %w", k, err)
+		}
+		if r.Dropped, err = decodeKeys(dropped); err != nil {
+			return nil, fmt.Errorf("store: receipt %q: dropped alerts: %w", k, err)
 		}
 		out[k] = r
 	}
@@ -217,12 +228,37 @@ func (s *Store) MarkDropped(ctx context.Context, id int64, owner string, reason 
 
 // HoldNotices puts back to held the notices of the given alerts that were
 // queued on delivery key: their firing was silenced before it was sent, so
-// the silence's end must announce them.
+// the silence's end must announce them. In the same transaction the alerts
+// are added to the delivery's Dropped: should its send fail and be retried
+// after the silence ended, it must not carry them again, since the release
+// at the silence's end announces them (and a resolve or reminder that
+// follows the delivery must not speak of them either).
 func (s *Store) HoldNotices(ctx context.Context, key string, alertKeys []string) error {
 	if len(alertKeys) == 0 {
 		return nil
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var cur string
+		err := tx.QueryRowContext(ctx, `SELECT dropped_alerts FROM deliveries WHERE dedup_key = $1`, key).Scan(&cur)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		dropped, err := decodeKeys(cur)
+		if err != nil {
+			return err
+		}
+		for _, k := range alertKeys {
+			if !slices.Contains(dropped, k) {
+				dropped = append(dropped, k)
+			}
+		}
+		b, err := json.Marshal(dropped)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET dropped_alerts = $1 WHERE dedup_key = $2`, string(b), key); err != nil {
+			return err
+		}
 		for _, k := range alertKeys {
 			if _, err := tx.ExecContext(ctx, `UPDATE alert_notices SET status = $1, delivery_key = '', notified_at = NULL,
 				reminders = 0, version = version + 1
@@ -236,4 +272,17 @@ func (s *Store) HoldNotices(ctx context.Context, key string, alertKeys []string)
 		return fmt.Errorf("store: hold notices of %q: %w", key, err)
 	}
 	return nil
+}
+
+// decodeKeys reads a delivery's dropped_alerts: a JSON array of alert keys,
+// or the empty string for none.
+func decodeKeys(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -1,0 +1,99 @@
+package jobs
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// twoMetricYAML is lcYAML's job with a third threshold on another metric
+// that always breaches, so a silence of total_chats.chats drops two lines
+// of a message and keeps one.
+var twoMetricYAML = strings.NewReplacer(
+	"reports: [total_chats]", "reports: [total_chats, chats_first_response_time]",
+	"      - {metric: total_chats.chats, below: 2}\n",
+	"      - {metric: total_chats.chats, below: 2}\n      - {metric: chats_first_response_time.count, above: -1}\n",
+	"EXTRA", "",
+).Replace(lcYAML)
+
+// firingLines counts the new firing lines of total_chats.chats ("Chats")
+// and of the first responses ("First responses") in every post.
+func firingLines(calls []slackCall) (chats, responses int) {
+	for _, c := range calls {
+		if c.Method != "chat.postMessage" || c.ThreadTS != "" {
+			continue
+		}
+		chats += strings.Count(c.Blocks, `"text":"Chats"`)
+		responses += strings.Count(c.Blocks, `"text":"First responses"`)
+	}
+	return chats, responses
+}
+
+// TestLifecycleDroppedLineIsAnnouncedOnce: a silence drops two of a post's
+// three lines at send time, the send then fails, and the silence ends
+// before the retry. The retry must not carry the dropped lines: the
+// release at the silence's end announces them, once. The same for email.
+func TestLifecycleDroppedLineIsAnnouncedOnce(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		e := newLCFrom(t, url, day(22), twoMetricYAML, nil)
+		e.to(day(22))
+		_, err := e.runner.Run(context.Background(), e.job, day(22), false)
+		require.NoError(t, err)
+		e.silence(t, "total_chats.chats", day(22).Add(time.Hour))
+		e.slack.failPosts = 1
+		e.send(t)
+		require.Equal(t, 1, e.slack.failed, "the post failed once and waits for its retry")
+		require.Len(t, outboxFiles(t, e.outbox), 1)
+
+		e.to(day(22).Add(time.Hour)) // the silence ends; the retry is due
+		e.release(t)
+		e.release(t)
+		chats, responses := firingLines(e.slack.seen())
+		assert.Equal(t, 2, chats, "each Chats threshold announced once: by the release, not by the retry too")
+		assert.Equal(t, 1, responses)
+		assert.Equal(t, []string{"chat.postMessage", "chat.postMessage"}, methods(e.slack.seen()))
+		post := e.slack.seen()[1].Blocks
+		assert.Less(t, strings.Index(post, "below 35"), strings.Index(post, "below 44.5"), "released lines in the config's order")
+		mails := outboxFiles(t, e.outbox)
+		require.Len(t, mails, 2)
+		assert.Equal(t, "[FIRING] chat-volume: 2 firing", mails[1].Subject, "the release mails the two held lines")
+
+		// The Chats alerts resolve (the first responses keep firing): the
+		// release's post is updated, the retried one is not.
+		released := e.slack.seen()[1].Answered
+		e.fire(t, day(24))
+		calls := e.slack.seen()
+		assert.Equal(t, []string{"chat.postMessage", "chat.postMessage", "chat.update " + released, "chat.postMessage thread " + released}, methods(calls))
+		assert.Equal(t, 2, strings.Count(calls[2].Blocks, `"text":"Chats"`))
+		assert.NotContains(t, calls[2].Blocks, "First responses")
+	})
+}
+
+// TestLifecycleResolveOfADroppedLineSaysNothing: the post announcing three
+// alerts waits for its retry while two of them resolve; then a silence
+// drops those two from the post at send time. People never saw them
+// fire there, so the resolve that follows the post says nothing of them:
+// no update, no thread reply.
+func TestLifecycleResolveOfADroppedLineSaysNothing(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		e := newLCFrom(t, url, day(22), twoMetricYAML, nil)
+		e.slack.failPosts = 1
+		e.fire(t, day(22)) // the post fails once and waits for its retry
+		require.Empty(t, e.slack.seen())
+		e.to(day(24))
+		_, err := e.runner.Run(context.Background(), e.job, day(24), false) // the Chats alerts resolve
+		require.NoError(t, err)
+		e.silence(t, "total_chats.chats", day(25))
+		e.send(t)
+		calls := e.slack.seen()
+		require.Equal(t, []string{"chat.postMessage"}, methods(calls), "the post went out, and nothing followed it")
+		assert.NotContains(t, calls[0].Blocks, `"text":"Chats"`)
+		assert.Contains(t, calls[0].Blocks, `"text":"First responses"`)
+	})
+}
