@@ -10,11 +10,17 @@ import (
 // Prune deletes deliveries sent (or dropped and created) before before and drops the digest JSON of
 // runs finished before it, and reports how many of each it touched. The run
 // rows stay: they are what keeps an old firing from being run again. Queued
-// and failed deliveries are never pruned: they are work not yet done.
+// and failed deliveries are never pruned: they are work not yet done. Nor is
+// a sent delivery that an alert notice names: it announced a firing that
+// may last longer than the retention, and its resolve, reminders and
+// update need its receipt (status, Slack channel and ts); there is at most
+// one per alert and target.
 func (s *Store) Prune(ctx context.Context, before time.Time) (deliveries, runs int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries
-			WHERE (status = $1 AND sent_at < $2) OR (status = $3 AND created_at < $2)`, DeliverySent, ms(before), DeliveryDropped)
+			WHERE (status = $1 AND sent_at < $2
+				AND NOT EXISTS (SELECT 1 FROM alert_notices n WHERE n.delivery_key = deliveries.dedup_key))
+			OR (status = $3 AND created_at < $2)`, DeliverySent, ms(before), DeliveryDropped)
 		if err != nil {
 			return err
 		}

@@ -59,3 +59,29 @@ func TestPruneKeepsUnfinishedWorkAndRuns(t *testing.T) {
 		assert.False(t, ok)
 	})
 }
+
+// TestPruneKeepsTheAnnouncingPost: an alert that fires longer than the
+// retention still has the receipt of the post that announced it, so its
+// resolve can update that post; a sent delivery no notice names goes.
+func TestPruneKeepsTheAnnouncingPost(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		old := t0
+		n := Notice{Job: "frt", Key: "x above 1", Target: "slack:#a", Since: old, Status: NoticeQueued, Delivery: "post", NotifiedAt: old}
+		_, err := s.Record(ctx, []Delivery{delivery("post", old), delivery("digest", old)}, nil, NoticeChange{Notice: n})
+		require.NoError(t, err)
+		claimed, err := s.Claim(ctx, "w", old, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, claimed, 2)
+		for _, d := range claimed {
+			require.NoError(t, s.MarkSentReceipt(ctx, d.ID, "w", old, "C1", "1700000000.000100"))
+		}
+		nd, _, err := s.Prune(ctx, old.Add(40*24*time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 1, nd)
+		rs, err := s.Receipts(ctx, []string{"post", "digest"})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]Receipt{"post": {Key: "post", Status: DeliverySent, SlackChannel: "C1", SlackTS: "1700000000.000100"}}, rs)
+	})
+}
