@@ -101,5 +101,6 @@ func (a *app) commands() *cobra.Command {
 	root.AddCommand(a.serveCmd(), a.runCmd(), a.reportCmd(), a.validateCmd(), a.jobsCmd(), a.simulateCmd())
 	root.AddCommand(a.silenceCmd(), a.alertsCmd())
 	root.AddCommand(a.deliveriesCmd())
+	root.AddCommand(a.checkCmd())
 	return root
 }

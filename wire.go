@@ -42,7 +42,7 @@ func (a *app) logger(level slog.Level) *slog.Logger {
 // serves the simulator on a loopback port, so the client speaks real HTTP to
 // it; the returned stop func shuts that down.
 func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string, status int, elapsed time.Duration),
-	lifecycle func(context.Context, livechat.Lifecycle)) (*livechat.Client, func(), error) {
+	lifecycle func(context.Context, livechat.Lifecycle), extra ...livechat.Option) (*livechat.Client, func(), error) {
 	stop := func() {}
 	base := cfg.LiveChat.BaseURL
 	login, key, bearer := credentials(cfg.LiveChat)
@@ -75,6 +75,7 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 	if lifecycle != nil {
 		opts = append(opts, livechat.WithLifecycle(lifecycle))
 	}
+	opts = append(opts, extra...) // after the config's, so they win
 	if observe != nil {
 		opts = append(opts, livechat.WithObserver(observe))
 	}
