@@ -64,6 +64,10 @@ package config
 //	    thresholds:                  each: metric and exactly one of above, below,
 //	      - {metric: total_chats.chats, change_pct_below: -20, for: 1}
 //	                                 change_pct_above, change_pct_below; for = consecutive
+//	      - {metric: total_chats.chats, anomaly: {weeks: 8, z: 3}}
+//	                                 anomaly: robust z against the same period of the weeks
+//	                                 before (digest/anomaly.go); weeks 3-52 (default 8), z > 0
+//	                                 (default 3); not for month periods or metrics without days
 //	                                 breaching runs before firing, default 1; runbook_url and
 //	                                 dashboard_url (http(s)) are shown in its alert messages
 //	    insight:                     verdicts and headline (digest/significance.go)
@@ -270,7 +274,9 @@ type Threshold struct {
 	Below          *float64
 	ChangePctAbove *float64
 	ChangePctBelow *float64
-	For            int // consecutive breaching runs before it fires; at least 1
+	// Anomaly compares the value with the same period of earlier weeks.
+	Anomaly *Anomaly
+	For     int // consecutive breaching runs before it fires; at least 1
 	// RunbookURL and DashboardURL, when set, are linked from the alert's
 	// messages.
 	RunbookURL, DashboardURL string

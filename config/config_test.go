@@ -68,8 +68,8 @@ func TestLoadContractExample(t *testing.T) {
 		t.Errorf("slack, server, store, delivery, scheduler, templates_dir (-want +got):\n%s", diff)
 	}
 
-	if len(c.Jobs) != 2 {
-		t.Fatalf("jobs: got %d, want 2", len(c.Jobs))
+	if len(c.Jobs) != 3 {
+		t.Fatalf("jobs: got %d, want 3", len(c.Jobs))
 	}
 	locs := cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })
 	wantJobs := []Job{
@@ -105,6 +105,15 @@ func TestLoadContractExample(t *testing.T) {
 				AgentsFromRanking: true, Top: 5, Metrics: []string{"chats_first_response_time.seconds"},
 			}, MaxRequests: 20, Line: 47},
 			Line: 35,
+		},
+		{
+			Name: "chat-anomaly", Schedule: "0 9 * * *", Timezone: "Europe/Warsaw", Location: warsaw,
+			Period: digest.Period{Kind: digest.Yesterday}, Compare: digest.PreviousPeriod, API: livechat.V2,
+			Reports:    []livechat.Report{livechat.TotalChats},
+			Thresholds: []Threshold{{Metric: "total_chats.chats", Anomaly: &Anomaly{Weeks: 8, Z: 3}, For: 1, Line: 53}},
+			Alerts:     &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}},
+			Insight:    digest.DefaultInsight(),
+			Line:       49,
 		},
 	}
 	if diff := cmp.Diff(wantJobs, c.Jobs, locs); diff != "" {

@@ -281,7 +281,7 @@ func TestErrorKinds(t *testing.T) {
 		{
 			name: "threshold without bound",
 			src:  head + job + "    thresholds: [{metric: goals.goals}]\n",
-			want: []string{"c.yaml:10: jobs[0].thresholds[0]: give one bound: above, below, change_pct_above or change_pct_below"},
+			want: []string{"c.yaml:10: jobs[0].thresholds[0]: give one bound: above, below, change_pct_above, change_pct_below or anomaly"},
 		},
 		{
 			name: "threshold with two bounds",

@@ -62,3 +62,38 @@ func (d *decoder) numberIn(v *yaml.Node, path string, r interval, dst *float64) 
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// Anomaly is an anomaly threshold's bound.
+type Anomaly struct {
+	Weeks int     // earlier weeks that make the baseline
+	Z     float64 // the robust z beyond which it breaches
+}
+
+// The defaults of an anomaly bound.
+const (
+	DefaultAnomalyWeeks = 8
+	DefaultAnomalyZ     = 3.0
+)
+
+// anomaly decodes {weeks: 8, z: 3}; {} takes both defaults.
+func (d *decoder) anomaly(v *yaml.Node, path string) *Anomaly {
+	a := &Anomaly{Weeks: DefaultAnomalyWeeks, Z: DefaultAnomalyZ}
+	d.mapping(v, "jobs[].thresholds[].anomaly", path,
+		field{"weeks", func(_, v *yaml.Node) { d.intField(v, path+".weeks", 3, digest.MaxAnomalyWeeks, &a.Weeks) }},
+		field{"z", func(_, v *yaml.Node) { d.numberIn(v, path+".z", interval{0, 100, true, false}, &a.Z) }},
+	)
+	return a
+}
+
+// checkAnomaly refuses an anomaly threshold where there is no weekly
+// history to compare with: month periods, and metrics read without days.
+func (d *decoder) checkAnomaly(j *Job, t Threshold, path string, at int) {
+	m, ok := digest.LookupMetric(t.Metric)
+	switch {
+	case !ok:
+	case j.Period.Kind == digest.MonthToDate || j.Period.Kind == digest.LastMonth:
+		d.errorf(at, "%s: an anomaly threshold compares with the same period in earlier weeks, which period %s does not have; use today, yesterday, last_7_days or last_week", path, j.Period)
+	case !digest.HasDailySeries(m, j.API):
+		d.errorf(at, "%s: an anomaly threshold on %s needs a daily series, which report %s does not give", path, t.Metric, m.Report)
+	}
+}

@@ -40,11 +40,7 @@ func TestInsight(t *testing.T) {
 
 func TestInsightErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		src  string
-		want []string
-	}{
+	tests := []problemCase{
 		{"headline negative", "    insight: {headline: -1}\n", []string{"c.yaml:10: jobs[0].insight.headline: -1 is out of range (0 to 20)"}},
 		{"headline too long", "    insight: {headline: 21}\n", []string{"c.yaml:10: jobs[0].insight.headline: 21 is out of range (0 to 20)"}},
 		{"min_change negative", "    insight: {min_change: -5}\n", []string{"c.yaml:10: jobs[0].insight.min_change: -5 is out of range (from 0 to 1000)"}},
@@ -60,14 +56,7 @@ func TestInsightErrors(t *testing.T) {
 			"c.yaml:12: jobs[0].insight.mean_cv: -1 is out of range (above 0 to 100)",
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if diff := cmp.Diff(tt.want, problems(t, head+job+tt.src, nil)); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkProblems(t, tests)
 }
 
 func TestInterval(t *testing.T) {
@@ -128,11 +117,7 @@ func TestBreakdownConfig(t *testing.T) {
 
 func TestBreakdownConfigErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		src  string
-		want []string
-	}{
+	tests := []problemCase{
 		{"by required", "    breakdown: {groups: {1: a}}\n", []string{"c.yaml:10: jobs[0].breakdown: by is required (group, agent or both)"}},
 		{"by empty", "    breakdown: {by: []}\n", []string{"c.yaml:10: jobs[0].breakdown.by: empty; give group, agent or both"}},
 		{"unknown dimension", "    breakdown: {by: [tag]}\n", []string{"c.yaml:10: jobs[0].breakdown.by: unknown dimension \"tag\" (want group or agent)"}},
@@ -176,14 +161,7 @@ func TestBreakdownConfigErrors(t *testing.T) {
 		}},
 		{"max_requests out of range", "    breakdown: {by: [agent], max_requests: 0}\n", []string{"c.yaml:10: jobs[0].breakdown.max_requests: 0 is out of range (1 to 10000)"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if diff := cmp.Diff(tt.want, problems(t, head+job+tt.src, nil)); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkProblems(t, tests)
 	// On v3.6 the queue reports take the agent filter.
 	v36 := strings.Replace(head, "  base_url: builtin\n", "  base_url: builtin\n  api: \"3.6\"\n", 1)
 	if p := problems(t, v36+job+"    breakdown: {by: [agent], metrics: [queued_visitors.abandonment_rate]}\n", nil); p != nil {
@@ -192,5 +170,63 @@ func TestBreakdownConfigErrors(t *testing.T) {
 	// Just fits: 91 requests under max_requests 91.
 	if p := problems(t, head+job+"    period: month_to_date\n    breakdown: {by: [agent], top: 10, max_requests: 91}\n", nil); p != nil {
 		t.Errorf("problems: %v", p)
+	}
+}
+
+func TestAnomalyConfig(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("c.yaml", []byte(head+job+"    period: yesterday\n    thresholds:\n      - {metric: total_chats.chats, anomaly: {weeks: 4, z: 2.5}}\n      - {metric: chats_first_response_time.seconds, anomaly: {}}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []*Anomaly{c.Jobs[0].Thresholds[0].Anomaly, c.Jobs[0].Thresholds[1].Anomaly}
+	if diff := cmp.Diff([]*Anomaly{{Weeks: 4, Z: 2.5}, {Weeks: 8, Z: 3}}, got); diff != "" {
+		t.Errorf("anomaly (-want +got):\n%s", diff)
+	}
+
+	tests := []problemCase{
+		{"weeks too few", "    thresholds: [{metric: total_chats.chats, anomaly: {weeks: 2}}]\n", []string{"c.yaml:10: jobs[0].thresholds[0].anomaly.weeks: 2 is out of range (3 to 52)"}},
+		{"z not positive", "    thresholds: [{metric: total_chats.chats, anomaly: {z: 0}}]\n", []string{"c.yaml:10: jobs[0].thresholds[0].anomaly.z: 0 is out of range (above 0 to 100)"}},
+		{"with another bound", "    thresholds:\n      - {metric: total_chats.chats, above: 3,\n         anomaly: {}}\n", []string{
+			"c.yaml:12: jobs[0].thresholds[0]: has 2 bounds (above, anomaly); give one, and a second threshold for a range",
+		}},
+		{"month to date", "    period: month_to_date\n    thresholds: [{metric: total_chats.chats, anomaly: {}}]\n", []string{
+			"c.yaml:11: job \"daily\": an anomaly threshold compares with the same period in earlier weeks, which period month_to_date does not have; use today, yesterday, last_7_days or last_week",
+		}},
+		{"last month", "    period: last_month\n    thresholds: [{metric: total_chats.chats, anomaly: {}}]\n", []string{
+			"c.yaml:11: job \"daily\": an anomaly threshold compares with the same period in earlier weeks, which period last_month does not have; use today, yesterday, last_7_days or last_week",
+		}},
+		{"no daily series", "    thresholds: [{metric: agents_occupancy.peak, anomaly: {}}]\n", []string{
+			"c.yaml:10: job \"daily\": an anomaly threshold on agents_occupancy.peak needs a daily series, which report agents_occupancy does not give",
+		}},
+		{"unknown key", "    thresholds: [{metric: total_chats.chats, anomaly: {days: 3}}]\n", []string{
+			"c.yaml:10: unknown key \"days\" in jobs[0].thresholds[0].anomaly (allowed: weeks, z)",
+		}},
+	}
+	checkProblems(t, tests)
+	// v3.6 reads chatting time per period: no daily series there.
+	v36 := strings.Replace(head, "  base_url: builtin\n", "  base_url: builtin\n  api: \"3.6\"\n", 1)
+	want := []string{"c.yaml:11: job \"daily\": an anomaly threshold on chatting_time.hours needs a daily series, which report chatting_time does not give"}
+	if diff := cmp.Diff(want, problems(t, v36+job+"    thresholds: [{metric: chatting_time.hours, anomaly: {}}]\n", nil)); diff != "" {
+		t.Errorf("v3.6 problems (-want +got):\n%s", diff)
+	}
+}
+
+// problemCase is a job's extra lines and the problems they give.
+type problemCase struct {
+	name string
+	src  string // appended to head + job
+	want []string
+}
+
+func checkProblems(t *testing.T, tests []problemCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, problems(t, head+job+tt.src, nil)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

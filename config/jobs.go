@@ -178,6 +178,11 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 	if j.Breakdown != nil {
 		d.checkBreakdown(&j.Job, path, bdLines, reportsGiven)
 	}
+	for i, t := range j.Thresholds {
+		if t.Anomaly != nil && t.Metric != "" {
+			d.checkAnomaly(&j.Job, t, path, metricLines[i])
+		}
+	}
 
 	switch {
 	case j.Email == nil && j.Slack == nil && j.Alerts == nil:
@@ -351,6 +356,10 @@ func (d *decoder) thresholds(v *yaml.Node, path string, api livechat.API) ([]Thr
 			bound("change_pct_above", &t.ChangePctAbove),
 			bound("change_pct_below", &t.ChangePctBelow),
 			field{"for", func(_, v *yaml.Node) { forSet = true; d.intField(v, p+".for", 1, 1000, &t.For) }},
+			field{"anomaly", func(k, v *yaml.Node) {
+				bounds, boundLines = append(bounds, "anomaly"), append(boundLines, k.Line)
+				t.Anomaly = d.anomaly(v, p+".anomaly")
+			}},
 			field{"runbook_url", func(_, v *yaml.Node) { d.link(v, p+".runbook_url", &t.RunbookURL) }},
 			field{"dashboard_url", func(_, v *yaml.Node) { d.link(v, p+".dashboard_url", &t.DashboardURL) }},
 		)
@@ -367,7 +376,7 @@ func (d *decoder) thresholds(v *yaml.Node, path string, api livechat.API) ([]Thr
 		}
 		switch len(bounds) {
 		case 0:
-			d.errorf(t.Line, "%s: give one bound: above, below, change_pct_above or change_pct_below", p)
+			d.errorf(t.Line, "%s: give one bound: above, below, change_pct_above, change_pct_below or anomaly", p)
 		case 1:
 		default:
 			d.errorf(boundLines[1], "%s: has %d bounds (%s); give one, and a second threshold for a range", p, len(bounds), strings.Join(bounds, ", "))

@@ -17,7 +17,8 @@ var schema = map[string][]string{
 	"scheduler":                    {"catch_up_grace", "lease", "reap_every", "max_runs"},
 	"jobs[]":                       {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "insight", "breakdown", "email", "slack", "alerts"},
 	"jobs[].filters":               {"group", "agent", "tags"},
-	"jobs[].thresholds[]":          {"metric", "above", "below", "change_pct_above", "change_pct_below", "for", "runbook_url", "dashboard_url"},
+	"jobs[].thresholds[]":          {"metric", "above", "below", "change_pct_above", "change_pct_below", "for", "anomaly", "runbook_url", "dashboard_url"},
+	"jobs[].thresholds[].anomaly":  {"weeks", "z"},
 	"jobs[].insight":               {"headline", "min_change", "min_count", "fdr", "mean_cv"},
 	"jobs[].breakdown":             {"by", "groups", "agents", "top", "metrics", "max_requests"},
 	"jobs[].email":                 {"to", "subject"},
@@ -31,6 +32,6 @@ var schema = map[string][]string{
 // schemaOrder is the order sections are named in messages.
 var schemaOrder = []string{
 	"", "livechat", "email", "email.smtp", "slack", "server", "server.ui", "store", "delivery", "scheduler",
-	"jobs[]", "jobs[].filters", "jobs[].thresholds[]", "jobs[].insight", "jobs[].breakdown", "jobs[].email", "jobs[].slack",
+	"jobs[]", "jobs[].filters", "jobs[].thresholds[]", "jobs[].thresholds[].anomaly", "jobs[].insight", "jobs[].breakdown", "jobs[].email", "jobs[].slack",
 	"jobs[].alerts", "jobs[].alerts.slack", "jobs[].alerts.email", "jobs[].alerts.active_hours[]",
 }

@@ -108,13 +108,34 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 			return nil, err
 		}
 	}
+	for _, t := range s.Thresholds {
+		if t.Op == Anomaly {
+			if err := checkAnomaly(t, s.Period, api); err != nil {
+				return nil, err
+			}
+		}
+	}
 	reports := s.reports(api)
 	cur := s.Period.Range(s.At, s.Location)
 	prev := CompareRange(s.Compare, s.Period, cur)
 	w := newWindow(s.Period, cur, prev, ElapsedAt(s.At, s.Location))
+	// A report with anomaly thresholds also counts the same period in the
+	// weeks before, as further sides of its own window.
+	weeks := anomalyWeeks(s.Thresholds)
+	windowOf := func(r livechat.Report) window {
+		if n := weeks[r]; n > 0 {
+			wr := w
+			wr.sides = append(slices.Clone(w.sides), historySides(w.sides[0], n)...)
+			return wr
+		}
+		return w
+	}
 
 	base := s.query()
-	tasks := plan(reports, w, base, api)
+	var tasks []task
+	for _, r := range reports {
+		tasks = append(tasks, plan([]livechat.Report{r}, windowOf(r), base, api)...)
+	}
 	g := errgroup.Group{}
 	g.SetLimit(fetchConcurrency)
 	for i := range tasks {
@@ -157,7 +178,7 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 			failures = append(failures, err)
 			continue
 		}
-		if err := d.add(m, tasks, w); err != nil {
+		if err := d.add(m, tasks, windowOf(r)); err != nil {
 			d.Errors = append(d.Errors, ReportError{Report: string(r), Error: err.Error()})
 			failures = append(failures, err)
 			continue
@@ -176,6 +197,12 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 		d.breakdown(ctx, f, s, api, cur)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("digest: job %q: %w", s.Job, err)
+		}
+	}
+	first := len(w.sides) // the first side of the history
+	for _, t := range s.Thresholds {
+		if t.Op == Anomaly {
+			d.score(t, first)
 		}
 	}
 	d.Breaches = Evaluate(d, s.Thresholds)

@@ -42,6 +42,8 @@ type Digest struct {
 	// sides holds the folded buckets behind each metric, per side of the
 	// window, for the significance tests.
 	sides map[string][]accum
+	// anomalies holds the anomaly score of each anomaly threshold, by key.
+	anomalies map[string]AnomalyScore
 	// days is the length of the current and the compare period in days (a
 	// cut day counting its elapsed part), for the significance tests.
 	days [2]float64
@@ -110,9 +112,16 @@ type RankEntry struct {
 // Breach is a threshold that the digest's numbers cross.
 type Breach struct {
 	Metric    string  `json:"metric"`
-	Rule      string  `json:"rule"` // e.g. "above 60", "change_pct_below -20"
+	Rule      string  `json:"rule"` // e.g. "above 60", "change_pct_below -20", "anomaly"
 	Value     float64 `json:"value"`
-	Threshold float64 `json:"threshold"`
+	Threshold float64 `json:"threshold"` // for an anomaly, the z asked
+
+	// Baseline, Z and Usual are set for an anomaly: the median of the same
+	// period in the earlier weeks, the robust z against it, and what that
+	// period is ("Monday", "week"; see anomaly.go).
+	Baseline *float64 `json:"baseline,omitempty"`
+	Z        *float64 `json:"z,omitempty"`
+	Usual    string   `json:"usual,omitempty"`
 }
 
 // ReportError is a report that could not be fetched or decoded; the rest of

@@ -32,21 +32,21 @@ func TestEvaluate(t *testing.T) {
 		breach bool
 		value  *float64
 	}{
-		{"above breached", Threshold{"chats_first_response_time.seconds", Above, 60}, true, ptr(75.2)},
-		{"above not breached", Threshold{"chats_first_response_time.seconds", Above, 90}, false, ptr(75.2)},
-		{"above equal is not above", Threshold{"total_chats.chats", Above, 60}, false, ptr(60)},
-		{"below breached", Threshold{"total_chats.chats", Below, 61}, true, ptr(60)},
-		{"below not breached", Threshold{"total_chats.chats", Below, 60}, false, ptr(60)},
-		{"change pct above breached", Threshold{"chats_first_response_time.seconds", ChangePctAbove, 20}, true, ptr(50.4)},
-		{"change pct above not breached", Threshold{"chats_first_response_time.seconds", ChangePctAbove, 60}, false, ptr(50.4)},
-		{"change pct below breached", Threshold{"total_chats.chats", ChangePctBelow, -20}, true, ptr(-40)},
-		{"change pct below not breached", Threshold{"total_chats.chats", ChangePctBelow, -50}, false, ptr(-40)},
-		{"null current never breaches above", Threshold{"chats_response_time.seconds", Above, -1}, false, nil},
-		{"null current never breaches below", Threshold{"chats_response_time.seconds", Below, 1e9}, false, nil},
-		{"null change pct never breaches", Threshold{"goals.goals", ChangePctBelow, 1e9}, false, nil},
-		{"null change pct never breaches above", Threshold{"goals.goals", ChangePctAbove, -1e9}, false, nil},
-		{"missing report never breaches", Threshold{"greetings.displayed", Below, 1e9}, false, nil},
-		{"unknown op never breaches", Threshold{"total_chats.chats", "over", 0}, false, nil},
+		{"above breached", Threshold{Metric: "chats_first_response_time.seconds", Op: Above, Value: 60}, true, ptr(75.2)},
+		{"above not breached", Threshold{Metric: "chats_first_response_time.seconds", Op: Above, Value: 90}, false, ptr(75.2)},
+		{"above equal is not above", Threshold{Metric: "total_chats.chats", Op: Above, Value: 60}, false, ptr(60)},
+		{"below breached", Threshold{Metric: "total_chats.chats", Op: Below, Value: 61}, true, ptr(60)},
+		{"below not breached", Threshold{Metric: "total_chats.chats", Op: Below, Value: 60}, false, ptr(60)},
+		{"change pct above breached", Threshold{Metric: "chats_first_response_time.seconds", Op: ChangePctAbove, Value: 20}, true, ptr(50.4)},
+		{"change pct above not breached", Threshold{Metric: "chats_first_response_time.seconds", Op: ChangePctAbove, Value: 60}, false, ptr(50.4)},
+		{"change pct below breached", Threshold{Metric: "total_chats.chats", Op: ChangePctBelow, Value: -20}, true, ptr(-40)},
+		{"change pct below not breached", Threshold{Metric: "total_chats.chats", Op: ChangePctBelow, Value: -50}, false, ptr(-40)},
+		{"null current never breaches above", Threshold{Metric: "chats_response_time.seconds", Op: Above, Value: -1}, false, nil},
+		{"null current never breaches below", Threshold{Metric: "chats_response_time.seconds", Op: Below, Value: 1e9}, false, nil},
+		{"null change pct never breaches", Threshold{Metric: "goals.goals", Op: ChangePctBelow, Value: 1e9}, false, nil},
+		{"null change pct never breaches above", Threshold{Metric: "goals.goals", Op: ChangePctAbove, Value: -1e9}, false, nil},
+		{"missing report never breaches", Threshold{Metric: "greetings.displayed", Op: Below, Value: 1e9}, false, nil},
+		{"unknown op never breaches", Threshold{Metric: "total_chats.chats", Op: "over", Value: 0}, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,13 +67,13 @@ func TestEvaluate(t *testing.T) {
 	t.Run("order kept and empty is not nil", func(t *testing.T) {
 		t.Parallel()
 		got := Evaluate(d, []Threshold{
-			{"total_chats.chats", ChangePctBelow, -20},
-			{"chats_response_time.seconds", Above, 0},
-			{"chats_first_response_time.seconds", Above, 60},
+			{Metric: "total_chats.chats", Op: ChangePctBelow, Value: -20},
+			{Metric: "chats_response_time.seconds", Op: Above, Value: 0},
+			{Metric: "chats_first_response_time.seconds", Op: Above, Value: 60},
 		})
 		assert.Equal(t, []string{"total_chats.chats", "chats_first_response_time.seconds"}, []string{got[0].Metric, got[1].Metric})
 		assert.Equal(t, []Breach{}, Evaluate(d, nil))
-		ok, v := EvaluateOne(nil, Threshold{"total_chats.chats", Above, 0})
+		ok, v := EvaluateOne(nil, Threshold{Metric: "total_chats.chats", Op: Above, Value: 0})
 		assert.False(t, ok)
 		assert.Nil(t, v)
 	})

@@ -88,6 +88,8 @@ type alertStep struct {
 	next      store.AlertState
 	tr        Transition
 	evaluated bool // stepped by this run (else next is prev)
+	// anomaly is the score of an anomaly threshold evaluated by this run.
+	anomaly *digest.AnomalyScore
 }
 
 // stepAlerts evaluates every threshold of job on d against its stored state.
@@ -120,6 +122,9 @@ func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Ti
 		if value == nil {
 			continue
 		}
+		if a, ok := d.AnomalyOf(t); ok {
+			steps[len(steps)-1].anomaly = &a
+		}
 		next, tr := Step(prev, breached, value, firing, job.Thresholds[i].For)
 		changes = append(changes, store.AlertChange{State: next, Read: prev.Updated})
 		steps[len(steps)-1].next, steps[len(steps)-1].tr, steps[len(steps)-1].evaluated = next, tr, true
@@ -139,6 +144,7 @@ func event(job *config.Job, s alertStep, st store.AlertState, period digest.Date
 		Job: job.Name, Metric: s.t.Metric, Rule: s.t.Rule(), Value: st.Value, Threshold: s.t.Value,
 		Period: period, Timezone: job.Location.String(), State: templates.StateFiring, Since: st.Since,
 		Previous: st.Previous, RunbookURL: s.cfg.RunbookURL, DashboardURL: s.cfg.DashboardURL,
+		Anomaly: s.anomaly,
 	}
 }
 

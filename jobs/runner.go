@@ -159,6 +159,8 @@ func Thresholds(job *config.Job) []digest.Threshold {
 			out = append(out, digest.Threshold{Metric: t.Metric, Op: digest.ChangePctAbove, Value: *t.ChangePctAbove})
 		case t.ChangePctBelow != nil:
 			out = append(out, digest.Threshold{Metric: t.Metric, Op: digest.ChangePctBelow, Value: *t.ChangePctBelow})
+		case t.Anomaly != nil:
+			out = append(out, digest.Threshold{Metric: t.Metric, Op: digest.Anomaly, Value: t.Anomaly.Z, Weeks: t.Anomaly.Weeks})
 		}
 	}
 	return out

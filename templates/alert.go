@@ -28,6 +28,9 @@ type AlertEvent struct {
 	Previous *float64
 	// RunbookURL and DashboardURL are the threshold's links (config).
 	RunbookURL, DashboardURL string
+	// Anomaly is set for an anomaly threshold evaluated by this run: the
+	// messages say "3.4× the usual Monday".
+	Anomaly *digest.AnomalyScore
 }
 
 // Alert states.
@@ -55,6 +58,9 @@ type alertView struct {
 
 func newAlertView(e AlertEvent) *alertView {
 	b := newBreachView(e.Metric, e.Rule, e.Value, e.Threshold)
+	if e.Anomaly != nil {
+		b = anomalyView(e.Metric, *e.Anomaly, e.Threshold)
+	}
 	v := &alertView{
 		Job:       oneLine(e.Job),
 		Metric:    b.Metric,

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"livechat-digest/digest"
@@ -166,4 +167,27 @@ func breakdownBlocks(bs []breakdownView) []block {
 		out = append(out, richList("round_pushpin", "Where: "+b.Label, lines))
 	}
 	return out
+}
+
+// breachViewOf explains a breach of the digest; an anomaly says how far
+// from the usual it is.
+func breachViewOf(b digest.Breach) breachView {
+	if b.Rule == string(digest.Anomaly) && b.Baseline != nil && b.Z != nil {
+		return anomalyView(b.Metric, digest.AnomalyScore{Value: b.Value, Baseline: *b.Baseline, Z: *b.Z, Usual: b.Usual}, b.Threshold)
+	}
+	return newBreachView(b.Metric, b.Rule, &b.Value, b.Threshold)
+}
+
+// anomalyView explains an anomaly: "Chats 412 — 3.4× the usual Monday (z
+// 5.2, limit 3)".
+func anomalyView(metric string, a digest.AnomalyScore, threshold float64) breachView {
+	m := metricOf(oneLine(metric))
+	a.Usual = oneLine(a.Usual)
+	z := strconv.FormatFloat(a.Z, 'f', 1, 64)
+	return breachView{
+		Metric: m.Key, Label: m.Label,
+		Value:     formatValue(m, &a.Value),
+		Rule:      a.Times(m),
+		Threshold: "(z " + z + ", limit " + strconv.FormatFloat(threshold, 'g', -1, 64) + ")",
+	}
 }

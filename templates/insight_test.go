@@ -150,3 +150,30 @@ func TestMark(t *testing.T) {
 	assert.False(t, hasVerdicts(fixture()))
 	assert.True(t, hasVerdicts(insightFixture()))
 }
+
+// TestAnomalyMessages: an anomaly says how far from the usual it is, in the
+// digest's breaches and in the alert messages.
+func TestAnomalyMessages(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	a := digest.AnomalyScore{Value: 412, Baseline: 121, Z: 5.24, Usual: "Monday"}
+	d := fixture()
+	d.Breaches = []digest.Breach{{Metric: "total_chats.chats", Rule: "anomaly", Value: 412, Threshold: 3, Baseline: f(121), Z: f(5.24), Usual: "Monday"}}
+	text, err := r.Render(d, FormatText)
+	require.NoError(t, err)
+	assert.Contains(t, string(text), "! Chats 412 — 3.4× the usual Monday (z 5.2, limit 3)")
+	html, err := r.Render(d, FormatHTML)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "<b>Chats</b> 412 — 3.4× the usual Monday (z 5.2, limit 3)")
+
+	e := AlertEvent{Job: "chat-anomaly", Metric: "total_chats.chats", Rule: "anomaly", Value: f(412), Threshold: 3,
+		Period: d.Period, Timezone: "UTC", State: StateFiring, Anomaly: &a}
+	assert.Equal(t, "[FIRING] chat-anomaly: Chats 412 — 3.4× the usual Monday (z 5.2, limit 3)", r.AlertSubject(e))
+	assert.Contains(t, r.AlertText(e), "3.4× the usual Monday")
+	s, err := r.AlertSlack(e)
+	require.NoError(t, err)
+	assert.Contains(t, string(s.Blocks), "3.4× the usual Monday")
+	// Without the score (a message about a state from another run) the rule is named.
+	e.Anomaly = nil
+	assert.Equal(t, "[FIRING] chat-anomaly: Chats 412 — anomaly 3", r.AlertSubject(e))
+}

@@ -265,7 +265,7 @@ func newDigestView(d *digest.Digest) *digestView {
 	}
 
 	for _, b := range d.Breaches {
-		v.Breaches = append(v.Breaches, newBreachView(b.Metric, b.Rule, &b.Value, b.Threshold))
+		v.Breaches = append(v.Breaches, breachViewOf(b))
 	}
 	for _, e := range d.Errors {
 		v.Errors = append(v.Errors, errorView{Report: clip(e.Report, maxNameRunes), Error: clip(e.Error, maxErrorRunes)})
