@@ -112,3 +112,42 @@ func TestDryRunJSONEqualOnV2AndV36(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeFilterTable keeps the README's table of filters and zones per
+// report (section "Reports API v3.6") equal to what the client does.
+func TestReadmeFilterTable(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(b), "## Reports API v3.6")
+	require.True(t, ok)
+	rows := map[string][]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) == 7 && strings.HasPrefix(cells[0], "`") {
+			rows[strings.Trim(cells[0], "`")] = cells
+		}
+	}
+	require.Len(t, rows, len(livechat.Reports))
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	for _, info := range livechat.Reports {
+		row := rows[string(info.Report)]
+		require.NotNil(t, row, info.Report)
+		for i, api := range livechat.APIs {
+			m, ok := livechat.MethodOf(api, info.Report)
+			ep, filters, zone := row[1+3*i], row[2+3*i], row[3+3*i]
+			if !ok {
+				assert.Equal(t, []string{"—", "—", "—"}, []string{ep, filters, zone}, "%s on %s", info.Report, api)
+				continue
+			}
+			assert.True(t, strings.HasPrefix(ep, "`"+m.Endpoint+"`"), "%s on %s: endpoint %s", info.Report, api, ep)
+			assert.Equal(t, m.Filters.String(), filters, "%s on %s", info.Report, api)
+			assert.True(t, strings.HasPrefix(zone, yes(m.Timezone)), "%s on %s: zone %s", info.Report, api, zone)
+		}
+	}
+}
