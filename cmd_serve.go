@@ -65,7 +65,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	sched, err := jobs.NewScheduler(p.runner, cfg.Jobs, jobs.SchedulerOptions{Clock: p.clock,
 		Grace: time.Duration(cfg.Scheduler.CatchUpGrace), Logger: log.With("component", "scheduler"),
 		Locker: jobs.NewLocker(st, p.owner, p.clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery),
-		MaxRuns: cfg.Scheduler.MaxRuns, Runs: st, ClaimErrors: metrics.FiringClaimError})
+		MaxRuns: cfg.Scheduler.MaxRuns, Runs: st, ClaimErrors: metrics.FiringClaimError, NewStore: st.New()})
 	if err != nil {
 		return failed(err)
 	}
@@ -83,7 +83,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		Answerer:      answerer{cfg: cfg, runner: p.runner, fetch: p.client, store: st},
 		Silencer:      silencer{cfg: cfg, store: st, now: time.Now},
 		Renderer:      p.render,
-		Health:        st.Ping,
+		Health:        storeHealth(st),
 		Metrics:       metrics,
 		Gatherer:      reg,
 		Logger:        log.With("component", "server"),
@@ -118,6 +118,8 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	}()
 	bg.Add(1)
 	go func() { defer bg.Done(); metrics.WatchQueue(workCtx, st, 0) }()
+	bg.Add(1)
+	go func() { defer bg.Done(); watchStore(workCtx, st, p.clock, storeWatchEvery, log) }()
 
 	if err := sched.Start(ctx); err != nil {
 		log.Error("catch-up failed", "err", err)

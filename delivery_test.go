@@ -7,7 +7,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -31,13 +34,19 @@ import (
 // at the top level.
 func deliveryConfig(t *testing.T, mx *mailCounter, extra string) (dir, path string) {
 	t.Helper()
+	return deliveryConfigAt(t, mx, "0 8 * * *", extra)
+}
+
+// deliveryConfigAt is deliveryConfig with the job on schedule.
+func deliveryConfigAt(t *testing.T, mx *mailCounter, schedule, extra string) (dir, path string) {
+	t.Helper()
 	dir = t.TempDir()
 	cfg := `livechat: {base_url: builtin, login: demo@example.com, api_key: demo-key}
 ` + mx.smtpConfig(t) + `store: {url: "sqlite:` + filepath.Join(dir, "state.db") + `"}
 ` + extra + `
 jobs:
   - name: daily
-    schedule: "0 8 * * *"
+    schedule: "` + schedule + `"
     timezone: UTC
     period: yesterday
     compare: none
@@ -349,4 +358,78 @@ func TestDeliverBacksOffBehindADeadClaim(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("deliver did not return")
 	}
+}
+
+// TestDeletedStoreIsNoticedAndNotCaughtUp: state.db deleted under a
+// running serve makes /healthz fail with the reason, and the process says
+// why; the restart creates a new store, which has no history, so it
+// catches nothing up and the last firing is not sent again.
+func TestDeletedStoreIsNoticedAndNotCaughtUp(t *testing.T) {
+	t.Parallel()
+	mx := newMailCounter(t)
+	addr := freeAddr(t)
+	// A daily job whose firing was half an hour ago: within the catch-up
+	// grace, and not due again during the test.
+	last := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute)
+	dir, path := deliveryConfigAt(t, mx, fmt.Sprintf("%d %d * * *", last.Minute(), last.Hour()), "server: {addr: \""+addr+"\"}")
+	code, stdout, stderr := runCLI(t, nil, "run", "daily", "--at", last.Format(time.RFC3339), "--config", path)
+	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+	require.Equal(t, 1, mx.total())
+
+	var logs syncBuffer
+	stop := serveUntilUp(t, newTestApp(io.Discard, &logs), addr, "--config", path)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		err := os.Remove(filepath.Join(dir, "state.db"+suffix))
+		require.True(t, err == nil || errors.Is(err, os.ErrNotExist), "%v", err)
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "unhealthy: the store file was deleted\n", string(body))
+	assert.Contains(t, logs.String(), "the store file was deleted")
+	assert.Equal(t, exitOK, stop(), logs.String())
+
+	var logs2 syncBuffer
+	stop = serveUntilUp(t, newTestApp(io.Discard, &logs2), addr, "--config", path)
+	assert.Equal(t, exitOK, stop(), logs2.String())
+	assert.Contains(t, logs2.String(), "the store was created at this start and has no history")
+	assert.Equal(t, 1, mx.total(), "the restart on a new store sent the last firing again")
+}
+
+// newTestApp is an app on the real clock with an empty environment.
+func newTestApp(stdout, stderr io.Writer) *app {
+	return &app{stdout: stdout, stderr: stderr, getenv: func(string) (string, bool) { return "", false },
+		clock: clockwork.NewRealClock()}
+}
+
+// TestWatchStoreSaysWhyOnce: serve's watcher logs at error, once, that its
+// store file was deleted, even with nobody asking /healthz.
+func TestWatchStoreSaysWhyOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.db")
+	st, err := store.Open(t.Context(), "sqlite:"+path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	clock := clockwork.NewFakeClock()
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		watchStore(ctx, st, clock, storeWatchEvery, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	bctx, bcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer bcancel()
+	require.NoError(t, clock.BlockUntilContext(bctx, 1)) // its ticker
+	require.NoError(t, os.Remove(path))
+	for range 3 {
+		clock.Advance(storeWatchEvery)
+	}
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "level=ERROR") }, 10*time.Second, time.Millisecond)
+	cancel()
+	<-done
+	assert.Equal(t, 1, strings.Count(logs.String(), "level=ERROR"), logs.String())
+	assert.Contains(t, logs.String(), `reason="the store file was deleted"`)
 }

@@ -24,7 +24,7 @@ const reconcileSettle = time.Minute
 // reconciler keeps, per job, where Reconcile's walk through the schedule
 // resumes. It starts before the firing the start-up catch-up runs (so one
 // whose claim failed there is tried again), or at start-up when there is
-// none: firings missed while no replica ran are the catch-up's to decide
+// none (or the store is new): firings missed while no replica ran are the catch-up's to decide
 // (the last one only), not the reconciler's. It moves past firings found
 // recorded, since a run row is never deleted, so each tick walks only the
 // few firings it has not settled.
@@ -47,7 +47,7 @@ func (rc *reconciler) start(sc *Scheduler, now time.Time) {
 	rc.cursor = make(map[string]cursor, len(sc.jobs))
 	for _, job := range sc.jobs {
 		c := cursor{after: now}
-		if sc.o.Grace > 0 {
+		if sc.o.Grace > 0 && !sc.o.NewStore {
 			if last, ok, err := LastFiring(job, now, sc.o.Grace); err == nil && ok {
 				c.after = last.Add(-time.Nanosecond)
 			}

@@ -41,6 +41,10 @@ type SchedulerOptions struct {
 	// ClaimErrors, when set, is told of each failed claim of a firing on a
 	// store error (by the Locker or the reconciler), for a metric.
 	ClaimErrors func(job string)
+	// NewStore says the store was created at this start (store.New): it
+	// has no history, so a firing it has no row for may have run on the
+	// store that was lost. Start then catches nothing up, and says so.
+	NewStore bool
 	// ReleaseEvery is how often held alert firings are looked at even
 	// when none is due (a silence expired by another process); each is
 	// also released at the instant its hold ends (default 15s).
@@ -237,6 +241,9 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 		s.Start()
 	}
 	sc.rec.start(sc, now)
+	if sc.o.NewStore && sc.o.Grace > 0 {
+		sc.o.Logger.Info("the store was created at this start and has no history: firings missed before now are not caught up, so a lost store never sends its last firing again")
+	}
 	err := sc.catchUp(ctx, now)
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	sc.stopRelease, sc.releaseDone = stop, make(chan struct{})
@@ -330,14 +337,14 @@ func (sc *Scheduler) job(name string) *config.Job {
 }
 
 // CatchUp runs each job's most recent scheduled firing if it lies within the
-// grace and has no run recorded. A firing that ran (or is running on another
+// grace and has no run recorded (none on a new store, see NewStore). A firing that ran (or is running on another
 // replica) is skipped by the run store, so CatchUp is safe to repeat.
 func (sc *Scheduler) CatchUp(ctx context.Context) error {
 	return sc.catchUp(ctx, sc.o.Clock.Now())
 }
 
 func (sc *Scheduler) catchUp(ctx context.Context, now time.Time) error {
-	if sc.o.Grace <= 0 {
+	if sc.o.Grace <= 0 || sc.o.NewStore {
 		return nil
 	}
 	var errs []error

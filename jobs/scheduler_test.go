@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,11 +264,15 @@ func TestCatchUp(t *testing.T) {
 		grace   time.Duration
 		ranMiss bool // the missed firing ran before the restart
 		want    int  // runs recorded
+		// newStore: the store was created at this start (the old one was
+		// lost): its missing row says nothing, so nothing is caught up.
+		newStore bool
 	}{
-		{"missed within grace runs once", nine.Add(time.Hour), 6 * time.Hour, false, 1},
-		{"missed older than grace does not run", nine.Add(time.Hour), 30 * time.Minute, false, 0},
-		{"grace zero runs none", nine.Add(time.Minute), 0, false, 0},
-		{"already run is not run again", nine.Add(time.Hour), 6 * time.Hour, true, 1},
+		{"missed within grace runs once", nine.Add(time.Hour), 6 * time.Hour, false, 1, false},
+		{"missed older than grace does not run", nine.Add(time.Hour), 30 * time.Minute, false, 0, false},
+		{"grace zero runs none", nine.Add(time.Minute), 0, false, 0, false},
+		{"already run is not run again", nine.Add(time.Hour), 6 * time.Hour, true, 1, false},
+		{"a new store catches nothing up", nine.Add(time.Hour), 6 * time.Hour, false, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,10 +284,13 @@ func TestCatchUp(t *testing.T) {
 				_, err := e.r.Run(ctx, &job, nine, false)
 				require.NoError(t, err)
 			}
-			sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Grace: tt.grace})
+			logger, logs := testLogger(t)
+			sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Grace: tt.grace,
+				NewStore: tt.newStore, Logger: logger})
 			require.NoError(t, err)
 			require.NoError(t, sc.Start(ctx))
 			require.NoError(t, sc.CatchUp(ctx), "a second catch-up")
+			assert.Equal(t, tt.newStore, strings.Contains(logs.String(), "the store was created at this start and has no history"))
 			require.NoError(t, sc.Shutdown())
 
 			runs := e.runs(t, job.Name)

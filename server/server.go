@@ -118,8 +118,9 @@ type Options struct {
 	// response_url lies elsewhere is refused. Default
 	// "https://hooks.slack.com/"; tests point it at an httptest server.
 	ResponseURLPrefix string
-	// Health reports whether the service can work (the store's ping).
-	// Nil means always healthy.
+	// Health reports whether the service can work (the store's check).
+	// Nil means always healthy. /healthz shows the Reason of a
+	// *HealthError; any other error reads "store unreachable".
 	Health func(ctx context.Context) error
 	// Metrics may be nil.
 	Metrics *Metrics
@@ -293,13 +294,31 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.o.Health(ctx); err != nil {
 			s.log.Warn("health check failed", "err", err)
+			reason := "store unreachable"
+			var he *HealthError
+			if errors.As(err, &he) {
+				reason = he.Reason
+			}
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "unhealthy: store unreachable\n")
+			_, _ = io.WriteString(w, "unhealthy: "+reason+"\n")
 			return
 		}
 	}
 	_, _ = io.WriteString(w, "ok\n")
 }
+
+// HealthError is an error of Options.Health whose Reason /healthz may
+// show: it says what is wrong (the store file was deleted), never how the
+// store is reached.
+type HealthError struct {
+	Reason string
+	Err    error
+}
+
+func (e *HealthError) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *HealthError) Unwrap() error { return e.Err }
 
 // postError turns an error from posting to response_url into one without
 // the URL: a response_url lets anyone who holds it post into the channel.

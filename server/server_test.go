@@ -459,6 +459,10 @@ func TestHealthz(t *testing.T) {
 		{"store down", func(context.Context) error {
 			return errors.New("store: ping postgres://digest:hunter2@db.internal:5432/digest: connection refused")
 		}, http.StatusServiceUnavailable, "unhealthy: store unreachable\n"},
+		{"store replaced: the reason, not the error", func(context.Context) error {
+			return fmt.Errorf("wrapped: %w", &HealthError{Reason: "the store file was deleted",
+				Err: errors.New("store at /var/lib/x/state.db: gone")})
+		}, http.StatusServiceUnavailable, "unhealthy: the store file was deleted\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -128,6 +128,24 @@ var migrations = []migration{
 		postgres: []string{`ALTER TABLE deliveries ADD COLUMN retry_from BIGINT`},
 	},
 	{
+		// One row naming this store, so that a store deleted or replaced
+		// under a running process is noticed (see Check). created_at is
+		// when the store was created: migration 1's applied_at, older than
+		// this step on a store that existed before it.
+		version: 3,
+		name:    "store_identity",
+		sqlite: []string{
+			`CREATE TABLE store_identity (id TEXT PRIMARY KEY, created_at BIGINT NOT NULL)`,
+			`INSERT INTO store_identity (id, created_at) SELECT lower(hex(randomblob(16))),
+				COALESCE((SELECT MIN(applied_at) FROM schema_migrations), CAST(strftime('%s','now') AS INTEGER) * 1000)`,
+		},
+		postgres: []string{
+			`CREATE TABLE store_identity (id TEXT PRIMARY KEY, created_at BIGINT NOT NULL)`,
+			`INSERT INTO store_identity (id, created_at) SELECT gen_random_uuid()::text,
+				COALESCE((SELECT MIN(applied_at) FROM schema_migrations), CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT))`,
+		},
+	},
+	{
 		version: 10,
 		name:    "api_lifecycle",
 		// Legacy/Deprecation headers seen on LiveChat answers, so that

@@ -47,6 +47,8 @@ type Store struct {
 	// ro are the same pool.
 	rw *sql.DB
 	ro *sql.DB
+	// ident is what Open learnt of the store it opened (see Check).
+	ident identity
 }
 
 // Open connects to the store named by rawURL, checks that it answers and
@@ -70,6 +72,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, redact(err, secret)
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, redact(err, secret)
+	}
+	if err := s.readIdentity(ctx, sqlitePath(rawURL)); err != nil {
 		s.Close()
 		return nil, redact(err, secret)
 	}
