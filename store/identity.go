@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -113,14 +112,4 @@ func (s *Store) Check(ctx context.Context) error {
 		return &ChangedError{Reason: "the store was replaced by another one (its identity changed)"}
 	}
 	return nil
-}
-
-// sqlitePath is the file path of a "sqlite:" URL.
-func sqlitePath(rawURL string) string {
-	rest, ok := strings.CutPrefix(rawURL, "sqlite:")
-	if !ok {
-		return ""
-	}
-	path, _, _ := strings.Cut(strings.TrimPrefix(rest, "//"), "?")
-	return path
 }

@@ -75,7 +75,8 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		s.Close()
 		return nil, redact(err, secret)
 	}
-	if err := s.readIdentity(ctx, sqlitePath(rawURL)); err != nil {
+	path, _ := sqlitePath(rawURL)
+	if err := s.readIdentity(ctx, path); err != nil {
 		s.Close()
 		return nil, redact(err, secret)
 	}
