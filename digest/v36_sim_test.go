@@ -132,3 +132,32 @@ func deref(v *float64) any {
 	}
 	return *v
 }
+
+// BenchmarkBuildByAPI builds the same week-over-week digest through v2 and
+// through v3.6 against the simulator with 20 ms of latency per answer, side
+// by side: requests per digest and wall time (no cache, so each digest
+// makes all its requests).
+func BenchmarkBuildByAPI(b *testing.B) {
+	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	s, err := sim.New(sim.Options{Seed: 7, Login: "login", APIKey: "key", Latency: 20 * time.Millisecond, Now: func() time.Time { return at }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	b.Cleanup(srv.Close)
+	for _, api := range livechat.APIs {
+		b.Run("v"+string(api), func(b *testing.B) {
+			c, err := livechat.New(srv.URL, "login", "key", livechat.WithAPI(api), livechat.WithRateLimit(rate.Inf, 1), livechat.WithMaxConcurrent(32))
+			if err != nil {
+				b.Fatal(err)
+			}
+			spec := Spec{Job: "bench", Location: time.UTC, Period: Period{Kind: LastWeek}, Compare: PreviousPeriod, At: at}
+			for b.Loop() {
+				if _, err := Build(b.Context(), c, spec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(c.Requests())/float64(b.N), "requests/op")
+		})
+	}
+}

@@ -365,25 +365,11 @@ func (s *Server) parseV36(m *v36Method, name string, body []byte, now time.Time)
 	need := param(0)
 	if f.Groups != nil {
 		need |= pGroup
-		var cells uint64
-		var agents uint8
-		for _, id := range f.Groups.Values {
-			cells |= groupCells(id)
-			agents |= groupAgents(id)
-		}
-		q.cells &= cells
-		q.agents &= agents
+		q.narrow(union(f.Groups.Values, groupCells, groupAgents))
 	}
 	if f.Agents != nil {
 		need |= pAgent
-		var cells uint64
-		var agents uint8
-		for _, a := range f.Agents.Values {
-			cells |= agentCells(a)
-			agents |= agentMask(a)
-		}
-		q.cells &= cells
-		q.agents &= agents
+		q.narrow(union(f.Agents.Values, agentCells, agentMask))
 	}
 	if f.Tags != nil {
 		need |= pTag
@@ -401,6 +387,24 @@ func (s *Server) parseV36(m *v36Method, name string, body []byte, now time.Time)
 		}
 	}
 	return q, nil
+}
+
+// union is what any of vals selects: several values of one filter are an
+// "or", as the reference's values lists are.
+func union[T any](vals []T, cellsOf func(T) uint64, agentsOf func(T) uint8) (uint64, uint8) {
+	var cells uint64
+	var agents uint8
+	for _, v := range vals {
+		cells |= cellsOf(v)
+		agents |= agentsOf(v)
+	}
+	return cells, agents
+}
+
+// narrow keeps only the cells and agents also selected by one more filter.
+func (q *v36Query) narrow(cells uint64, agents uint8) {
+	q.cells &= cells
+	q.agents &= agents
 }
 
 func filterName(p param) string {
