@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -298,4 +299,42 @@ func TestV36FaultsAndLifecycle(t *testing.T) {
 	if _, err := ParseFaults("5xx:first=1:endpoint=v3.6/chats/nope"); err == nil {
 		t.Error("ParseFaults accepted an unknown v3.6 method")
 	}
+}
+
+// FuzzV36Request feeds arbitrary bodies to every v3.6 method: a body is
+// either refused with a validation error or answered with valid JSON whose
+// days lie in the range asked for.
+func FuzzV36Request(f *testing.F) {
+	f.Add(week, uint8(0))
+	f.Add(`{"filters":{"from":"2026-03-01T00:00:00-05:00","to":"2026-03-01T23:59:59-05:00","groups":{"values":[0,2]},"agents":{"values":["emma.jones@example.com"]},"tags":{"values":["vip","x"]}}}`, uint8(3))
+	f.Add(`{"filters":{"from":"2026-03-01T00:00:00Z","to":"2026-03-01T09:59:59Z","properties":{"routing":{"unreplied":{"values":[true]}}}}}`, uint8(1))
+	f.Add(`{"timezone":"Asia/Kolkata","distribution":"day","filters":{"from":"0001-01-01T00:00:00Z","to":"0001-01-02T00:00:00Z"}}`, uint8(7))
+	f.Add(`{}`, uint8(2))
+	s, err := New(Options{Seed: 1, Login: "l", APIKey: "k"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	names := make([]string, 0, len(v36Methods))
+	for n := range v36Methods {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	f.Fuzz(func(t *testing.T, body string, which uint8) {
+		name := names[int(which)%len(names)]
+		m := v36Methods[name]
+		q, err := s.parseV36(m, name, []byte(body), testNow)
+		if err != nil {
+			return // answered 400 with the message
+		}
+		if q.to < q.from {
+			t.Fatalf("accepted a reversed range %d..%d", q.from, q.to)
+		}
+		if q.to-q.from > 40*86400 {
+			return // valid, but too slow to answer on every fuzz input
+		}
+		out := s.answerV36(m, name, &q)
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON for %q: %.200s", body, out)
+		}
+	})
 }
