@@ -54,8 +54,13 @@ type app struct {
 	recordTimeout time.Duration
 }
 
-// now is the commands' current instant.
-func (a *app) now() time.Time { return a.clock.Now() }
+// now is the commands' current instant (the real clock's when a has none).
+func (a *app) now() time.Time {
+	if a.clock == nil {
+		return time.Now()
+	}
+	return a.clock.Now()
+}
 
 // cli runs one command line and returns the process exit code.
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {

@@ -165,8 +165,9 @@ func TestSlowSMTPIsSentOnce(t *testing.T) {
 	addr := freeAddr(t)
 	dir, path := deliveryConfig(t, mx, "server: {addr: \""+addr+"\"}\nscheduler: {catch_up_grace: 0s}")
 	newApp := func(stdout, stderr io.Writer) *app {
-		return &app{stdout: stdout, stderr: stderr, getenv: func(string) (string, bool) { return "", false },
-			clock: clockwork.NewRealClock(), recordTimeout: record}
+		a := newTestApp(stdout, stderr)
+		a.recordTimeout = record
+		return a
 	}
 	run := func() (int, string, string) {
 		var out, errb bytes.Buffer
@@ -201,8 +202,9 @@ func TestSlowSMTPIsSentOnce(t *testing.T) {
 // appAt is an app whose clock is a fake one at now, for `run` without --at
 // and its check of a future --at.
 func appAt(now time.Time, stdout, stderr io.Writer) *app {
-	return &app{stdout: stdout, stderr: stderr, getenv: func(string) (string, bool) { return "", false },
-		clock: clockwork.NewFakeClockAt(now)}
+	a := newTestApp(stdout, stderr)
+	a.clock = clockwork.NewFakeClockAt(now)
+	return a
 }
 
 func runWhen(t *testing.T, now time.Time, args ...string) (int, string, string) {
