@@ -5,6 +5,13 @@
 // compares with another period and evaluates thresholds. It also formats
 // values for the renderers.
 //
+// Both Reports API versions give the same metric keys the same meaning
+// (MetricOn says which keys a version has): the request plan follows the
+// version (v3.6 asks for agents/performance and unique_visitors once per
+// period, and for a partial day up to the elapsed time), and a report that
+// could not take one of the digest's filters marks its values
+// NotFilteredBy it.
+//
 // It does no I/O of its own and never reads the clock: the instant a digest
 // is built for comes in the Spec. It imports only livechat (for report names
 // and answer types), the standard library and golang.org/x/sync; it must not

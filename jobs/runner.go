@@ -139,6 +139,7 @@ func Spec(job *config.Job, at time.Time) digest.Spec {
 		At:         at,
 		Filters:    digest.Filters{Group: job.Filters.Group, Agent: job.Filters.Agent, Tags: job.Filters.Tags},
 		Reports:    job.Reports,
+		API:        job.API,
 		Thresholds: Thresholds(job),
 		Insight:    job.Insight,
 		Breakdown:  breakdown(job),

@@ -62,6 +62,12 @@
 //
 // Errors and logs never carry the SMTP password or the Slack token.
 //
+// `livechat-digest check` tests the peers without sending: SMTP.Probe opens
+// the session Send would (connect, STARTTLS, AUTH) and quits, naming the
+// step that failed (ProbeError); Slack.ProbeAuth calls auth.test and
+// Slack.ProbeChannel conversations.info, a missing channels:read scope being
+// "could not be verified", not a failure.
+//
 // notify owns the Message payload format (Encode, Decode) and the senders.
 // It imports livechat-digest/store for record types only, behind its own
 // Queue interface; it must not import jobs, server, templates, config or
