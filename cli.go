@@ -98,6 +98,8 @@ func (a *app) commands() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.Version = version()
+	root.SetVersionTemplate("livechat-digest {{.Version}}\n")
 	def := defaultConf
 	if v, ok := a.getenv("LIVECHAT_DIGEST_CONFIG"); ok && v != "" {
 		def = v
@@ -107,5 +109,6 @@ func (a *app) commands() *cobra.Command {
 	root.AddCommand(a.silenceCmd(), a.alertsCmd())
 	root.AddCommand(a.deliveriesCmd())
 	root.AddCommand(a.checkCmd())
+	root.AddCommand(a.healthcheckCmd())
 	return root
 }

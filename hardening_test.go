@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"livechat-digest/server"
 )
 
 // runWithin is runCLI with a hang guard: a command that does not return
@@ -107,4 +111,101 @@ func TestNewUserMistakesExitTwo(t *testing.T) {
 	// The edges are accepted.
 	code, _, stderr := runWithin(t, nil, "run", "weekly-support", "--dry-run", "--at", "2000-01-03T09:00", "--config", path)
 	assert.Equal(t, exitOK, code, stderr)
+}
+
+// TestREADMEListsEveryMetric checks the README's /metrics table against the
+// code: every livechat_digest_* family that serve registers has a row that
+// names each of its labels, and each label value that exists from the start.
+func TestREADMEListsEveryMetric(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `livechat_digest_") {
+			name, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+			rows[name] = line
+		}
+	}
+	reg := prometheus.NewRegistry()
+	server.NewMetrics(reg)
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, f := range families {
+		seen[f.GetName()] = true
+		row, ok := rows[f.GetName()]
+		if !assert.True(t, ok, "README has no row for %s", f.GetName()) {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				assert.Contains(t, row, "`"+l.GetName()+"`", "%s: label %s", f.GetName(), l.GetName())
+				assert.Contains(t, row, "`"+l.GetValue()+"`", "%s: %s value %s", f.GetName(), l.GetName(), l.GetValue())
+			}
+		}
+	}
+	// Families with no series yet are not gathered; their rows are checked
+	// by name and labels from the descriptors.
+	descs := make(chan *prometheus.Desc, 100)
+	rec := &recorder{}
+	server.NewMetrics(rec)
+	for _, c := range rec.cs {
+		c.Describe(descs)
+	}
+	close(descs)
+	for d := range descs {
+		name, labels := parseDesc(d.String())
+		row, ok := rows[name]
+		if !assert.True(t, ok, "README has no row for %s", name) {
+			continue
+		}
+		for _, l := range labels {
+			assert.Contains(t, row, "`"+l+"`", "%s: label %s", name, l)
+		}
+	}
+	for name := range rows {
+		assert.True(t, seen[name] || strings.Contains(fmt.Sprint(rec.names()), name), "README lists %s, which the code does not register", name)
+	}
+}
+
+// recorder is a prometheus.Registerer that keeps what is registered.
+type recorder struct{ cs []prometheus.Collector }
+
+func (r *recorder) Register(c prometheus.Collector) error { r.cs = append(r.cs, c); return nil }
+func (r *recorder) MustRegister(cs ...prometheus.Collector) {
+	r.cs = append(r.cs, cs...)
+}
+func (r *recorder) Unregister(prometheus.Collector) bool { return false }
+
+func (r *recorder) names() []string {
+	ch := make(chan *prometheus.Desc, 100)
+	for _, c := range r.cs {
+		c.Describe(ch)
+	}
+	close(ch)
+	var out []string
+	for d := range ch {
+		n, _ := parseDesc(d.String())
+		out = append(out, n)
+	}
+	return out
+}
+
+var descRe = regexp.MustCompile(`fqName: "([^"]+)".*variableLabels: \{([^}]*)\}`)
+
+// parseDesc reads the name and label names out of a Desc's String form:
+// Desc{fqName: "x", help: "...", constLabels: {}, variableLabels: {a,b}}.
+func parseDesc(s string) (string, []string) {
+	m := descRe.FindStringSubmatch(s)
+	if m == nil {
+		return s, nil
+	}
+	var labels []string
+	for _, l := range strings.Split(m[2], ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	return m[1], labels
 }
