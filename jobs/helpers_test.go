@@ -287,7 +287,7 @@ func (s *smtpSession) Logout() error { return nil }
 
 // parseConfig parses a config file body; jobs use the simulator's
 // credentials and an outbox, which these tests replace with their own.
-func parseConfig(t *testing.T, body string) *config.Config {
+func parseConfig(t testing.TB, body string) *config.Config {
 	t.Helper()
 	head := "livechat: {base_url: builtin}\nemail: {from: \"" + testFrom + "\", outbox_dir: ./outbox}\n"
 	cfg, err := config.Parse("test.yaml", []byte(head+body), nil)

@@ -73,7 +73,7 @@ func (e *schedEnv) runs(t *testing.T, job string) []store.Run {
 	return rs
 }
 
-func dailyJob(t *testing.T, name, schedule, zone string) config.Job {
+func dailyJob(t testing.TB, name, schedule, zone string) config.Job {
 	t.Helper()
 	cfg := parseConfig(t, `
 jobs:
