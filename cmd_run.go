@@ -138,6 +138,9 @@ func (a *app) runJob(ctx context.Context, cfg *config.Config, job *config.Job, a
 		if len(res.Fired)+len(res.Resolved) > 0 {
 			fmt.Fprintf(a.stdout, ", alerts fired %d resolved %d", len(res.Fired), len(res.Resolved))
 		}
+		if res.Run.Status == store.RunSkipped {
+			fmt.Fprintf(a.stdout, "; %s", res.Run.Error) // why the digest was held back
+		}
 		fmt.Fprintln(a.stdout)
 	}
 	var errs []error

@@ -76,6 +76,9 @@ package config
 //	      min_count: 30              smallest volume behind a tested change; default 30
 //	      fdr: 0.05                  Benjamini–Hochberg false discovery rate; default 0.05
 //	      mean_cv: 1                 assumed coefficient of variation of single response times; default 1
+//	    send: always                 always (default) | changes: only when a change is real or a
+//	                                 threshold breaches | breaches: only when a threshold breaches;
+//	                                 a held-back digest is recorded as skipped, alerts go out as always
 //	    breakdown:                   where the changes came from (digest/breakdown.go); needs a compare
 //	      by: [group, agent]         required
 //	      groups: {1: General}       group id → name; required with by group
@@ -261,6 +264,9 @@ type Job struct {
 	Insight digest.Insight
 	// Breakdown, when set, says where the changes came from.
 	Breakdown *Breakdown
+	// Send is when the digest goes out: SendAlways, SendChanges or
+	// SendBreaches.
+	Send string
 }
 
 // Filters narrow a job's reports. It is digest.Filters, so a job's filters

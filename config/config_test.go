@@ -88,6 +88,7 @@ func TestLoadContractExample(t *testing.T) {
 			Slack:   &JobSlack{Channel: "#support"},
 			Alerts:  &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}, Email: &JobEmail{To: []string{"oncall@example.com"}}},
 			Insight: digest.DefaultInsight(),
+			Send:    SendAlways,
 			Line:    21,
 		},
 		{
@@ -104,6 +105,7 @@ func TestLoadContractExample(t *testing.T) {
 				By: []digest.Dimension{digest.ByGroup, digest.ByAgent}, Groups: []digest.Named{{Key: "1", Name: "General"}, {Key: "2", Name: "Sales"}},
 				AgentsFromRanking: true, Top: 5, Metrics: []string{"chats_first_response_time.seconds"},
 			}, MaxRequests: 20, Line: 47},
+			Send: SendAlways,
 			Line: 35,
 		},
 		{
@@ -113,6 +115,7 @@ func TestLoadContractExample(t *testing.T) {
 			Thresholds: []Threshold{{Metric: "total_chats.chats", Anomaly: &Anomaly{Weeks: 8, Z: 3}, For: 1, Line: 53}},
 			Alerts:     &Alerts{Slack: &JobSlack{Channel: "#support-alerts"}},
 			Insight:    digest.DefaultInsight(),
+			Send:       SendAlways,
 			Line:       49,
 		},
 	}

@@ -161,7 +161,7 @@ func TestErrorKinds(t *testing.T) {
 		{
 			name: "unknown job key",
 			src:  head + job + "    sched: x\n",
-			want: []string{"c.yaml:10: unknown key \"sched\" in jobs[0] (allowed: name, schedule, timezone, period, compare, filters, reports, thresholds, insight, breakdown, email, slack, alerts)"},
+			want: []string{"c.yaml:10: unknown key \"sched\" in jobs[0] (allowed: name, schedule, timezone, period, compare, filters, reports, thresholds, insight, breakdown, send, email, slack, alerts)"},
 		},
 		{
 			name: "repeated key",

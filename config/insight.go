@@ -97,3 +97,38 @@ func (d *decoder) checkAnomaly(j *Job, t Threshold, path string, at int) {
 		d.errorf(at, "%s: an anomaly threshold on %s needs a daily series, which report %s does not give", path, t.Metric, m.Report)
 	}
 }
+
+// The send rules of a job's digest.
+const (
+	SendAlways   = "always"   // every run (the default)
+	SendChanges  = "changes"  // when a change is real or a threshold breaches
+	SendBreaches = "breaches" // when a threshold breaches
+)
+
+// send decodes a job's send rule.
+func (d *decoder) send(v *yaml.Node, path string, dst *string) int {
+	var s string
+	sc, ok := d.str(v, path, &s)
+	if !ok {
+		return sc.line
+	}
+	switch sc.val {
+	case SendAlways, SendChanges, SendBreaches:
+		*dst = sc.val
+	default:
+		d.errorf(sc.line, "%s: unknown send rule %s (want always, changes or breaches)", path, sc.quoted())
+	}
+	return sc.line
+}
+
+// checkSend refuses a send rule that cannot work: one on a job that sends no
+// digest, and breaches on a job without thresholds (it would never send).
+func (d *decoder) checkSend(j *Job, path string, at int) {
+	switch {
+	case j.Send == SendAlways:
+	case j.Email == nil && j.Slack == nil:
+		d.errorf(at, "%s: send: %s decides when the digest goes out, but the job sends no digest (no email or slack)", path, j.Send)
+	case j.Send == SendBreaches && len(j.Thresholds) == 0:
+		d.errorf(at, "%s: send: breaches sends the digest when a threshold breaches, but the job has no thresholds: it would never send", path)
+	}
+}

@@ -230,3 +230,31 @@ func checkProblems(t *testing.T, tests []problemCase) {
 		})
 	}
 }
+
+func TestSendConfig(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]string{
+		"": SendAlways, "    send: always\n": SendAlways, "    send: changes\n": SendChanges,
+		"    send: breaches\n    thresholds: [{metric: total_chats.chats, above: 1}]\n": SendBreaches,
+	} {
+		c, err := Parse("c.yaml", []byte(head+job+src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Jobs[0].Send; got != want {
+			t.Errorf("%q: send %q, want %q", src, got, want)
+		}
+	}
+	checkProblems(t, []problemCase{
+		{"unknown rule", "    send: weekly\n", []string{"c.yaml:10: jobs[0].send: unknown send rule \"weekly\" (want always, changes or breaches)"}},
+		{"breaches without thresholds", "    send: breaches\n", []string{
+			"c.yaml:10: job \"daily\": send: breaches sends the digest when a threshold breaches, but the job has no thresholds: it would never send",
+		}},
+	})
+	// An alert-only job sends no digest to hold back.
+	src := head + "  - name: watch\n    schedule: \"0 9 * * *\"\n    thresholds: [{metric: total_chats.chats, above: 1}]\n    alerts: {email: {to: [a@example.com]}}\n    send: changes\n"
+	want := []string{"c.yaml:11: job \"watch\": send: changes decides when the digest goes out, but the job sends no digest (no email or slack)"}
+	if diff := cmp.Diff(want, problems(t, src, nil)); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}

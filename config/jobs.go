@@ -60,6 +60,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 	reportsGiven := false
 	insightGiven := false
 	var bdLines breakdownLines
+	sendLine := 0
 	d.mapping(n, "jobs[]", path,
 		field{"name", func(_, v *yaml.Node) { name, _ = d.str(v, path+".name", &j.Name) }},
 		field{"schedule", func(_, v *yaml.Node) { sched, _ = d.str(v, path+".schedule", &j.Schedule) }},
@@ -101,6 +102,7 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 		}},
 		field{"insight", func(_, v *yaml.Node) { j.Insight = d.insight(v, path+".insight"); insightGiven = true }},
 		field{"breakdown", func(k, v *yaml.Node) { j.Breakdown, bdLines = d.breakdown(k, v, path+".breakdown", c.LiveChat.API) }},
+		field{"send", func(_, v *yaml.Node) { sendLine = d.send(v, path+".send", &j.Send) }},
 		field{"email", func(k, v *yaml.Node) { j.Email = d.jobEmail(k, v, path+".email", "jobs[].email", p) }},
 		field{"slack", func(k, v *yaml.Node) { j.Slack = d.jobSlack(k, v, path+".slack", "jobs[].slack", p) }},
 		field{"alerts", func(k, v *yaml.Node) {
@@ -177,6 +179,12 @@ func (d *decoder) job(n *yaml.Node, i int, c *Config, p *present) (jobLines, boo
 
 	if j.Breakdown != nil {
 		d.checkBreakdown(&j.Job, path, bdLines, reportsGiven)
+	}
+	if j.Send == "" {
+		j.Send = SendAlways
+	}
+	if sendLine != 0 {
+		d.checkSend(&j.Job, path, sendLine)
 	}
 	for i, t := range j.Thresholds {
 		if t.Anomaly != nil && t.Metric != "" {

@@ -15,7 +15,7 @@ var schema = map[string][]string{
 	"store":                        {"url", "retention"},
 	"delivery":                     {"retry_for", "workers"},
 	"scheduler":                    {"catch_up_grace", "lease", "reap_every", "max_runs"},
-	"jobs[]":                       {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "insight", "breakdown", "email", "slack", "alerts"},
+	"jobs[]":                       {"name", "schedule", "timezone", "period", "compare", "filters", "reports", "thresholds", "insight", "breakdown", "send", "email", "slack", "alerts"},
 	"jobs[].filters":               {"group", "agent", "tags"},
 	"jobs[].thresholds[]":          {"metric", "above", "below", "change_pct_above", "change_pct_below", "for", "anomaly", "runbook_url", "dashboard_url"},
 	"jobs[].thresholds[].anomaly":  {"weeks", "z"},

@@ -61,7 +61,8 @@ type RunnerOptions struct {
 	Wake   func()
 	Logger *slog.Logger
 	// Observe, when set, is told how each run ended: "ok", "partial",
-	// "failed" or "skipped".
+	// "failed", "skipped" (another run has the firing) or "quiet" (the
+	// digest was held back by the job's send rule).
 	Observe func(job, result string, elapsed time.Duration)
 	// ObserveAlert, when set, is told of each alert message held back
 	// (AlertHeld), and of each held firing released (AlertReleased).
@@ -233,9 +234,12 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	// transitions and queues the same keys; after it, nothing is redone.
 	// Another run of the job that stepped an alert meanwhile makes the save
 	// fail with a conflict: read the states again and step from them.
-	digestDs, err := r.digestDeliveries(wctx, job, firing, d)
-	if err != nil {
-		return fail(err)
+	held, why := holdDigest(job, d)
+	var digestDs []store.Delivery
+	if !held {
+		if digestDs, err = r.digestDeliveries(wctx, job, firing, d); err != nil {
+			return fail(err)
+		}
 	}
 	for attempt := 1; ; attempt++ {
 		res.Fired, res.Resolved = nil, nil
@@ -261,10 +265,13 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 		}
 		msg = strings.Join(parts, "; ")
 	}
+	if held {
+		status, msg = store.RunSkipped, strings.TrimSuffix(why+"; "+msg, "; ")
+	}
 	body, _ := json.Marshal(d)
 	r.finish(wctx, log, run, status, msg, body)
 	res.Run.Status, res.Run.Error = status, msg
-	r.observe(job.Name, status, start)
+	r.observe(job.Name, observed(status), start)
 	if res.Queued > 0 {
 		r.o.Wake()
 	}

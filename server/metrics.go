@@ -142,7 +142,7 @@ func (m *Metrics) ForJobs(jobs []string) {
 	}
 	for _, j := range jobs {
 		m.claimErrors.WithLabelValues(j)
-		for _, r := range []string{"ok", "partial", "failed", "skipped"} {
+		for _, r := range []string{"ok", "partial", "failed", "skipped", "quiet"} {
 			m.jobRuns.WithLabelValues(j, r)
 		}
 	}

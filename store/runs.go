@@ -116,11 +116,11 @@ func (s *Store) ExtendRun(ctx context.Context, id int64, owner string, until tim
 }
 
 // FinishRun records the outcome of a run that owner holds: status is
-// RunOK, RunPartial or RunFailed, errMsg says why (empty for ok), and
+// RunOK, RunPartial, RunFailed or RunSkipped, errMsg says why (empty for ok), and
 // digest is the digest JSON when one was built.
 func (s *Store) FinishRun(ctx context.Context, id int64, owner string, now time.Time, status, errMsg string, digest []byte) error {
 	switch status {
-	case RunOK, RunPartial, RunFailed:
+	case RunOK, RunPartial, RunFailed, RunSkipped:
 	default:
 		return fmt.Errorf("store: finish run %d: invalid status %q", id, status)
 	}

@@ -57,6 +57,10 @@ const (
 	RunOK      = "ok"
 	RunPartial = "partial" // sent, but some reports failed upstream
 	RunFailed  = "failed"  // nothing was sent; Error says why
+	// RunSkipped is a run that built its digest but did not send it, by the
+	// job's send rule (send: changes or breaches); Error says why. Its
+	// alerts were stepped and sent as always.
+	RunSkipped = "skipped"
 )
 
 // Run is one firing of a job: the unit that exactly one replica executes.
