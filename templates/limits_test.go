@@ -123,6 +123,7 @@ func TestTemplateFunctionsAndOutputAreCapped(t *testing.T) {
 			assert.Equal(t, filepath.Join(dir, digestText), te.File)
 			assert.Equal(t, tc.line, te.Line, te.Msg)
 			assert.Contains(t, te.Msg, tc.msg)
+			t.Logf("allocated %.1f MiB", float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
 			// Other tests allocate meanwhile; the point is "not hundreds
 			// of MiB", which every case here would take unbounded.
 			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(128<<20), "bytes allocated")
