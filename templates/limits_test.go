@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -195,5 +196,81 @@ func TestCheckFormat(t *testing.T) {
 		"%1001d": false, "%.5000f": false, "%*d": false, "%.*f": false, "%99999999999999999999d": false,
 	} {
 		assert.Equal(t, ok, checkFormat(format) == nil, format)
+	}
+}
+
+// What the tree check estimates a template runs, case by case.
+func TestTreeCostEstimates(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		src         string
+		iter, bytes float64
+	}{
+		{`{{range 7}}{{end}}`, 7, 0},
+		{`{{range 7}}{{range 3}}{{end}}{{end}}`, 28, 0},
+		{`{{range 5}}{{end}}{{range 4}}{{end}}`, 9, 0},
+		{`{{range 10}}abc{{end}}`, 10, 30},
+		{`{{range .Sections}}{{end}}`, dataRange, 0},
+		{`{{range $}}{{end}}`, dataRange, 0},
+		{`{{range $.Sections}}{{end}}`, dataRange, 0},
+		{`{{range index .Sections 3}}{{end}}`, dataRange, 0},
+		{`{{range index 30 .Sections}}{{end}}`, dataRange, 0},
+		{`{{range slice 300 1}}{{end}}`, 300, 0},
+		{`{{range and 0 90}}{{end}}`, 90, 0},
+		{`{{range len "abcd"}}{{end}}`, 4, 0},
+		{`{{range len .Job}}{{end}}`, dataRange, 0},
+		{`{{range len}}{{end}}`, dataRange, 0},
+		{`{{range -5}}{{end}}`, 0, 0},
+		{`{{range 1.5}}{{end}}`, 0, 0},
+		{`{{range 0x10}}{{end}}`, 16, 0},
+		{`{{range (3)}}{{end}}`, 3, 0},
+		{`{{range (print 3 | printf "%v")}}{{end}}`, 0, 0},
+		{`{{range "abc"}}{{end}}`, 0, 0},
+		{`{{range true}}{{end}}`, 0, 0},
+		{`{{range nil}}{{end}}`, 0, 0},
+		{`{{range printf "x"}}{{end}}`, 0, 0},
+		{`{{if .Job}}{{range 5}}{{end}}{{else}}{{range 8}}{{end}}{{end}}`, 8, 0},
+		{`{{with .Job}}{{range 5}}{{end}}{{else}}{{range 2}}{{end}}{{end}}`, 5, 0},
+		{`{{with $n := 40}}{{range $n}}{{end}}{{end}}`, 40, 0},
+		{`{{$n := 40}}{{$n = 60}}{{range $n}}{{end}}`, 60, 0},
+		{`{{$n := .Sections}}{{range $n}}{{end}}`, dataRange, 0},
+		{`{{range $i, $e := 30}}{{range $i}}{{end}}{{end}}`, 30 * 31, 0},
+		{`{{range 3}}{{break}}{{continue}}{{end}}`, 3, 0},
+		{`{{range 4}}x{{else}}yy{{end}}`, 4, 4 + 2},
+		{`{{define "t"}}{{range 6}}{{end}}{{end}}{{range 2}}{{template "t"}}{{end}}`, 14, 0},
+		{`{{block "b" .}}{{range 9}}{{end}}{{end}}`, 9, 0},
+		{`{{template "undefined"}}`, 0, 0},
+		{`{{/* a comment */}}{{.Job}}`, 0, 0},
+	} {
+		tt, err := texttemplate.New("t0").Funcs(textFuncs).Parse(tc.src)
+		require.NoError(t, err, tc.src)
+		c := &treeCheck{trees: textTrees(tt), memo: map[string]cost{}, active: map[string]bool{}, vars: map[string]float64{}}
+		k, err := c.template("t0")
+		require.NoError(t, err, tc.src)
+		assert.Equal(t, tc.iter, k.iter, "iterations of %s", tc.src)
+		assert.Equal(t, tc.bytes, k.bytes, "bytes of %s", tc.src)
+	}
+	// A string made by a function can be up to maxValue long: its len is
+	// over the limit on its own.
+	tt, err := texttemplate.New("t0").Funcs(textFuncs).Parse(`{{range len (printf "%d" 1)}}{{end}}`)
+	require.NoError(t, err)
+	err = checkTrees(textTrees(tt))
+	var te *treeError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 1, te.line)
+	assert.Equal(t, "line 1: "+te.msg, te.Error())
+	assert.Equal(t, "1,048,576", approx(maxValue))
+	assert.Equal(t, "2.5e+15", approx(2.5e15))
+	assert.Equal(t, "123 bytes", sizeString(123))
+	assert.Equal(t, "2 KiB", sizeString(2048))
+	for _, n := range []int{0, 1, 2000} {
+		s, err := padLeft(n, "ab")
+		if n > maxPad {
+			assert.Error(t, err)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, max(n, 2), runes(s))
+		assert.True(t, strings.HasSuffix(s, "ab"))
 	}
 }
