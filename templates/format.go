@@ -76,11 +76,12 @@ func formatChangeParts(m digest.Metric, v digest.Value) (abs, pct string) {
 	return abs, pct
 }
 
-// arrow is ▲ for a rise, ▼ for a fall and nothing when the value held or
-// there is nothing to compare.
+// arrow is ▲ for a rise, ▼ for a fall and nothing when the value held,
+// there is nothing to compare, or the change is noise (arrows follow the
+// verdict: only a change that passed the tests points anywhere).
 func arrow(v digest.Value) string {
 	switch {
-	case v.Change == nil || !finite(*v.Change) || *v.Change == 0:
+	case v.Change == nil || !finite(*v.Change) || *v.Change == 0 || v.Verdict == digest.VerdictNoise:
 		return ""
 	case *v.Change > 0:
 		return "▲"

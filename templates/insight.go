@@ -191,3 +191,15 @@ func anomalyView(metric string, a digest.AnomalyScore, threshold float64) breach
 		Threshold: "(z " + z + ", limit " + strconv.FormatFloat(threshold, 'g', -1, 64) + ")",
 	}
 }
+
+// until says where a partial period's range r stops: " until 10:00" for the
+// period, and for its compare range when that is as long (it then has a
+// counterpart of the partial day; a compare period clipped at a shorter
+// month's end counts whole). "" for a complete period.
+func until(d *digest.Digest, r digest.DateRange) string {
+	u := oneLine(d.Until)
+	if u == "" || r.Days() != d.Period.Days() {
+		return ""
+	}
+	return " until " + u
+}

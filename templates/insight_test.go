@@ -177,3 +177,20 @@ func TestAnomalyMessages(t *testing.T) {
 	e.Anomaly = nil
 	assert.Equal(t, "[FIRING] chat-anomaly: Chats 412 — anomaly 3", r.AlertSubject(e))
 }
+
+func TestPartialPeriodHeading(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	d := &digest.Digest{Job: "today", Period: digest.DateRange{From: day("2026-11-24"), To: day("2026-11-24")},
+		Compare: &digest.DateRange{From: day("2026-11-23"), To: day("2026-11-23")}, Until: "10:00"}
+	text, err := r.Render(d, FormatText)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(text), "today: 2026-11-24 until 10:00\nCompare   2026-11-23 until 10:00\n"), string(text))
+
+	// Mar 1–30 meets all of February: the compare period counts whole.
+	d = &digest.Digest{Job: "mtd", Period: digest.DateRange{From: day("2026-03-01"), To: day("2026-03-30")},
+		Compare: &digest.DateRange{From: day("2026-02-01"), To: day("2026-02-28")}, Until: "09:15"}
+	text, err = r.Render(d, FormatText)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(text), "mtd: 2026-03-01 – 2026-03-30 until 09:15\nCompare   2026-02-01 – 2026-02-28\n"), string(text))
+}

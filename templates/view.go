@@ -169,12 +169,13 @@ func newDigestView(d *digest.Digest) *digestView {
 		Period:   rangeString(d.Period),
 		Filters:  filtersString(d.Filters),
 	}
+	v.Period += until(d, d.Period)
 	v.Title = v.Job + ": " + v.Period
 	v.Verdicts = hasVerdicts(d)
 	v.Headline = headlineLines(d)
 	v.Breakdown = breakdownViews(d)
 	if d.Compare != nil {
-		v.Compare = rangeString(*d.Compare)
+		v.Compare = rangeString(*d.Compare) + until(d, *d.Compare)
 	}
 
 	// Metrics in catalogue order, then any unknown keys sorted.
