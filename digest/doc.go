@@ -5,6 +5,17 @@
 // compares with another period and evaluates thresholds. It also formats
 // values for the renderers.
 //
+// Comparisons are like with like: a partial period (today, month_to_date)
+// counts its last day, and the compare period's counterpart of it, up to
+// the same wall-clock time (aggregate.go's window), and month_to_date meets
+// the same days of the previous month (CompareRange). On top of the numbers
+// it says what they mean: every compared metric gets a significance verdict
+// (significance.go: the tests, their assumptions and constants side by side),
+// the most significant real changes become the headline (headline.go), a
+// breakdown rebuilds the digest per group and agent to say where a change
+// came from (breakdown.go), and anomaly thresholds score a value against the
+// same period of earlier weeks (anomaly.go).
+//
 // Both Reports API versions give the same metric keys the same meaning
 // (MetricOn says which keys a version has): the request plan follows the
 // version (v3.6 asks for agents/performance and unique_visitors once per

@@ -37,7 +37,7 @@ func TestEmailHTMLFitsPhone(t *testing.T) {
 	ctx := browser.New(t, 2*time.Minute)
 	r := newRenderer(t)
 	pages := map[string][]byte{}
-	for name, d := range map[string]*digest.Digest{"weekly": fixture(), "long-names": longNames(), "hostile": hostile()} {
+	for name, d := range map[string]*digest.Digest{"weekly": fixture(), "long-names": longNames(), "hostile": hostile(), "insight": insightFixture()} {
 		html, err := r.Render(d, FormatHTML)
 		require.NoError(t, err)
 		pages[name] = html
