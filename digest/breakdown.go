@@ -356,10 +356,11 @@ func signed(s string, x float64) string {
 
 // BreakdownRequests is how many requests the breakdown of s makes at most
 // in one run: per group or agent, the requests of every report it breaks
-// down (the headline's: up to Insight.Headline reports, when it names no
-// metrics), plus the chat ranking for agents from the ranking. A period's
-// requests per report are counted at a mid-month afternoon, where a month
-// to date needs the most (3 on v2).
+// down (when it names no metrics, the headline's: the Insight.Headline
+// costliest of the job's reports that take the filter), plus the chat
+// ranking for agents from the ranking. A period's requests per report are
+// counted at a mid-month afternoon, where a month to date needs the most (3
+// on v2).
 func BreakdownRequests(s Spec) int {
 	b := s.Breakdown
 	if b == nil {
@@ -369,7 +370,6 @@ func BreakdownRequests(s Spec) int {
 	if api == "" {
 		api = livechat.V2
 	}
-	perReport := requestsPerReport(s.Period, s.Compare, api)
 	n := 0
 	for _, dim := range b.By {
 		keys := len(b.Groups)
@@ -383,25 +383,32 @@ func BreakdownRequests(s Spec) int {
 				n++ // the chat ranking
 			}
 		}
-		reports := len(breakdownReports(b.Metrics, dim, api))
-		if len(b.Metrics) == 0 {
+		var costs []int
+		if len(b.Metrics) > 0 {
+			for _, r := range breakdownReports(b.Metrics, dim, api) {
+				costs = append(costs, requestsPerReport(s.Period, s.Compare, api, r))
+			}
+		} else {
 			for _, r := range s.reports(api) {
 				if info, _ := livechat.Lookup(r); info.Shape == livechat.ShapeBuckets && Filterable(api, r, dim) {
-					reports++
+					costs = append(costs, requestsPerReport(s.Period, s.Compare, api, r))
 				}
 			}
-			reports = min(reports, s.Insight.Headline)
+			slices.SortFunc(costs, func(a, b int) int { return b - a })
+			costs = costs[:min(len(costs), s.Insight.Headline)]
 		}
-		n += keys * reports * perReport
+		for _, c := range costs {
+			n += keys * c
+		}
 	}
 	return n
 }
 
-// requestsPerReport is how many requests plan makes for one bucketed report
-// of period p compared by c on api, at a mid-month afternoon.
-func requestsPerReport(p Period, c CompareMode, api livechat.API) int {
+// requestsPerReport is how many requests plan makes for report r of period
+// p compared by c on api, at a mid-month afternoon.
+func requestsPerReport(p Period, c CompareMode, api livechat.API, r livechat.Report) int {
 	at := time.Date(2026, 1, 14, 15, 30, 0, 0, time.UTC)
 	cur := p.Range(at, time.UTC)
 	w := newWindow(p, cur, CompareRange(c, p, cur), ElapsedAt(at, time.UTC))
-	return len(plan([]livechat.Report{livechat.TotalChats}, w, livechat.Query{}, api))
+	return len(plan([]livechat.Report{r}, w, livechat.Query{}, api))
 }

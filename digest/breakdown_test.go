@@ -84,7 +84,7 @@ func TestBreakdownEqualsFilteredDigests(t *testing.T) {
 			// The main digest's requests, then the breakdown's.
 			main := len(plan(spec.reports(tt.api), newWindow(spec.Period, d.Period, d.Compare, ElapsedAt(tt.at, loc)), spec.query(), tt.api))
 			assert.Equal(t, int64(main+BreakdownRequests(spec)), requests.Load(), "requests")
-			assert.Equal(t, (3+3)*3*requestsPerReport(spec.Period, PreviousPeriod, tt.api)+1, BreakdownRequests(spec))
+			assert.Equal(t, (3+3)*3*requestsPerReport(spec.Period, PreviousPeriod, tt.api, livechat.TotalChats)+1, BreakdownRequests(spec))
 
 			require.Len(t, d.Breakdown, len(metrics))
 			for _, key := range metrics {
@@ -329,4 +329,14 @@ func TestBreakdownRequests(t *testing.T) {
 	s.Reports = []livechat.Report{livechat.QueuedVisitors, livechat.TotalChats}
 	s.Insight.Headline = 5
 	assert.Equal(t, 1, BreakdownRequests(s), "the job's reports that take the filter, fewer than the headline")
+
+	// v3.6 reads chatting time once per period: two requests for a week
+	// compared with the week before, where total chats takes one.
+	s = spec(LastWeek, Breakdown{By: []Dimension{ByGroup}, Groups: groups, Metrics: []string{"total_chats.chats", "chatting_time.hours"}})
+	s.API = livechat.V36
+	assert.Equal(t, 2*(1+2), BreakdownRequests(s))
+	s.Breakdown.Metrics = nil
+	s.Reports = []livechat.Report{livechat.TotalChats, livechat.ChattingTime, livechat.ChatRatings}
+	s.Insight.Headline = 1
+	assert.Equal(t, 2*2, BreakdownRequests(s), "the costliest report when the headline's are not known yet")
 }
