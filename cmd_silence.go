@@ -14,6 +14,7 @@ import (
 
 	"livechat-digest/alerting"
 	"livechat-digest/config"
+	"livechat-digest/query"
 	"livechat-digest/store"
 )
 
@@ -39,16 +40,16 @@ func (a *app) silenceAddCmd() *cobra.Command {
 		Short: "Silence a job, or one metric of it, from now on; prints the silence's ID first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job, metric, err := alerting.ParseMatcher(args[0])
+			job, metric, err := query.ParseMatcher(args[0])
 			if err != nil {
-				return usageErr("livechat-digest: %v", strings.TrimPrefix(err.Error(), "alerting: "))
+				return usageErr("livechat-digest: %v", strings.TrimPrefix(err.Error(), "query: "))
 			}
 			if dur == "" {
 				return usageErr("livechat-digest: silence add needs --for, e.g. --for 2h")
 			}
-			d, err := alerting.ParseFor(dur)
+			d, err := query.ParseFor(dur)
 			if err != nil {
-				return usageErr("livechat-digest: --for: %v", strings.TrimPrefix(err.Error(), "alerting: "))
+				return usageErr("livechat-digest: --for: %v", strings.TrimPrefix(err.Error(), "query: "))
 			}
 			if strings.TrimSpace(reason) == "" {
 				return usageErr("livechat-digest: silence add needs --reason, e.g. --reason \"incident 42\"")

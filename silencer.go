@@ -9,6 +9,7 @@ import (
 
 	"livechat-digest/alerting"
 	"livechat-digest/config"
+	"livechat-digest/query"
 	"livechat-digest/server"
 	"livechat-digest/store"
 )
@@ -42,7 +43,7 @@ func (s silencer) Silence(ctx context.Context, r server.SilenceRequest) (string,
 	if r.UntilNineTomorrow {
 		until = alerting.NineTomorrow(now, job.Location)
 	}
-	if !until.After(now) || until.Sub(now) > alerting.MaxSilence {
+	if !until.After(now) || until.Sub(now) > query.MaxSilence {
 		return "", errors.New("a silence must end after now and within 90 days")
 	}
 	for _, m := range slices.Compact(slices.Clone(metrics)) {

@@ -8,6 +8,8 @@
 //	report REPORT[,REPORT...]|all [PERIOD] [group=ID] [agent=LOGIN] [tag=TAG]... [tags=A,B]
 //	digest JOB
 //	alerts
+//	silence JOB[/METRIC] DURATION [REASON...]   (DURATION: 30m, 2h, 3d; at most 90d)
+//	silences
 //	help
 //
 // The leading "report" may be left out when the text starts with a report

@@ -7,7 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"livechat-digest/alerting"
 	"livechat-digest/digest"
 	"livechat-digest/livechat"
 )
@@ -300,13 +299,13 @@ func parseSilence(args []string) (Command, error) {
 	if len(args) < 2 {
 		return Command{}, errorf(`silence what, and for how long? e.g. "silence frt-watch 2h incident 42"`)
 	}
-	job, metric, err := alerting.ParseMatcher(args[0])
+	job, metric, err := ParseMatcher(args[0])
 	if err != nil || !validJob(job) {
 		return Command{}, errorf("%q: want JOB or JOB/METRIC, e.g. frt-watch/chats_first_response_time.seconds", args[0])
 	}
-	d, err := alerting.ParseFor(args[1])
+	d, err := ParseFor(args[1])
 	if err != nil {
-		return Command{}, errorf("%s", strings.TrimPrefix(err.Error(), "alerting: "))
+		return Command{}, errorf("%s", strings.TrimPrefix(err.Error(), "query: "))
 	}
 	return Command{Kind: Silence, Job: job, Metric: metric, For: d, Reason: strings.Join(args[2:], " ")}, nil
 }
