@@ -80,6 +80,7 @@ func TestSilenceButton(t *testing.T) {
 	payload, _ := json.Marshal(map[string]any{
 		"type": "block_actions", "user": map[string]string{"id": "U123", "name": "ann"}, "team": map[string]string{"id": "T1"},
 		"channel": map[string]string{"id": "C1"}, "response_url": hook.URL + "/actions/1",
+		"container": map[string]string{"type": "message", "message_ts": "1700000000.000100", "channel_id": "C1"},
 		"message": map[string]any{"blocks": []any{
 			map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": "Firing"}},
 			map[string]any{"type": "actions", "elements": []any{map[string]any{"type": "button", "action_id": "silence_1h", "text": map[string]any{"type": "plain_text", "text": "Silence 1h"}}}},
@@ -87,6 +88,15 @@ func TestSilenceButton(t *testing.T) {
 		"actions": []any{map[string]any{"type": "button", "block_id": "b1", "action_id": templates.ActionSilenceTomorrow, "value": string(value)}},
 	})
 	body := []byte("payload=" + url.QueryEscape(string(payload)))
+	// The alert post the button is on, as the worker recorded it.
+	now := time.Now()
+	_, err = st.Enqueue(context.Background(), []store.Delivery{{Key: "frt-watch|post", Job: "frt-watch", Kind: "alert",
+		Channel: "slack", Target: "#alerts", CreatedAt: now}})
+	require.NoError(t, err)
+	claimed, err := st.Claim(context.Background(), "w", now, time.Minute, 1)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	require.NoError(t, st.MarkSentReceipt(context.Background(), claimed[0].ID, "w", now, "C1", "1700000000.000100"))
 
 	forged := signedInteraction(t, web.URL, "not-the-secret", body)
 	res, err := http.DefaultClient.Do(forged)
@@ -118,6 +128,10 @@ func TestSilenceButton(t *testing.T) {
 	assert.Equal(t, "<@U123>", ss[0].CreatedBy)
 	assert.True(t, alerting.NineTomorrow(ss[0].CreatedAt, job.Location).Equal(ss[0].EndsAt))
 	assert.Equal(t, 9, ss[0].EndsAt.In(job.Location).Hour())
+	rs, err := st.Receipts(context.Background(), []string{"frt-watch|post"})
+	require.NoError(t, err)
+	assert.Equal(t, "<@U123>", rs["frt-watch|post"].SilencedBy, "the post's delivery says who silenced it, for its rewrites")
+	assert.True(t, ss[0].EndsAt.Equal(rs["frt-watch|post"].SilencedUntil))
 
 	mu.Lock()
 	defer mu.Unlock()

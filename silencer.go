@@ -46,11 +46,13 @@ func (s silencer) Silence(ctx context.Context, r server.SilenceRequest) (string,
 	if !until.After(now) || until.Sub(now) > query.MaxSilence {
 		return "", errors.New("a silence must end after now and within 90 days")
 	}
-	for _, m := range slices.Compact(slices.Clone(metrics)) {
-		if _, err := s.store.AddSilence(ctx, store.Silence{Job: job.Name, Metric: m, StartsAt: now, EndsAt: until,
-			CreatedBy: r.By, Reason: r.Reason, CreatedAt: now}); err != nil {
-			return "", err
-		}
+	var ss []store.Silence
+	for _, m := range slices.Compact(slices.Sorted(slices.Values(metrics))) {
+		ss = append(ss, store.Silence{Job: job.Name, Metric: m, StartsAt: now, EndsAt: until,
+			CreatedBy: r.By, Reason: r.Reason, CreatedAt: now})
+	}
+	if _, err := s.store.AddSilences(ctx, ss, store.SlackPost{Channel: r.Channel, TS: r.TS}); err != nil {
+		return "", err
 	}
 	return until.In(job.Location).Format("2006-01-02 15:04 MST"), nil
 }

@@ -115,6 +115,12 @@ func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (n
 		post := slices.DeleteFunc(slices.Clone(meta.Post), func(l metaPostLine) bool { return droppedFrom(meta.Ref, l.Key) })
 		again = again || len(post) < len(meta.Post)
 		meta.Post = post
+		if rc.SilencedBy != "" {
+			// Someone silenced the post with its buttons: the rewrite
+			// keeps saying so instead of bringing the buttons back.
+			meta.Silenced = &templates.SilenceNote{By: rc.SilencedBy, Until: rc.SilencedUntil, Timezone: keep[0].Event.Timezone}
+			again = true
+		}
 	}
 	if again {
 		meta.Lines = keep

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"livechat-digest/store"
 )
 
 // twoMetricYAML is lcYAML's job with a third threshold on another metric
@@ -95,5 +97,49 @@ func TestLifecycleResolveOfADroppedLineSaysNothing(t *testing.T) {
 		require.Equal(t, []string{"chat.postMessage"}, methods(calls), "the post went out, and nothing followed it")
 		assert.NotContains(t, calls[0].Blocks, `"text":"Chats"`)
 		assert.Contains(t, calls[0].Blocks, `"text":"First responses"`)
+	})
+}
+
+// TestLifecycleResolveKeepsTheSilencedNote: someone silenced the post with
+// its buttons (the interactions endpoint stores the silence and notes it on
+// the post's delivery); when two of its alerts resolve and the post is
+// rewritten, it still says who silenced it until when, and the buttons do
+// not come back.
+func TestLifecycleResolveKeepsTheSilencedNote(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		e := newLCFrom(t, url, day(22), twoMetricYAML, nil)
+		e.fire(t, day(22))
+		post := e.slack.seen()[0]
+		require.Contains(t, post.Blocks, `"action_id":"silence_1h"`)
+		now := e.clock.Now()
+		until := day(23) // 09:00 tomorrow, UTC
+		_, err := e.st.AddSilences(context.Background(), []store.Silence{{Job: e.job.Name, StartsAt: now, EndsAt: until,
+			CreatedBy: "<@U0ANN>", Reason: "silenced from Slack", CreatedAt: now}}, store.SlackPost{Channel: "C0ALERTS01", TS: post.Answered})
+		require.NoError(t, err)
+
+		e.fire(t, day(24)) // the Chats alerts resolve; first responses still fire
+		calls := e.slack.seen()
+		require.Equal(t, []string{"chat.postMessage", "chat.update " + post.Answered, "chat.postMessage thread " + post.Answered}, methods(calls))
+		assert.Contains(t, calls[1].Blocks, `Silenced by `)
+		assert.Contains(t, calls[1].Blocks, `{"type":"user","user_id":"U0ANN"}`)
+		assert.Contains(t, calls[1].Blocks, "until 2026-11-23 09:00 UTC")
+		assert.NotContains(t, calls[1].Blocks, `"action_id"`, "no buttons while it says it is silenced")
+	})
+}
+
+// TestLifecycleUpdateButtonsSilenceWhatStillFires: when some alerts of a
+// post resolve, the rewritten post's buttons silence the alerts that still
+// fire in it, not the ones that just resolved.
+func TestLifecycleUpdateButtonsSilenceWhatStillFires(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		e := newLCFrom(t, url, day(22), twoMetricYAML, nil)
+		e.fire(t, day(22))
+		e.fire(t, day(24)) // the Chats alerts resolve; first responses still fire
+		calls := e.slack.seen()
+		require.Equal(t, "chat.update", calls[1].Method)
+		assert.Contains(t, calls[1].Blocks, `"value":"{\"job\":\"chat-volume\",\"metrics\":[\"chats_first_response_time.count\"]}"`)
+		assert.NotContains(t, calls[1].Blocks, `total_chats.chats\"]`)
 	})
 }

@@ -56,6 +56,9 @@ type alertMeta struct {
 	Subject string `json:"subject,omitempty"`
 	// Buttons is the value of a post's silence buttons.
 	Buttons string `json:"buttons,omitempty"`
+	// Silenced is set by the Gate on an update of a post someone silenced
+	// with its buttons (never queued: the Gate reads it from the receipt).
+	Silenced *templates.SilenceNote `json:"silenced,omitempty"`
 }
 
 type metaLine struct {
@@ -317,7 +320,6 @@ func (r *Runner) queueNews(job *config.Job, d *digest.Digest, b *batch, nw *news
 			if kind == lineResolved {
 				m.Kind, id = metaUpdate, "update|"+ref+"|"+nw.target
 				m.Post = postLines(job, d, ref, nw, steps, stored)
-				m.Buttons = buttonValue(job.Name, byRef[ref])
 			}
 			msg, err := r.slackNews(channel, m)
 			if err != nil {
@@ -483,10 +485,20 @@ func renderSlack(render *templates.Renderer, channel string, m alertMeta) (notif
 		out.Slack = &notify.SlackMessage{Channel: channel, Text: s.Text, Blocks: s.Blocks}
 	case metaUpdate:
 		lines := make([]templates.AlertLine, 0, len(m.Post))
+		var firing []metaLine
 		for _, l := range m.Post {
 			lines = append(lines, templates.AlertLine{Event: l.Event, Resolved: l.Resolved})
+			if !l.Resolved {
+				firing = append(firing, metaLine{Metric: l.Event.Metric})
+			}
 		}
-		post, err := render.AlertUpdateSlack(m.Job, lines, buttons)
+		// The buttons of the rewritten post silence what still fires in
+		// it, not what just resolved.
+		buttons = nil
+		if len(firing) > 0 {
+			buttons = &templates.SlackButtons{Value: buttonValue(m.Job, firing)}
+		}
+		post, err := render.AlertUpdateSlack(m.Job, lines, buttons, m.Silenced)
 		if err != nil {
 			return notify.Message{}, err
 		}

@@ -71,6 +71,10 @@ type SilenceRequest struct {
 	For               time.Duration
 	UntilNineTomorrow bool
 	By, Reason        string
+	// Channel and TS name the alert post whose button was pressed (empty
+	// for a slash command), so that later rewrites of it keep saying who
+	// silenced it until when.
+	Channel, TS string
 }
 
 // Alert is one threshold of a job as `/livechat alerts` lists it.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,7 +107,8 @@ func (s *Server) interaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := s.log.With("user_id", cb.User.ID, "team_id", cb.Team.ID, "channel_id", cb.Channel.ID, "job", v.Job)
-	req := SilenceRequest{Job: v.Job, Metrics: v.Metrics, By: "<@" + cb.User.ID + ">", Reason: "silenced from Slack"}
+	req := SilenceRequest{Job: v.Job, Metrics: v.Metrics, By: "<@" + cb.User.ID + ">", Reason: "silenced from Slack",
+		Channel: cb.Channel.ID, TS: cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)}
 	if act.ActionID == templates.ActionSilenceHour {
 		req.For = time.Hour
 	} else {

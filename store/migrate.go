@@ -242,6 +242,18 @@ var migrations = []migration{
 		postgres: []string{`ALTER TABLE deliveries ADD COLUMN dropped_alerts TEXT NOT NULL DEFAULT ''`},
 	},
 	{
+		version: 22,
+		name:    "deliveries.silenced_by, silenced_until",
+		sqlite: []string{
+			`ALTER TABLE deliveries ADD COLUMN silenced_by TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN silenced_until BIGINT`,
+		},
+		postgres: []string{
+			`ALTER TABLE deliveries ADD COLUMN silenced_by TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN silenced_until BIGINT`,
+		},
+	},
+	{
 		version: 40,
 		name:    "unsubscribes",
 		sqlite: []string{

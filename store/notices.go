@@ -145,6 +145,10 @@ type Receipt struct {
 	// Dropped are the alerts whose lines were dropped from the delivery
 	// at send time (HoldNotices): it never carried them, whatever it says.
 	Dropped []string
+	// SilencedBy and SilencedUntil: someone pressed a silence button on
+	// the post (AddSilences), so its rewrites keep saying so.
+	SilencedBy    string
+	SilencedUntil time.Time
 }
 
 // Receipts returns the receipt of each delivery key given that exists.
@@ -157,15 +161,18 @@ func (s *Store) Receipts(ctx context.Context, keys []string) (map[string]Receipt
 		var (
 			r       Receipt
 			dropped string
+			until   sql.NullInt64
 		)
-		err := s.ro.QueryRowContext(ctx, `SELECT dedup_key, status, slack_channel, slack_ts, dropped_alerts FROM deliveries WHERE dedup_key = $1`, k).
-			Scan(&r.Key, &r.Status, &r.SlackChannel, &r.SlackTS, &dropped)
+		err := s.ro.QueryRowContext(ctx, `SELECT dedup_key, status, slack_channel, slack_ts, dropped_alerts, silenced_by, silenced_until
+			FROM deliveries WHERE dedup_key = $1`, k).
+			Scan(&r.Key, &r.Status, &r.SlackChannel, &r.SlackTS, &dropped, &r.SilencedBy, &until)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("store: receipt %q: %w", k, err)
 		}
+		r.SilencedUntil = fromMS(until)
 		if r.Dropped, err = decodeKeys(dropped); err != nil {
 			return nil, fmt.Errorf("store: receipt %q: dropped alerts: %w", k, err)
 		}

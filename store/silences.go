@@ -52,15 +52,58 @@ func scanSilence(sc scanner) (Silence, error) {
 // AddSilence stores s and returns it with its ID. Job, StartsAt, EndsAt
 // after StartsAt, and CreatedAt are required.
 func (s *Store) AddSilence(ctx context.Context, si Silence) (Silence, error) {
-	if si.Job == "" || si.StartsAt.IsZero() || !si.EndsAt.After(si.StartsAt) || si.CreatedAt.IsZero() {
-		return Silence{}, fmt.Errorf("store: add silence for %q: job, a start, an end after it and created_at are required", si.Job)
-	}
-	out, err := scanSilence(s.rw.QueryRowContext(ctx, `INSERT INTO silences
-		(job, metric, starts_at, ends_at, created_by, reason, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+silenceColumns,
-		si.Job, si.Metric, ms(si.StartsAt), ms(si.EndsAt), si.CreatedBy, si.Reason, ms(si.CreatedAt)))
+	out, err := s.AddSilences(ctx, []Silence{si}, SlackPost{})
 	if err != nil {
-		return Silence{}, fmt.Errorf("store: add silence for %s: %w", si.Job, err)
+		return Silence{}, err
+	}
+	return out[0], nil
+}
+
+// SlackPost names a Slack message by the channel ID and ts Slack gave it.
+type SlackPost struct {
+	Channel, TS string
+}
+
+// AddSilences stores ss (each as AddSilence would) in one transaction: a
+// silence of several metrics is all there or not at all. When post names a
+// message (the alert post whose button was pressed), the delivery that
+// sent it records who silenced it and until when (the first silence's
+// CreatedBy and EndsAt), so that a later rewrite of the post, its resolve,
+// keeps saying so; a post no delivery sent is no error.
+func (s *Store) AddSilences(ctx context.Context, ss []Silence, post SlackPost) ([]Silence, error) {
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	for _, si := range ss {
+		if si.Job == "" || si.StartsAt.IsZero() || !si.EndsAt.After(si.StartsAt) || si.CreatedAt.IsZero() {
+			return nil, fmt.Errorf("store: add silence for %q: job, a start, an end after it and created_at are required", si.Job)
+		}
+	}
+	var out []Silence
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		for _, si := range ss {
+			added, err := scanSilence(tx.QueryRowContext(ctx, `INSERT INTO silences
+				(job, metric, starts_at, ends_at, created_by, reason, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+silenceColumns,
+				si.Job, si.Metric, ms(si.StartsAt), ms(si.EndsAt), si.CreatedBy, si.Reason, ms(si.CreatedAt)))
+			if err != nil {
+				return err
+			}
+			out = append(out, added)
+		}
+		if post.Channel == "" || post.TS == "" {
+			return nil
+		}
+		// No index on slack_ts: a button press is rare, and the table is
+		// pruned to the retention.
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET silenced_by = $1, silenced_until = $2
+			WHERE slack_channel = $3 AND slack_ts = $4 AND status = $5`,
+			ss[0].CreatedBy, ms(ss[0].EndsAt), post.Channel, post.TS, DeliverySent)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: add silences for %s: %w", ss[0].Job, err)
 	}
 	return out, nil
 }

@@ -61,3 +61,49 @@ func TestSilences(t *testing.T) {
 		assert.Equal(t, got.StartsAt, got.EndsAt)
 	})
 }
+
+// TestAddSilencesNotesThePost: a button press stores every metric's
+// silence in one transaction and notes on the delivery that sent the post
+// who silenced it until when; an invalid silence stores none of them.
+func TestAddSilencesNotesThePost(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, err := s.Record(ctx, []Delivery{delivery("post", t0), delivery("other", t0)}, nil)
+		require.NoError(t, err)
+		claimed, err := s.Claim(ctx, "w", t0, time.Minute, 10)
+		require.NoError(t, err)
+		for i, d := range claimed {
+			require.NoError(t, s.MarkSentReceipt(ctx, d.ID, "w", t0, "C1", []string{"1.000100", "1.000200"}[i]))
+		}
+		rs, err := s.Receipts(ctx, []string{"post"})
+		require.NoError(t, err)
+		ts := rs["post"].SlackTS
+		until := t0.Add(time.Hour)
+		one := Silence{Job: "frt", Metric: "a", StartsAt: t0, EndsAt: until, CreatedBy: "<@U1>", CreatedAt: t0}
+		two := one
+		two.Metric = "b"
+		bad := one
+		bad.EndsAt = t0
+
+		_, err = s.AddSilences(ctx, []Silence{one, bad}, SlackPost{Channel: "C1", TS: ts})
+		require.Error(t, err)
+		ss, err := s.Silences(ctx, SilenceFilter{})
+		require.NoError(t, err)
+		assert.Empty(t, ss, "all or nothing")
+
+		got, err := s.AddSilences(ctx, []Silence{one, two}, SlackPost{Channel: "C1", TS: ts})
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, "b", got[1].Metric)
+		rs, err = s.Receipts(ctx, []string{"post", "other"})
+		require.NoError(t, err)
+		assert.Equal(t, "<@U1>", rs["post"].SilencedBy)
+		assert.Equal(t, until.UTC(), rs["post"].SilencedUntil)
+		assert.Empty(t, rs["other"].SilencedBy)
+		assert.True(t, rs["other"].SilencedUntil.IsZero())
+
+		_, err = s.AddSilences(ctx, []Silence{one}, SlackPost{Channel: "C1", TS: "9.999"})
+		assert.NoError(t, err, "a post no delivery sent is no error")
+	})
+}

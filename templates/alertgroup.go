@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
+	"regexp"
 	"strings"
+	"time"
 
 	"livechat-digest/digest"
 )
@@ -306,10 +308,39 @@ type AlertLine struct {
 	Resolved bool
 }
 
+// SilenceNote says who silenced a post's alerts with its buttons, and
+// until when, so that a rewrite of the post keeps saying it.
+type SilenceNote struct {
+	// By is who pressed: "<@U123>" as a button press records it (shown as
+	// a mention), or a name (shown as typed).
+	By       string
+	Until    time.Time
+	Timezone string // the job's zone, for Until
+}
+
+// mentionRe is a Slack user mention as the interactions endpoint writes
+// it; anything else in SilenceNote.By is shown as plain text.
+var mentionRe = regexp.MustCompile(`^<@([UW][A-Z0-9]{2,20})>$`)
+
+// block is the note as the interactions endpoint words it, in rich text:
+// the user is a mention element, the rest plain text.
+func (n SilenceNote) block() block {
+	who := txt(n.By)
+	if m := mentionRe.FindStringSubmatch(n.By); m != nil {
+		who = user(m[1])
+	}
+	until := n.Until
+	if loc, err := time.LoadLocation(n.Timezone); err == nil && n.Timezone != "" {
+		until = until.In(loc)
+	}
+	return richBlock(richSection(emoji("no_bell"), txt(" Silenced by "), who, txt(" until "+until.Format("2006-01-02 15:04 MST"))))
+}
+
 // AlertUpdateSlack renders the announcing post again with each line's
 // state: a resolved line says how long it lasted. The buttons stay while
-// anything fires.
-func (r *Renderer) AlertUpdateSlack(job string, lines []AlertLine, b *SlackButtons) (Slack, error) {
+// anything fires, unless the post was silenced (note set): then it says by
+// whom until when, as the press left it.
+func (r *Renderer) AlertUpdateSlack(job string, lines []AlertLine, b *SlackButtons, note *SilenceNote) (Slack, error) {
 	firing := 0
 	for _, l := range lines {
 		if !l.Resolved {
@@ -333,7 +364,10 @@ func (r *Renderer) AlertUpdateSlack(job string, lines []AlertLine, b *SlackButto
 		fallback = append(fallback, newAlertView(e).Summary)
 	}
 	blocks := []block{richBlock(parts...)}
-	if firing > 0 && b != nil {
+	switch {
+	case note != nil:
+		blocks = append(blocks, note.block())
+	case firing > 0 && b != nil:
 		blocks = append(blocks, buttons(b))
 	}
 	state := "[RESOLVED] "

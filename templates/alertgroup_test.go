@@ -42,7 +42,7 @@ func TestAlertGroup(t *testing.T) {
 		"post":   func() (Slack, error) { return r.AlertPostSlack(g, &SlackButtons{Value: `{"job":"weekly-support"}`}) },
 		"thread": func() (Slack, error) { return r.AlertThreadSlack(g) },
 		"update": func() (Slack, error) {
-			return r.AlertUpdateSlack(g.Job, []AlertLine{{Event: g.Firing[0]}, {Event: g.Resolved[0], Resolved: true}}, &SlackButtons{Value: "v"})
+			return r.AlertUpdateSlack(g.Job, []AlertLine{{Event: g.Firing[0]}, {Event: g.Resolved[0], Resolved: true}}, &SlackButtons{Value: "v"}, nil)
 		},
 		"resolved": func() (Slack, error) { return r.AlertResolvedSlack(g) },
 	} {
@@ -62,7 +62,7 @@ func TestAlertGroup(t *testing.T) {
 	assert.True(t, strings.HasPrefix(r.AlertGroupSubject(rem), "[FIRING] weekly-support: still Chats 80"), r.AlertGroupSubject(rem))
 	res := AlertGroup{Job: g.Job, Resolved: g.Resolved}
 	assert.Equal(t, "[RESOLVED] ", res.GroupState())
-	all, err := r.AlertUpdateSlack(g.Job, []AlertLine{{Event: g.Resolved[0], Resolved: true}}, &SlackButtons{Value: "v"})
+	all, err := r.AlertUpdateSlack(g.Job, []AlertLine{{Event: g.Resolved[0], Resolved: true}}, &SlackButtons{Value: "v"}, nil)
 	require.NoError(t, err)
 	assert.NotContains(t, string(all.Blocks), "silence_1h", "no buttons once everything resolved")
 	assert.Contains(t, all.Text, "[RESOLVED]")

@@ -31,8 +31,9 @@ type richStyle struct {
 type richInline struct {
 	Type  string     `json:"type"`
 	Text  string     `json:"text,omitempty"`
-	Name  string     `json:"name,omitempty"` // emoji name, without colons
-	URL   string     `json:"url,omitempty"`  // link elements
+	Name  string     `json:"name,omitempty"`    // emoji name, without colons
+	URL   string     `json:"url,omitempty"`     // link elements
+	User  string     `json:"user_id,omitempty"` // user elements: a mention
 	Style *richStyle `json:"style,omitempty"`
 }
 
@@ -55,6 +56,7 @@ func emoji(name string) richInline {
 	return richInline{Type: "emoji", Name: name}
 }
 func link(url, text string) richInline { return richInline{Type: "link", URL: url, Text: text} }
+func user(id string) richInline        { return richInline{Type: "user", User: id} }
 
 func richSection(inl ...richInline) richPart {
 	elts := make([]any, len(inl))
