@@ -54,6 +54,10 @@ type alertView struct {
 	Since     string // "2026-11-24 09:00 EST", "" when unknown
 	Duration  string // "2h 15m", resolved alerts only
 	Summary   string // "weekly-support: First response time 75.2 s — above 60.0 s"
+	// Previous is the value at the run before, for a firing ("" when
+	// unknown); RunbookURL and DashboardURL are the threshold's links.
+	Previous                 string
+	RunbookURL, DashboardURL string
 }
 
 func newAlertView(e AlertEvent) *alertView {
@@ -71,6 +75,12 @@ func newAlertView(e AlertEvent) *alertView {
 		Threshold: b.Threshold,
 		Period:    rangeString(e.Period),
 		Timezone:  oneLine(e.Timezone),
+		// URLs: html/template escapes and filters them in attributes.
+		RunbookURL:   oneLine(e.RunbookURL),
+		DashboardURL: oneLine(e.DashboardURL),
+	}
+	if v.Firing && e.Previous != nil {
+		v.Previous = newBreachView(e.Metric, e.Rule, e.Previous, e.Threshold).Value
 	}
 	v.State = "FIRING"
 	if !v.Firing {

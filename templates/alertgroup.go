@@ -1,9 +1,7 @@
 package templates
 
 import (
-	"bytes"
 	"fmt"
-	htmltemplate "html/template"
 	"regexp"
 	"strings"
 	"time"
@@ -147,27 +145,40 @@ func extraText(e AlertEvent) string {
 	return b.String()
 }
 
-// groupHTML is the HTML body of a group: html/template escapes every value.
-var groupHTML = htmltemplate.Must(htmltemplate.New("alert-group").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Title}}</title></head>
-<body style="margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:22px;color:#1f2328;">
-<h1 style="font-size:18px;margin:0 0 12px 0;">{{.Title}}</h1>
-{{- range .Sections}}
-<h2 style="font-size:16px;margin:16px 0 8px 0;color:{{.Color}};">{{.Name}}</h2>
-<ul style="margin:0;padding-left:20px;">
-{{- range .Lines}}
-<li style="margin:0 0 8px 0;"><b>{{.Label}}</b> {{.News}}{{if .Detail}}<br><span style="color:#57606a;font-size:13px;">{{.Detail}}</span>{{end}}
-{{- if .Runbook}} · <a href="{{.Runbook}}">Runbook</a>{{end}}{{if .Dashboard}} · <a href="{{.Dashboard}}">Dashboard</a>{{end}}</li>
-{{- end}}
-</ul>
-{{- end}}
-</body></html>
-`))
+// groupView is what alert-group.html.tmpl sees.
+type groupView struct {
+	Title    string // "FIRING: weekly-support — 2 firing, 1 resolved"
+	Sections []groupSection
+}
 
+// groupSection is one kind of line: "Firing", "Still firing", "Resolved".
+type groupSection struct {
+	Name, Color string
+	Lines       []groupLine
+}
+
+// groupLine is one alert of a group in words (lineNews).
 type groupLine struct {
 	Label, News, Detail string
 	Runbook, Dashboard  string
+}
+
+func newGroupView(g AlertGroup) groupView {
+	v := groupView{Title: g.groupState() + ": " + oneLine(g.Job) + " — " + g.counts()}
+	add := func(name, color string, es []AlertEvent) {
+		if len(es) == 0 {
+			return
+		}
+		s := groupSection{Name: name, Color: color}
+		for _, e := range es {
+			s.Lines = append(s.Lines, lineNews(e))
+		}
+		v.Sections = append(v.Sections, s)
+	}
+	add("Firing", "#cf222e", g.Firing)
+	add("Still firing", "#9a6700", g.Reminders)
+	add("Resolved", "#1a7f37", g.Resolved)
+	return v
 }
 
 // lineNews is one line of a group in words: "is 75.2 s — above 60.0 s" and
@@ -200,38 +211,18 @@ func lineNews(e AlertEvent) groupLine {
 	return l
 }
 
-// AlertGroupHTML renders g as an HTML email body. One new firing or one
-// resolve alone is AlertHTML.
+// AlertGroupHTML renders g as an HTML email body with alert-group.html.tmpl.
+// One new firing or one resolve of a run alone is AlertHTML
+// (alert.html.tmpl), like the text.
 func (r *Renderer) AlertGroupHTML(g AlertGroup) (string, error) {
-	if g.single() && g.only().Previous == nil && g.only().RunbookURL == "" && g.only().DashboardURL == "" {
+	if g.single() {
 		return r.AlertHTML(g.only())
 	}
-	type sec struct {
-		Name, Color string
-		Lines       []groupLine
+	b, err := r.execute(alertGroupHTML, newGroupView(g))
+	if err != nil {
+		return "", err
 	}
-	data := struct {
-		Title    string
-		Sections []sec
-	}{Title: g.groupState() + ": " + oneLine(g.Job) + " — " + g.counts()}
-	add := func(name, color string, es []AlertEvent) {
-		if len(es) == 0 {
-			return
-		}
-		s := sec{Name: name, Color: color}
-		for _, e := range es {
-			s.Lines = append(s.Lines, lineNews(e))
-		}
-		data.Sections = append(data.Sections, s)
-	}
-	add("Firing", "#cf222e", g.Firing)
-	add("Still firing", "#9a6700", g.Reminders)
-	add("Resolved", "#1a7f37", g.Resolved)
-	var buf bytes.Buffer
-	if err := groupHTML.Execute(&buf, data); err != nil {
-		return "", fmt.Errorf("templates: alert group: %w", err)
-	}
-	return buf.String(), nil
+	return string(b), nil
 }
 
 // slackLine is one alert as a rich text section: the label and the news,

@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +87,47 @@ func TestAlertGroupWithoutPeriod(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(s.Blocks), "Period")
 	assert.Equal(t, r.AlertSubject(e), r.AlertGroupSubject(g), "the subject names no period anyway")
+}
+
+// TestAlertGroupHTMLOverride: alert-group.html.tmpl in templates_dir
+// replaces the grouped alert email's HTML and is checked at start-up like
+// the others; one firing of a run, with its previous value and links, is
+// alert.html.tmpl (the operator's, when replaced), not the group's.
+func TestAlertGroupHTMLOverride(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "alert-group.html.tmpl"),
+		[]byte("<p>{{.Title}}{{range .Sections}} [{{.Name}}{{range .Lines}} {{.Label}}{{end}}]{{end}}</p>\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "alert.html.tmpl"),
+		[]byte("<p>one: {{.Label}} was {{.Previous}} {{.RunbookURL}}</p>\n"), 0o644))
+	r, err := New(dir)
+	require.NoError(t, err)
+	g := groupFixture()
+	html, err := r.AlertGroupHTML(g)
+	require.NoError(t, err)
+	assert.Equal(t, "<p>FIRING: weekly-support — 2 firing, 1 still firing, 1 resolved [Firing First response time Chat satisfaction] [Still firing Chats] [Resolved First response time]</p>\n", html)
+	html, err = r.AlertGroupHTML(AlertGroup{Job: g.Job, Firing: g.Firing[:1]})
+	require.NoError(t, err)
+	assert.Equal(t, "<p>one: First response time was 58.5 s https://wiki.example.com/rb?x=1&amp;y=&lt;b&gt;</p>\n", html)
+
+	bad := t.TempDir()
+	path := filepath.Join(bad, "alert-group.html.tmpl")
+	require.NoError(t, os.WriteFile(path, []byte("<p>\n{{range .Sections}}{{.Nope}}{{end}}</p>\n"), 0o644))
+	_, err = New(bad)
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), path+":2: "), "got %q", err)
+}
+
+// TestAlertHTMLShowsPreviousAndLinks: the built-in single-alert HTML shows
+// what the group HTML shows of one firing: the previous run's value and
+// the threshold's links, escaped.
+func TestAlertHTMLShowsPreviousAndLinks(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	g := groupFixture()
+	html, err := r.AlertGroupHTML(AlertGroup{Job: g.Job, Firing: g.Firing[:1]})
+	require.NoError(t, err)
+	assert.Contains(t, html, "Previous run</td><td style=\"color:#1f2328;\">58.5 s")
+	assert.Contains(t, html, `<a href="https://wiki.example.com/rb?x=1&amp;y=%3cb%3e">Runbook</a> · <a href="https://grafana.example.com/d/frt">Dashboard</a>`)
+	assert.Contains(t, html, "Firing: weekly-support", "the single-alert layout")
 }

@@ -29,6 +29,8 @@ const (
 	digestHTML = "digest.html.tmpl"
 	alertText  = "alert.txt.tmpl"
 	alertHTML  = "alert.html.tmpl"
+	// alertGroupHTML is an alert email of several lines (alertgroup.go).
+	alertGroupHTML = "alert-group.html.tmpl"
 )
 
 // executor is what text/template and html/template templates have in common.
@@ -61,14 +63,14 @@ func (e *TemplateError) Error() string {
 
 // New parses the embedded templates. When overrideDir is not "", a file in
 // it named like an embedded template (digest.txt.tmpl, digest.html.tmpl,
-// alert.txt.tmpl, alert.html.tmpl) replaces that template; other files are
-// ignored. Each template is executed once against a sample digest so that a
-// misspelt field fails here, as a *TemplateError naming FILE:LINE, and not
-// at 9 a.m. on Monday.
+// alert.txt.tmpl, alert.html.tmpl, alert-group.html.tmpl) replaces that
+// template; other files are ignored. Each template is executed once against
+// a sample (digest, alert or alert group) so that a misspelt field fails
+// here, as a *TemplateError naming FILE:LINE, and not at 9 a.m. on Monday.
 func New(overrideDir string) (*Renderer, error) {
 	r := &Renderer{tmpl: map[string]executor{}, files: map[string]string{}}
 	var errs []error
-	for _, name := range []string{digestText, digestHTML, alertText, alertHTML} {
+	for _, name := range []string{digestText, digestHTML, alertText, alertHTML, alertGroupHTML} {
 		src, err := embedded.ReadFile("tmpl/" + name)
 		if err != nil {
 			return nil, fmt.Errorf("templates: embedded %s: %w", name, err)

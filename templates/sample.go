@@ -18,10 +18,23 @@ func samples(name string) []any {
 			Job: "sample", Metric: "chats_first_response_time.seconds", Rule: "above 60", Value: &v,
 			Threshold: 60, Period: digest.DateRange{From: sampleDay, To: sampleDay.AddDays(6)},
 			Timezone: "UTC", State: StateFiring, Since: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+			Previous: &v, RunbookURL: "https://wiki.example.com/runbook", DashboardURL: "https://grafana.example.com/d/frt",
+		}
+		resolved := AlertEvent{Job: e.Job, Metric: e.Metric, Rule: e.Rule, Threshold: e.Threshold, Period: e.Period,
+			State: StateResolved, Duration: time.Hour}
+		return []any{newAlertView(e), newAlertView(resolved)}
+	case alertGroupHTML:
+		v := 75.2
+		e := AlertEvent{
+			Job: "sample", Metric: "chats_first_response_time.seconds", Rule: "above 60", Value: &v, Previous: &v,
+			Threshold: 60, Period: digest.DateRange{From: sampleDay, To: sampleDay.AddDays(6)}, Timezone: "UTC",
+			State: StateFiring, Since: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Duration: time.Hour,
+			RunbookURL: "https://wiki.example.com/runbook", DashboardURL: "https://grafana.example.com/d/frt",
 		}
 		resolved := e
-		resolved.State, resolved.Value, resolved.Duration = StateResolved, nil, time.Hour
-		return []any{newAlertView(e), newAlertView(resolved)}
+		resolved.State = StateResolved
+		full := AlertGroup{Job: "sample", Firing: []AlertEvent{e}, Reminders: []AlertEvent{e}, Resolved: []AlertEvent{resolved}}
+		return []any{newGroupView(full), newGroupView(AlertGroup{Job: "sample"})}
 	}
 	return []any{newDigestView(sampleDigest()), newDigestView(&digest.Digest{})}
 }
