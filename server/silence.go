@@ -114,21 +114,26 @@ func (s *Server) interaction(w http.ResponseWriter, r *http.Request) {
 	} else {
 		req.UntilNineTomorrow = true
 	}
+	// Slack reads nothing from the answer to a block action: what the
+	// presser sees comes through response_url, the silence's note on the
+	// message or, when it failed, a message only they see.
 	until, err := s.o.Silencer.Silence(r.Context(), req)
+	var msg *slack.WebhookMessage
 	if err != nil {
 		log.Warn("silence from a button failed", "err", err)
 		s.o.Metrics.Interaction(ResultError)
-		respond(w, ":warning: Could not silence: "+codeSpan(err.Error()))
-		return
+		msg = &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: false,
+			Text: ":warning: Could not silence: " + codeSpan(err.Error())}
+	} else {
+		s.o.Metrics.Interaction(ResultSilenced)
+		log.Info("silenced from a button", "until", until)
+		msg = silencedMessage(cb.Message.Blocks, req.By, until)
 	}
-	s.o.Metrics.Interaction(ResultSilenced)
-	log.Info("silenced from a button", "until", until)
 	if s.allowedResponseURL(cb.ResponseURL) {
-		msg := silencedMessage(cb.Message.Blocks, req.By, until)
 		responseURL := cb.ResponseURL
 		s.start(r.Context(), func(ctx context.Context) {
 			if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, s.o.HTTPClient, msg); err != nil {
-				log.Warn("silenced message not updated", "err", postError(err))
+				log.Warn("interaction answer not posted", "err", postError(err))
 			}
 		})
 	}

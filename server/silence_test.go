@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -111,4 +112,27 @@ livechat_digest_slack_interactions_total{result="unauthorized"} 0
 	var nilM *Metrics
 	nilM.AlertMessage("j", "held")
 	nilM.Interaction(ResultIgnored)
+}
+
+// TestInteractionErrorReachesThePresser: Slack shows nothing of the HTTP
+// answer to a button press, so a silence that could not be made is told
+// through response_url, to the presser only, and the message stays as it
+// was.
+func TestInteractionErrorReachesThePresser(t *testing.T) {
+	t.Parallel()
+	fs := &fakeSilencer{err: errors.New("unknown job \"gone\"")}
+	e := newEnv(t, &fakeAnswerer{}, func(o *Options) { o.Silencer = fs })
+	payload := `{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"container":{"message_ts":"1.000100"},` +
+		`"response_url":"` + e.hook.URL + `/commands/T0001/1/x","actions":[{"type":"button","block_id":"b1","action_id":"silence_1h","value":"{\"job\":\"gone\"}"}]}`
+	req := signedRequest(t, e.http.URL, testSecret, time.Now(), []byte("payload="+url.QueryEscape(payload)))
+	req.URL.Path = "/slack/interactions"
+	status, _ := e.send(t, req)
+	require.Equal(t, http.StatusOK, status)
+	p := e.hook.next(t)
+	assert.Equal(t, "ephemeral", p.ResponseType)
+	assert.Contains(t, p.Text, "Could not silence")
+	assert.Contains(t, p.Text, "unknown job")
+	assert.NotContains(t, p.raw, `"replace_original":true`)
+	require.Len(t, fs.reqs, 1)
+	assert.Equal(t, SilenceRequest{Job: "gone", For: time.Hour, By: "<@U1>", Reason: "silenced from Slack", Channel: "C1", TS: "1.000100"}, fs.reqs[0])
 }
