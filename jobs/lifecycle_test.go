@@ -45,7 +45,8 @@ type slackCall struct {
 
 // alertSlack is a Slack Web API peer for alert messages. failUpdate, when
 // set, is the error chat.update answers with; the next failPosts posts are
-// answered 503 (not recorded in calls, counted in failed).
+// answered 503, or 429 with retryAfter when set (not recorded in calls,
+// counted in failed).
 type alertSlack struct {
 	srv        *httptest.Server
 	mu         sync.Mutex
@@ -53,6 +54,7 @@ type alertSlack struct {
 	n          int
 	failUpdate string
 	failPosts  int
+	retryAfter string
 	failed     int
 }
 
@@ -73,7 +75,13 @@ func newAlertSlack(t *testing.T) *alertSlack {
 		if p.failPosts > 0 {
 			p.failPosts--
 			p.failed++
+			after := p.retryAfter
 			p.mu.Unlock()
+			if after != "" {
+				w.Header().Set("Retry-After", after)
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
