@@ -66,9 +66,9 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 		livechat.WithTimeout(time.Duration(cfg.LiveChat.Timeout)),
 		livechat.WithRetry(cfg.LiveChat.Retries, 250*time.Millisecond, 10*time.Second),
 		livechat.WithLogger(log),
-		livechat.WithCache(time.Duration(cfg.LiveChat.CacheTTL)),
 		livechat.WithAPI(cfg.LiveChat.API),
 	}
+	opts = append(opts, extra...)
 	if bearer != "" {
 		opts = append(opts, livechat.WithBearer(bearer))
 	}
@@ -190,11 +190,23 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 		return nil, err
 	}
 	var observe func(string, int, time.Duration)
+	var extra []livechat.Option
 	if o.metrics != nil {
 		observe = o.metrics.Upstream
+		extra = append(extra, livechat.WithShareObserver(o.metrics.SharedAnswer))
+	}
+	// Replicas on PostgreSQL are one client of the account: every command
+	// that asks LiveChat (report too) takes its requests from the
+	// cluster's rate, so the store is opened first there.
+	if o.send || cfg.Store.Postgres() {
+		if p.store, err = openStore(ctx, cfg); err != nil {
+			return nil, failed(err)
+		}
+		p.closers = append(p.closers, func() { _ = p.store.Close() })
+		extra = append(extra, sharing(p.store, cfg.LiveChat, p.owner)...)
 	}
 	p.lifecycle = newLifecycleRecorder(p.log, o.metrics, p.clock)
-	client, stop, err := upstream(cfg, p.log, observe, p.lifecycle.observe)
+	client, stop, err := upstream(cfg, p.log, observe, p.lifecycle.observe, extra...)
 	if err != nil {
 		return nil, failed(err)
 	}
@@ -203,10 +215,6 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 	if !o.send {
 		return p, nil
 	}
-	if p.store, err = openStore(ctx, cfg); err != nil {
-		return nil, failed(err)
-	}
-	p.closers = append(p.closers, func() { _ = p.store.Close() })
 	p.lifecycle.keepIn(p.store)
 	snd, err := senders(cfg)
 	if err != nil {
@@ -230,6 +238,12 @@ func (a *app) wire(ctx context.Context, cfg *config.Config, o wireOpts) (_ *part
 		return nil, failed(err)
 	}
 	ro.Wake = p.worker.Notify
+	// The runs of one firing share its answers; on PostgreSQL the store's
+	// holds tell the other replicas which firings this one still works on.
+	ro.Share = firingShare(p.client)
+	if p.store.Dialect() == store.DialectPostgres {
+		ro.Holds = p.store
+	}
 	if p.runner, err = jobs.NewRunner(p.client, p.render, p.store, ro); err != nil {
 		return nil, failed(err)
 	}

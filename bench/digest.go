@@ -55,7 +55,7 @@ func benchDigest(ctx context.Context, w io.Writer, latency time.Duration, repeat
 	measure := func(f func(c *livechat.Client) error) (sample, error) {
 		var ss []sample
 		for range repeat {
-			c, err := client(cfg, true)
+			c, err := client(cfg)
 			if err != nil {
 				return sample{}, err
 			}

@@ -230,13 +230,9 @@ jobs:
 }
 
 // client builds the LiveChat client from cfg as the service does (see
-// upstream in wire.go); noCache turns the response cache off.
-func client(cfg *config.Config, noCache bool) (*livechat.Client, error) {
+// upstream in wire.go).
+func client(cfg *config.Config) (*livechat.Client, error) {
 	lc := cfg.LiveChat
-	ttl := time.Duration(lc.CacheTTL)
-	if noCache {
-		ttl = 0
-	}
 	return livechat.New(lc.BaseURL, lc.Login, lc.APIKey.Reveal(),
 		livechat.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}),
 		livechat.WithRateLimit(rate.Limit(lc.RateLimit), lc.Burst),
@@ -244,7 +240,6 @@ func client(cfg *config.Config, noCache bool) (*livechat.Client, error) {
 		livechat.WithTimeout(time.Duration(lc.Timeout)),
 		livechat.WithRetry(lc.Retries, 250*time.Millisecond, 10*time.Second),
 		livechat.WithLogger(slog.New(slog.DiscardHandler)),
-		livechat.WithCache(ttl),
 	)
 }
 

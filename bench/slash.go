@@ -208,7 +208,7 @@ func childSlash(ctx context.Context, stdout io.Writer, o options) error {
 	if err != nil {
 		return err
 	}
-	c, err := client(cfg, false)
+	c, err := client(cfg)
 	if err != nil {
 		return err
 	}

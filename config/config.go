@@ -17,14 +17,16 @@ package config
 //	  oauth_token: ...               (contract) v3.6: Secret; an OAuth access token (Bearer), instead
 //	                                 of account_id and token; one of the two is required unless builtin
 //	  seed: 1                        simulator seed for builtin; default 1
-//	  rate_limit: 10                 requests per second to the API; default 10
+//	  rate_limit: 10                 requests per second to the API; default 10. With a postgres store it
+//	                                 is the whole cluster's (a token bucket in the database, taken by
+//	                                 serve, run and report alike); with sqlite, this process's
 //	  burst: 30                      rate limiter burst; default 3 × rate_limit rounded up, so one full
 //	                                 digest (26 requests) leaves at once while the sustained rate stays rate_limit
 //	  max_concurrent: 32             requests in flight at once; default 32, above a full digest's 26
 //	  timeout: 30s                   per request; default 30s
 //	  retries: 4                     attempts per request, the first included; default 4
-//	  cache_ttl: 1m                  identical requests (endpoint, range, filters) within this reuse one
-//	                                 answer, so jobs firing in the same minute share; default 1m, 0 = off
+//	  cache_ttl: 1m                  accepted so older files load, and ignored: the runs of one firing
+//	                                 share each answer for as long as the firing lasts (jobs.Share)
 //	email:
 //	  from: "Name <addr>"            (contract) required when any job sends email
 //	  smtp:                          (contract) host, port, username, password (Secret), tls
@@ -104,6 +106,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"livechat-digest/digest"
@@ -154,8 +157,9 @@ type LiveChat struct {
 	MaxConcurrent int
 	Timeout       Duration // per request
 	Retries       int      // tries per request, the first included
-	// CacheTTL is how long an answer is reused for identical requests; 0
-	// turns the cache off.
+	// CacheTTL is read and ignored: answers are shared for the length of
+	// a firing, not for a time to live. It is kept so that files that set
+	// livechat.cache_ttl still load.
 	CacheTTL Duration
 }
 
@@ -218,6 +222,12 @@ type Store struct {
 	// runs are kept; 0 keeps them forever. The runs themselves are kept, so
 	// an old firing is never run twice by the scheduler.
 	Retention Duration
+}
+
+// Postgres reports whether the store is PostgreSQL, which replicas share.
+func (s Store) Postgres() bool {
+	u := s.URL.Reveal()
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
 // Delivery tunes the delivery queue.

@@ -16,8 +16,9 @@ import (
 )
 
 // countedSim serves the simulator under a prefix and counts the requests
-// that reach it; the client caches answers, as a deployment's does.
-func countedSim(t *testing.T, at time.Time, api livechat.API) (*livechat.Client, *atomic.Int64) {
+// that reach it; the builds share the answers of one firing, as a
+// deployment's runs of a firing do.
+func countedSim(t *testing.T, at time.Time, api livechat.API) (*livechat.Share, *atomic.Int64) {
 	t.Helper()
 	s, err := sim.New(sim.Options{Seed: 7, Login: "login", APIKey: "key", Now: func() time.Time { return at }})
 	require.NoError(t, err)
@@ -31,17 +32,19 @@ func countedSim(t *testing.T, at time.Time, api livechat.API) (*livechat.Client,
 	t.Cleanup(srv.Close)
 	c, err := livechat.New(srv.URL+"/sim", "login", "key",
 		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1),
-		livechat.WithCache(time.Hour), livechat.WithAPI(api))
+		livechat.WithAPI(api))
 	require.NoError(t, err)
-	return c, &n
+	sh := c.Firing(at)
+	t.Cleanup(sh.Close)
+	return sh, &n
 }
 
 // TestBreakdownEqualsFilteredDigests builds a job with a breakdown over the
 // simulator and checks every entry against a separate digest of the same
 // job with that one filter added: the numbers are equal, the requests are
 // the ones BreakdownRequests counts, and the separate digests cost no
-// request at all (they are the very same requests, answered by the
-// client's cache).
+// request at all (they are the very same requests, answered from the
+// firing's shared answers).
 func TestBreakdownEqualsFilteredDigests(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
@@ -112,13 +115,13 @@ func TestBreakdownEqualsFilteredDigests(t *testing.T) {
 					}
 				}
 			}
-			// The separate digests were all answered from the cache.
+			// The separate digests were all answered from the firing's answers.
 			assert.Equal(t, int64(main+BreakdownRequests(spec)), requests.Load(), "requests after the separate digests")
 
 			// The agents are the top 3 of the chat ranking by chats.
-			ranking, err := c.ChatRanking(t.Context(), livechat.Query{From: d.Period.From, To: d.Period.To, Tags: spec.Filters.Tags})
+			answer, err := c.Fetch(t.Context(), livechat.ChatRanking, livechat.Query{From: d.Period.From, To: d.Period.To, Tags: spec.Filters.Tags})
 			require.NoError(t, err)
-			entries, _ := rankEntries(ranking)
+			entries, _ := rankEntries(answer.(livechat.Ranking))
 			var agents []string
 			for _, e := range d.Breakdown["total_chats.chats"] {
 				if e.By == ByAgent {

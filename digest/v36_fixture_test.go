@@ -171,18 +171,19 @@ func (f *v36Fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, a)
 }
 
-func newV36Fixture(t *testing.T) (*v36Fixture, *livechat.Client) {
+func newV36Fixture(t *testing.T) (*v36Fixture, *livechat.Share) {
 	t.Helper()
 	f := &v36Fixture{}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	c, err := livechat.New(srv.URL+"/lc", "acc", "pat", livechat.WithAPI(livechat.V36),
-		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1),
-		// One request for queued_visitors and queue_waiting_times,
-		// whether they overlap in flight or not.
-		livechat.WithCache(time.Minute))
+		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithRateLimit(rate.Inf, 1))
 	require.NoError(t, err)
-	return f, c
+	// One request for queued_visitors and queue_waiting_times, whether
+	// they overlap in flight or not: the builds share one firing's answers.
+	sh := c.Firing(time.Date(2026, 11, 7, 9, 0, 0, 0, time.UTC))
+	t.Cleanup(sh.Close)
+	return f, sh
 }
 
 // TestBuildV36Fixture checks every metric key v3.6 has against values

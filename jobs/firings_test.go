@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -190,4 +191,72 @@ type claimAll struct{}
 
 func (claimAll) ClaimRun(_ context.Context, job string, at time.Time, owner string, _ time.Time, _ time.Duration, _ bool) (store.Run, bool, error) {
 	return store.Run{Job: job, FiringAt: at, Owner: owner}, true, nil
+}
+
+const sharingYAML = `
+jobs:
+  - {name: team-a, schedule: "0 9 * * *", timezone: UTC, period: last_7_days, compare: none, reports: [total_chats], email: {to: [a@example.com]}}
+  - {name: team-b, schedule: "0 9 * * *", timezone: UTC, period: last_7_days, compare: none, reports: [total_chats], email: {to: [b@example.com]}}
+  - {name: team-c, schedule: "0 9 * * *", timezone: UTC, period: last_7_days, compare: none, reports: [total_chats], email: {to: [c@example.com]}}
+`
+
+// TestRunsOfOneFiringShareAnswers is the firing that outlasts any cache: a
+// slow rate limit holds the first run's request, a second run of the
+// firing asks meanwhile, a third asks ten minutes (of the fake clock)
+// later while other runs of the firing still wait for a slot: LiveChat is
+// asked once. The next firing asks again.
+func TestRunsOfOneFiringShareAnswers(t *testing.T) {
+	t.Parallel()
+	firing := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(firing)
+	up := newUpstream(t, clock)
+	gate := make(chan struct{})
+	slow := func(ctx context.Context, _ time.Time) (time.Duration, error) {
+		select {
+		case <-gate:
+			return 0, nil
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	shared := make(chan struct{}, 10)
+	c, err := livechat.New(up.srv.URL+testPrefix, testLogin, testKey, livechat.WithHTTPClient(up.srv.Client()),
+		livechat.WithSharedRateLimit(slow), livechat.WithRetry(1, time.Millisecond, time.Millisecond),
+		livechat.WithShareObserver(func(ev string) {
+			if ev == livechat.AnswerShared {
+				shared <- struct{}{}
+			}
+		}))
+	require.NoError(t, err)
+	st := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	r, err := NewRunner(c, newRenderer(t), st, RunnerOptions{Owner: "me", Clock: clock, From: testFrom,
+		Share: func(at time.Time) (digest.Fetcher, func()) { s := c.Firing(at); return s, s.Close }})
+	require.NoError(t, err)
+	cfg := parseConfig(t, sharingYAML)
+	ctx := t.Context()
+
+	// Runs of the firing still waiting for a slot hold it, as the Locker
+	// does for them.
+	waiting := r.holdFiring(ctx, firing)
+	run := func(job int, at time.Time) {
+		t.Helper()
+		res, err := r.Run(ctx, &cfg.Jobs[job], at, false)
+		require.NoError(t, err)
+		require.Equal(t, store.RunOK, res.Run.Status, res.Run.Error)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { run(0, firing) })
+	wg.Go(func() { run(1, firing) })
+	<-shared // the second run joined the first one's request, held by the limiter
+	close(gate)
+	wg.Wait()
+	assert.Equal(t, int64(1), up.hits.Load())
+
+	clock.Advance(10 * time.Minute)
+	run(2, firing)
+	assert.Equal(t, int64(1), up.hits.Load(), "a run ten minutes into the firing gets the firing's answer")
+	waiting()
+
+	run(0, firing.Add(24*time.Hour))
+	assert.Equal(t, int64(2), up.hits.Load(), "the next firing asks afresh")
 }

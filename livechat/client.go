@@ -46,7 +46,15 @@ type Client struct {
 	sf      singleflight.Group
 	mu      sync.Mutex
 	flights map[string]*flight
-	cache   *responseCache // nil: no cache (see WithCache)
+
+	reserve        Reserve      // the cluster's rate (WithSharedRateLimit); nil: limiter alone
+	reserveFails   atomic.Int64 // attempts paced by the limiter because reserve failed
+	reserveFailing atomic.Bool  // reserve failed last time (for logging once)
+	cluster        Cluster      // answers shared with other replicas (WithCluster); nil: none
+	clusterLease   time.Duration
+	shareMax       int64        // bytes all open Shares may keep (WithShareLimit)
+	shareBytes     atomic.Int64 // bytes they keep now
+	shareObserve   func(event string)
 
 	zones     sync.Map // zone name -> *time.Location, for v3.6 from/to
 	region    atomic.Pointer[string]
@@ -210,22 +218,25 @@ func New(baseURL, login, apiKey string, opts ...Option) (*Client, error) {
 	}
 	u.RawPath = ""
 	c := &Client{
-		base:        u,
-		api:         V2,
-		login:       login,
-		apiKey:      apiKey,
-		http:        &http.Client{},
-		limiter:     rate.NewLimiter(10, 10),
-		sem:         make(chan struct{}, 8),
-		tries:       4,
-		backoffBase: 200 * time.Millisecond,
-		backoffMax:  5 * time.Second,
-		timeout:     30 * time.Second,
-		observe:     func(string, int, time.Duration) {},
-		lifecycle:   func(context.Context, Lifecycle) {},
-		log:         slog.New(slog.DiscardHandler),
-		flights:     make(map[string]*flight),
-		lifeNoted:   make(map[Lifecycle]bool),
+		base:         u,
+		api:          V2,
+		login:        login,
+		apiKey:       apiKey,
+		http:         &http.Client{},
+		limiter:      rate.NewLimiter(10, 10),
+		sem:          make(chan struct{}, 8),
+		tries:        4,
+		backoffBase:  200 * time.Millisecond,
+		backoffMax:   5 * time.Second,
+		timeout:      30 * time.Second,
+		observe:      func(string, int, time.Duration) {},
+		lifecycle:    func(context.Context, Lifecycle) {},
+		shareMax:     DefaultShareLimit,
+		shareObserve: func(string) {},
+		clusterLease: defaultClusterLease,
+		log:          slog.New(slog.DiscardHandler),
+		flights:      make(map[string]*flight),
+		lifeNoted:    make(map[Lifecycle]bool),
 	}
 	for _, opt := range opts {
 		if opt == nil {

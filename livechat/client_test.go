@@ -110,7 +110,10 @@ func TestNewRejects(t *testing.T) {
 		{"zero timeout", "https://api.example.com", "me", "k", WithTimeout(0)},
 		{"nil observer", "https://api.example.com", "me", "k", WithObserver(nil)},
 		{"nil logger", "https://api.example.com", "me", "k", WithLogger(nil)},
-		{"negative cache ttl", "https://api.example.com", "me", "k", WithCache(-time.Second)},
+		{"negative share limit", "https://api.example.com", "me", "k", WithShareLimit(-1)},
+		{"nil share observer", "https://api.example.com", "me", "k", WithShareObserver(nil)},
+		{"nil shared rate", "https://api.example.com", "me", "k", WithSharedRateLimit(nil)},
+		{"nil cluster", "https://api.example.com", "me", "k", WithCluster(nil, 0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,10 @@
 // Package livechat is the client for the LiveChat Reports API, v2 and v3.6
 // (WithAPI): one typed method per report, request building, decoding of
 // every answer shape of both versions into the same typed values, retries
-// with backoff, a client-wide rate limit and concurrency cap, coalescing of
-// identical in-flight requests and an optional short-lived response cache.
+// with backoff, a client-wide rate limit and concurrency cap (or a rate
+// shared with other processes), coalescing of identical in-flight requests,
+// and the answers shared by the runs of one firing (Share), also across
+// replicas (Cluster).
 //
 // Every request of either version goes through one path. A v2 request is a
 // GET whose URL carries the Query arguments the endpoint accepts
@@ -13,10 +15,14 @@
 // a personal access token as basic auth with the account ID, or an OAuth
 // token as Bearer. MethodOf says which report exists on which version,
 // which filters it takes and whether it answers per day. Identical requests
-// already in flight are shared (golang.org/x/sync singleflight) and, with
-// WithCache, answers fetched within the cache's ttl are reused; both are
-// keyed by shareKey: HTTP method, URL, body and a hash of the credential.
-// Each attempt waits for the concurrency cap and the rate limiter and is
+// already in flight are shared (golang.org/x/sync singleflight); a Share
+// (Client.Firing) keeps every answer and every failure after retries for
+// the runs of one firing until it is closed, bounded in bytes over all
+// Shares (WithShareLimit) and, with WithCluster, fetched by one replica for
+// all; all are keyed by shareKey: HTTP method, URL, body and a hash of the
+// credential. Nothing is kept by time. Each attempt waits for the
+// concurrency cap and the rate limiter (WithSharedRateLimit: the cluster's,
+// falling back on the client's own) and is
 // bounded by the per-request timeout. 5xx answers, timeouts, transport
 // errors, 429s and the v3.6 error types that say "try later" are retried
 // with exponential backoff and full jitter (a Retry-After is honoured and

@@ -15,6 +15,11 @@ var ErrNotOnAPI = errors.New("not available on this Reports API version")
 // the typed methods return, whichever API version the client reads. It lets
 // callers pick reports by name.
 func (c *Client) Fetch(ctx context.Context, r Report, q Query) (any, error) {
+	return c.fetchReport(ctx, nil, r, q)
+}
+
+// fetchReport is Fetch in share sh (nil: none).
+func (c *Client) fetchReport(ctx context.Context, sh *Share, r Report, q Query) (any, error) {
 	info, ok := Lookup(r)
 	if !ok {
 		return nil, fmt.Errorf("livechat: unknown report %q", clip(string(r)))
@@ -23,7 +28,7 @@ func (c *Client) Fetch(ctx context.Context, r Report, q Query) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("livechat: %s: Reports API %s: %w", r, c.api, ErrNotOnAPI)
 	}
-	body, err := c.get(ctx, m, q)
+	body, err := c.get(ctx, sh, m, q)
 	if err != nil {
 		return nil, err
 	}

@@ -120,12 +120,12 @@ func (c *Client) build(m Method, q Query) (request, error) {
 }
 
 // shareKey is what makes two requests the same request, for coalescing and
-// the cache: the HTTP method, the URL, the body and the credential. The URL
+// sharing (Share): the HTTP method, the URL, the body and the credential. The URL
 // alone is not enough since every v3.6 request to one report has the same
 // URL, and answers are per account. The credential enters as a hash (see
 // credentialKey), so keys can be kept, logged or shared without holding it.
-// It is the one place the key is made: sharing across clients (issue 14)
-// builds on it.
+// It is the one place the key is made; replicas share answers under it
+// (Cluster), so it must be the same in every process of one account.
 func (c *Client) shareKey(r request) string {
 	h := sha256.New()
 	for _, part := range [][]byte{[]byte(r.method), []byte(r.url), r.body, []byte(c.credKey)} {
@@ -152,11 +152,14 @@ func (c *Client) authorization() string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c.login+":"+c.apiKey))
 }
 
-// get returns the body of a 200 answer for report method m and q.
-// Identical requests (shareKey) in flight at the same time share one fetch,
-// and with WithCache a recent identical answer is reused; each caller still
-// waits only as long as its own ctx allows.
-func (c *Client) get(ctx context.Context, m Method, q Query) ([]byte, error) {
+// get returns the body of a 200 answer for report method m and q, asked
+// in share sh (nil: no share). Without a share, identical requests
+// (shareKey) in flight at the same moment share one fetch and nothing is
+// kept afterwards: that is a slash command's or a `report`'s own request.
+// In a share, every run of the share's firing gets the one answer (or
+// failure) of each distinct request (see Share). Each caller waits only as
+// long as its own ctx allows.
+func (c *Client) get(ctx context.Context, sh *Share, m Method, q Query) ([]byte, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("livechat: %s: nil context", m.Name())
 	}
@@ -168,10 +171,15 @@ func (c *Client) get(ctx context.Context, m Method, q Query) ([]byte, error) {
 		return nil, err
 	}
 	key := c.shareKey(req)
-	if body, ok := c.cache.get(key); ok {
-		return body, nil
+	if sh != nil {
+		return sh.get(ctx, key, req)
 	}
+	return c.flight(ctx, key, req)
+}
 
+// flight returns the body of a 200 answer for req, whose sharing key is
+// key: identical requests in flight at the same moment share one fetch.
+func (c *Client) flight(ctx context.Context, key string, req request) ([]byte, error) {
 	c.mu.Lock()
 	f := c.flights[key]
 	if f == nil {
@@ -180,13 +188,7 @@ func (c *Client) get(ctx context.Context, m Method, q Query) ([]byte, error) {
 		// all tries can take, and cancelled when its last caller leaves.
 		budget := time.Duration(c.tries) * (c.timeout + c.backoffMax)
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
-		f = &flight{cancel: cancel, fetch: func() (any, error) {
-			body, err := c.fetch(fctx, req)
-			if err == nil {
-				c.cache.put(key, body)
-			}
-			return body, err
-		}}
+		f = &flight{cancel: cancel, fetch: func() (any, error) { return c.fetch(fctx, req) }}
 		c.flights[key] = f
 	}
 	f.waiters++
@@ -198,15 +200,15 @@ func (c *Client) get(ctx context.Context, m Method, q Query) ([]byte, error) {
 	ch := c.sf.DoChan(key, f.fetch)
 	select {
 	case <-ctx.Done():
-		return nil, fmt.Errorf("livechat: %s: %w", m.Name(), ctx.Err())
+		return nil, fmt.Errorf("livechat: %s: %w", req.name, ctx.Err())
 	case res := <-ch:
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("livechat: %s: %w", m.Name(), ctx.Err())
+			return nil, fmt.Errorf("livechat: %s: %w", req.name, ctx.Err())
 		}
 		if errors.Is(res.Err, context.Canceled) {
 			// We joined a fetch whose callers had all left just before we
 			// came: it was cancelled for them, not for us. Start afresh.
-			return c.get(ctx, m, q)
+			return c.flight(ctx, key, req)
 		}
 		if res.Err != nil {
 			return nil, res.Err
@@ -355,7 +357,7 @@ func (c *Client) attempt(ctx context.Context, r request) (int, []byte, http.Head
 		case <-t.C:
 		}
 	}
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.wait(ctx); err != nil {
 		return 0, nil, nil, c.clean(err)
 	}
 

@@ -31,6 +31,8 @@ type Metrics struct {
 	lifecycle        *prometheus.CounterVec // see lifecycle_metrics.go
 	alertMessages    *prometheus.CounterVec
 	interactions     *prometheus.CounterVec
+	firingAnswers    *prometheus.CounterVec
+	answersNotKept   prometheus.Counter
 }
 
 // NewMetrics registers the collectors with reg. Give each server its own
@@ -97,6 +99,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{ResultSilenced, ResultIgnored, ResultUnauthorized, ResultReplayed, ResultError} {
 		m.interactions.WithLabelValues(r)
 	}
+	m.registerShareMetrics(f)
 	// Every result exists from the start, so rate() sees the first one.
 	m.lifecycle = newLifecycleCounter(f)
 	for _, r := range []string{ResultOK, ResultHelp, ResultUnauthorized, ResultError, ResultReplayed, ResultBusy} {
