@@ -97,7 +97,7 @@ func (a *app) checkLiveChat(ctx context.Context, cfg *config.Config, quick bool)
 		mu.Unlock()
 	}
 	client, stop, err := upstream(cfg, slog.New(slog.DiscardHandler), nil, observe,
-		livechat.WithRetry(1, time.Millisecond, time.Millisecond), livechat.WithCache(0))
+		livechat.WithRetry(1, time.Millisecond, time.Millisecond))
 	if err != nil {
 		return []checkLine{{checkFail, what, err.Error()}}
 	}
