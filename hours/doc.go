@@ -11,10 +11,11 @@
 //
 // Wall-clock semantics make DST need no special case in Contains: 08:00 is
 // 08:00 whatever the offset. NextOpen, which gives the scheduler the instant
-// a window opens, builds that instant with time.Date, so an opening in the
+// a window opens, is the first instant Contains holds: an opening in the
 // spring-forward gap (02:30 in New York on the second Sunday of March) is
-// the instant the clock jumps to (03:30 EDT), and a fall-back day's repeated
-// hour opens at its first occurrence.
+// the instant the clock jumps (03:00 EDT, not time.Date's 03:30), an
+// opening in the hour the fall-back repeats opens at each occurrence, and a
+// window the clock is set back into opens at the change.
 //
 // hours imports only the standard library; config parses windows with it
 // and jobs and alerting evaluate them.

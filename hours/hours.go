@@ -3,6 +3,7 @@ package hours
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -165,19 +166,28 @@ func (s Schedule) Contains(t time.Time, loc *time.Location) bool {
 }
 
 // NextOpen returns the first instant at or after t that s contains: t
-// itself when s contains it, else the next opening of a window. Openings
-// are the starts of time ranges (midnight for a window without times) on
-// the wall clock of loc, built with time.Date (see the package doc for the
-// DST gap). ok is false when no window opens within eight days, which only
-// a Schedule with no day at all can cause.
+// itself when s contains it, else the next opening of a window. A window
+// opens at the start of one of its time ranges (midnight for a window
+// without times) on the wall clock of loc, and also when the clock is set
+// back into it (a range past the fall-back hour is entered again); see wall
+// for the spring-forward gap. ok is false when no window opens within eight
+// days, which only a Schedule with no day at all can cause.
 func (s Schedule) NextOpen(t time.Time, loc *time.Location) (time.Time, bool) {
 	if s.Contains(t, loc) {
 		return t, true
 	}
 	local := t.In(loc)
 	var best time.Time
+	consider := func(c time.Time) {
+		if c.After(t) && (best.IsZero() || c.Before(best)) && s.Contains(c, loc) {
+			best = c
+		}
+	}
 	for day := -1; day <= 8; day++ {
 		d := local.AddDate(0, 0, day)
+		if c, ok := change(d.Year(), d.Month(), d.Day(), loc); ok {
+			consider(c)
+		}
 		for _, w := range s {
 			starts := []int{0}
 			if len(w.Times) > 0 {
@@ -187,9 +197,8 @@ func (s Schedule) NextOpen(t time.Time, loc *time.Location) (time.Time, bool) {
 				}
 			}
 			for _, m := range starts {
-				c := wall(d.Year(), d.Month(), d.Day(), m, loc)
-				if c.After(t) && (best.IsZero() || c.Before(best)) && s.Contains(c, loc) {
-					best = c
+				for _, c := range wall(d.Year(), d.Month(), d.Day(), m, loc) {
+					consider(c)
 				}
 			}
 		}
@@ -197,27 +206,66 @@ func (s Schedule) NextOpen(t time.Time, loc *time.Location) (time.Time, bool) {
 	return best, !best.IsZero()
 }
 
-// wall returns the first instant whose wall clock in loc reads minute m of
-// the given day. A time the spring-forward gap skips is moved past the gap
-// by the same distance (02:30 → 03:30); one the fall-back hour repeats is
-// its first occurrence. time.Date alone promises neither.
-func wall(y int, mo time.Month, d, m int, loc *time.Location) time.Time {
-	naive := time.Date(y, mo, d, m/60, m%60, 0, 0, time.UTC)
-	var best time.Time
-	// The offsets half a day either side cover both sides of any change
-	// of offset on that day.
-	for _, probe := range []time.Duration{-12 * time.Hour, 12 * time.Hour} {
-		_, off := naive.Add(probe).In(loc).Zone()
-		c := naive.Add(-time.Duration(off) * time.Second)
-		if l := c.In(loc); l.Day() == d && l.Hour()*60+l.Minute() == m && (best.IsZero() || c.Before(best)) {
-			best = c
+// change returns the instant loc's offset changes on the given day, if it
+// does: where the wall clock jumps forward or is set back.
+func change(y int, mo time.Month, d int, loc *time.Location) (time.Time, bool) {
+	naive := time.Date(y, mo, d, 12, 0, 0, 0, time.UTC)
+	before, after := offsets(naive, loc)
+	if before == after {
+		return time.Time{}, false
+	}
+	return jump(naive.Add(-probe), naive.Add(probe), before, loc), true
+}
+
+// probe is how far either side of a wall time offsets are read: with any
+// offset (UTC−12 to UTC+14) the instants read are a day or more before and
+// after it on the wall clock, so they straddle a change that day; changes
+// are months apart, so nothing else falls between.
+const probe = 36 * time.Hour
+
+// offsets are loc's offsets before and after the wall time naive (a wall
+// time written as UTC).
+func offsets(naive time.Time, loc *time.Location) (before, after int) {
+	_, before = naive.Add(-probe).In(loc).Zone()
+	_, after = naive.Add(probe).In(loc).Zone()
+	return before, after
+}
+
+// jump finds, to the second, the first instant in (lo, hi] whose offset in
+// loc is no longer before; lo has it and hi does not.
+func jump(lo, hi time.Time, before int, loc *time.Location) time.Time {
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Second)
+		if _, off := mid.In(loc).Zone(); off == before {
+			lo = mid
+		} else {
+			hi = mid
 		}
 	}
-	if !best.IsZero() {
-		return best
+	return hi
+}
+
+// wall returns the instants whose wall clock in loc reads minute m of the
+// given day: one, or two in the hour the fall-back repeats (the window
+// opens at each). For a minute the spring-forward gap skips it returns the
+// first instant after it, the instant the clock jumps (02:30 in New York
+// on the gap day → 03:00 EDT, when the wall clock passes 02:30); time.Date
+// would move it to 03:30.
+func wall(y int, mo time.Month, d, m int, loc *time.Location) []time.Time {
+	naive := time.Date(y, mo, d, m/60, m%60, 0, 0, time.UTC)
+	var out []time.Time
+	before, after := offsets(naive, loc)
+	for _, off := range []int{before, after} {
+		c := naive.Add(-time.Duration(off) * time.Second)
+		if l := c.In(loc); l.Day() == d && l.Hour()*60+l.Minute() == m && !slices.ContainsFunc(out, c.Equal) {
+			out = append(out, c)
+		}
 	}
-	// In the gap: read the wall time with the offset in force before it,
-	// which lands as far past the gap as the time was into it.
-	_, off := naive.Add(-12 * time.Hour).In(loc).Zone()
-	return naive.Add(-time.Duration(off) * time.Second)
+	if len(out) > 0 {
+		return out
+	}
+	// In the gap: read with the offset after it, the minute is an instant
+	// before the jump; with the offset before it, one after. The jump lies
+	// between: find it to the second.
+	return []time.Time{jump(naive.Add(-time.Duration(after)*time.Second), naive.Add(-time.Duration(before)*time.Second), before, loc)}
 }

@@ -216,6 +216,8 @@ func TestNextOpen(t *testing.T) {
 	night := Schedule{win(t, []string{"fri"}, "22:00-06:00")}
 	weekend := Schedule{win(t, []string{"sat"})}
 	joined := Schedule{win(t, []string{"mon"}, "00:00-12:00"), win(t, []string{"sun"}, "18:00-24:00")}
+	lhi := mustLoad(t, "Australia/Lord_Howe") // springs forward 30 minutes, 02:00 → 02:30
+	early2 := Schedule{win(t, nil, "02:15-04:00")}
 	local := func(loc *time.Location, mo time.Month, d, h, m int) time.Time {
 		return time.Date(2026, mo, d, h, m, 0, 0, loc)
 	}
@@ -237,11 +239,14 @@ func TestNextOpen(t *testing.T) {
 		{"sunday 18:00 runs into monday: opens sunday", joined, ny, local(ny, 11, 29, 12, 0), local(ny, 11, 29, 18, 0)},
 		// 2026-03-06 is a Friday; the office opens Monday 9 March, after NY's change.
 		{"ny across spring forward: 08:00 EDT", office, ny, local(ny, 3, 6, 19, 0), time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)},
-		{"ny gap day: 02:30 does not exist, opens 03:30 EDT", early, ny, local(ny, 3, 8, 1, 0), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},
+		{"ny gap day: 02:30 does not exist, opens when the clock jumps, 03:00 EDT", early, ny, local(ny, 3, 8, 1, 0), time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC)},
 		{"ny fall back: 08:00 EST", office, ny, local(ny, 10, 30, 19, 0), time.Date(2026, 11, 2, 13, 0, 0, 0, time.UTC)},
 		{"waw spring: 08:00 CEST", office, waw, local(waw, 3, 27, 19, 0), time.Date(2026, 3, 30, 6, 0, 0, 0, time.UTC)},
 		{"waw fall: 02:30 CEST, the first one", early, waw, time.Date(2026, 10, 24, 23, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC)},
-		{"waw gap day: 02:30 does not exist, opens 03:30 CEST", early, waw, local(waw, 3, 29, 1, 0), time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)},
+		{"waw gap day: 02:30 does not exist, opens when the clock jumps, 03:00 CEST", early, waw, local(waw, 3, 29, 1, 0), time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC)},
+		{"ny gap day: a window all in the gap is skipped", Schedule{win(t, nil, "02:15-02:45")}, ny, local(ny, 3, 8, 1, 0), time.Date(2026, 3, 9, 6, 15, 0, 0, time.UTC)},
+		{"lord howe gap day: the half-hour jump, 02:15 opens at 02:30", early2, lhi, time.Date(2026, 10, 3, 14, 0, 0, 0, time.UTC), time.Date(2026, 10, 3, 15, 30, 0, 0, time.UTC)},
+		{"ny fall day: 01:30 opens again in the repeated hour", Schedule{win(t, nil, "01:30-01:45")}, ny, time.Date(2026, 11, 1, 5, 50, 0, 0, time.UTC), time.Date(2026, 11, 1, 6, 30, 0, 0, time.UTC)},
 		{"ny spring day: 03:30 EDT, just after the gap", Schedule{win(t, nil, "03:30-05:00")}, ny, local(ny, 3, 8, 1, 0), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},
 		{"ny fall day itself: 08:00 EST", Schedule{win(t, nil, "08:00-18:00")}, ny, time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 13, 0, 0, 0, time.UTC)},
 		{"waw fall day itself: 08:00 CET", Schedule{win(t, nil, "08:00-18:00")}, waw, time.Date(2026, 10, 25, 3, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 7, 0, 0, 0, time.UTC)},
@@ -267,4 +272,45 @@ func TestRangeOfNoLength(t *testing.T) {
 	assert.True(t, w.Contains(mon, time.UTC))
 	assert.True(t, w.Contains(mon.Add(23*time.Hour+59*time.Minute), time.UTC))
 	assert.False(t, w.Contains(mon.Add(-time.Minute), time.UTC))
+}
+
+// TestNextOpenIsTheFirstContainedInstant: NextOpen is what it promises,
+// the first instant at or after t that Contains holds. Checked every ten
+// minutes over both DST nights of zones far from UTC, with half-hour
+// changes and changes at midnight, for windows that start in the gap, lie
+// in it, repeat in the hour set back, and run past midnight; each answer
+// against the minutes before it (up to 12 h).
+func TestNextOpenIsTheFirstContainedInstant(t *testing.T) {
+	t.Parallel()
+	schedules := map[string]Schedule{
+		"gap":      {win(t, nil, "02:30-04:00")},
+		"in gap":   {win(t, nil, "02:15-02:45")},
+		"repeated": {win(t, nil, "01:30-01:45")},
+		"midnight": {win(t, nil, "00:00-00:30")},
+		"night":    {win(t, []string{"sat"}, "22:00-02:30")},
+	}
+	nights := map[string][]time.Time{ // 20:00 local the evening before each change
+		"America/New_York":    {time.Date(2026, 3, 7, 20, 0, 0, 0, time.UTC), time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC)},
+		"Europe/Warsaw":       {time.Date(2026, 3, 28, 20, 0, 0, 0, time.UTC), time.Date(2026, 10, 24, 20, 0, 0, 0, time.UTC)},
+		"Australia/Lord_Howe": {time.Date(2026, 4, 4, 20, 0, 0, 0, time.UTC), time.Date(2026, 10, 3, 20, 0, 0, 0, time.UTC)},
+		"Pacific/Auckland":    {time.Date(2026, 4, 4, 20, 0, 0, 0, time.UTC), time.Date(2026, 9, 26, 20, 0, 0, 0, time.UTC)},
+		"Pacific/Chatham":     {time.Date(2026, 4, 4, 20, 0, 0, 0, time.UTC), time.Date(2026, 9, 26, 20, 0, 0, 0, time.UTC)},
+		"America/Santiago":    {time.Date(2026, 4, 4, 20, 0, 0, 0, time.UTC), time.Date(2026, 9, 5, 20, 0, 0, 0, time.UTC)},
+	}
+	for zone, days := range nights {
+		loc := mustLoad(t, zone)
+		for _, d := range days {
+			day := time.Date(d.Year(), d.Month(), d.Day(), 20, 0, 0, 0, loc)
+			for name, s := range schedules {
+				for at := day; at.Before(day.Add(10 * time.Hour)); at = at.Add(10 * time.Minute) {
+					got, ok := s.NextOpen(at, loc)
+					require.True(t, ok)
+					require.True(t, s.Contains(got, loc), "%s %s from %s: %s is not open", zone, name, at, got)
+					for c := at; c.Before(got) && c.Before(at.Add(12*time.Hour)); c = c.Add(time.Minute) {
+						require.False(t, s.Contains(c, loc), "%s %s from %s: open already at %s, NextOpen said %s", zone, name, at, c, got)
+					}
+				}
+			}
+		}
+	}
 }
