@@ -32,6 +32,8 @@
 //     notices are saved compare-and-set on their version together with the
 //     delivery they queue (one transaction), so exactly one release wins and
 //     the others, seeing a changed notice, queue nothing.
+//   - A firing whose message failed for good was not announced: jobs reads
+//     its queued notice as held, so it is announced again once not held.
 //   - Reminders: with repeat_every R, reminder k of an announced firing is
 //     due at NotifiedAt + k·R and goes out on the first run at or after
 //     that, if not held; missed intervals are not made up.

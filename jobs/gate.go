@@ -19,6 +19,7 @@ type GateStore interface {
 	Silences(ctx context.Context, f store.SilenceFilter) ([]store.Silence, error)
 	Receipts(ctx context.Context, keys []string) (map[string]store.Receipt, error)
 	HoldNotices(ctx context.Context, key string, alertKeys []string) error
+	Notices(ctx context.Context, f store.NoticeFilter) ([]store.Notice, error)
 }
 
 // Gate is the notify.Gate of alert messages: the send-time half of the
@@ -73,6 +74,19 @@ func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (n
 		return m, "", fmt.Errorf("jobs: %s: gate %s: %w", meta.Job, meta.Target, err)
 	}
 	droppedFrom := func(ref, key string) bool { return slices.Contains(receipts[ref].Dropped, key) }
+	// A firing line goes only with the delivery its notice names: one
+	// queued again by hand (deliveries retry) after a run announced the
+	// firing anew must not announce it twice.
+	notices, err := g.st.Notices(ctx, store.NoticeFilter{Job: meta.Job})
+	if err != nil {
+		return m, "", fmt.Errorf("jobs: %s: gate %s: %w", meta.Job, meta.Target, err)
+	}
+	announcedBy := map[string]string{}
+	for _, n := range notices {
+		if n.Target == meta.Target {
+			announcedBy[n.Key] = n.Delivery
+		}
+	}
 	var (
 		keep []metaLine
 		held []string
@@ -80,6 +94,9 @@ func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (n
 	for _, l := range meta.Lines {
 		if droppedFrom(d.Key, l.Key) || l.Ref != "" && droppedFrom(l.Ref, l.Key) {
 			continue // dropped before, here or from the post it follows
+		}
+		if l.Kind == lineFiring && announcedBy[l.Key] != d.Key {
+			continue // another delivery announces it
 		}
 		switch l.Kind {
 		case lineFiring, lineReminder:

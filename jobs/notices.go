@@ -189,6 +189,9 @@ func (r *Runner) alertDeliveries(ctx context.Context, job *config.Job, firing ti
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := r.unannounced(ctx, job, stored); err != nil {
+		return nil, nil, nil, err
+	}
 	b := &batch{job: job.Name, firing: firing, now: now}
 	var notices []store.NoticeChange
 	for _, target := range targets(job) {
@@ -249,6 +252,36 @@ func (r *Runner) holds(ctx context.Context, job *config.Job, now time.Time) (map
 }
 
 func noticeID(key, target string) string { return key + "\x00" + target }
+
+// unannounced reads a notice queued on a delivery that failed for good
+// (the target down for the whole retry window, or refusing it) as held:
+// nothing announced that firing, so this run announces it again, once it
+// is not held, instead of leaving it "queued" with its reminders and
+// resolve dropped for want of a post. Runs only, not the release: a
+// target that refuses every message is then tried once per run, not every
+// few seconds. Saved compare-and-set like any notice.
+func (r *Runner) unannounced(ctx context.Context, job *config.Job, stored map[string]store.Notice) error {
+	var queued []string
+	for _, n := range stored {
+		if n.Status == store.NoticeQueued {
+			queued = append(queued, n.Delivery)
+		}
+	}
+	if len(queued) == 0 {
+		return nil
+	}
+	rs, err := r.store.Receipts(ctx, queued)
+	if err != nil {
+		return fmt.Errorf("jobs: %s: notices: %w", job.Name, err)
+	}
+	for id, n := range stored {
+		if rc, ok := rs[n.Delivery]; ok && n.Status == store.NoticeQueued && rc.Status == store.DeliveryFailed {
+			n.Status, n.Delivery, n.NotifiedAt, n.Reminders = store.NoticeHeld, "", time.Time{}, 0
+			stored[id] = n
+		}
+	}
+	return nil
+}
 
 // held reports whether a silence or the active hours hold news of metric's
 // alerts of job at now.

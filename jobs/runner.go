@@ -42,6 +42,8 @@ type AlertStore interface {
 	Alert(ctx context.Context, job, key string) (store.AlertState, error)
 	Notices(ctx context.Context, f store.NoticeFilter) ([]store.Notice, error)
 	Silences(ctx context.Context, f store.SilenceFilter) ([]store.Silence, error)
+	// Receipts tells what became of the deliveries that announced alerts.
+	Receipts(ctx context.Context, keys []string) (map[string]store.Receipt, error)
 }
 
 // Store is everything a run writes.

@@ -73,3 +73,41 @@ func TestLifecycleFiringThatFailedForGoodIsNotResolved(t *testing.T) {
 		assert.Equal(t, []string{"[FIRING] chat-volume: 2 firing", "[RESOLVED] chat-volume: 2 resolved"}, e.mailSubjects(t))
 	})
 }
+
+// TestLifecycleFailedPostIsAnnouncedAgain: the firing post failed for good
+// (Slack was down for the whole retry window). Nothing announced the
+// firing, so the next run (not the release) announces it again, once; the failed post queued
+// again by hand (deliveries retry) says nothing; the resolve updates the
+// post that went out.
+func TestLifecycleFailedPostIsAnnouncedAgain(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		e := newLC(t, url, day(22), "", nil)
+		e.slack.failPosts = 2
+		e.fire(t, day(22)) // 503, retried
+		e.to(day(22).Add(time.Hour))
+		require.ErrorIs(t, e.worker.Drain(ctx), notify.ErrDeliveryFailed, "the retry fails past the window")
+		require.Empty(t, e.slack.seen())
+		e.release(t)
+		e.release(t)
+		require.Empty(t, e.slack.seen(), "the release does not retry it: a target that refuses everything would be tried every few seconds")
+
+		e.fire(t, day(22).Add(2*time.Hour)) // still breaching: announced anew
+		calls := e.slack.seen()
+		require.Equal(t, []string{"chat.postMessage"}, methods(calls))
+		ts := calls[0].Answered
+		ns, err := e.st.Notices(ctx, store.NoticeFilter{Job: e.job.Name, Status: store.NoticeAnnounced})
+		require.NoError(t, err)
+		assert.Len(t, ns, 4, "two alerts, two targets: all announced")
+
+		n, err := e.st.RequeueFailed(ctx, store.RequeueFilter{Job: e.job.Name}, e.clock.Now())
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		e.send(t)
+		assert.Len(t, e.slack.seen(), 1, "the old post, queued again, announces nothing twice")
+
+		e.fire(t, day(24))
+		assert.Equal(t, []string{"chat.postMessage", "chat.update " + ts, "chat.postMessage thread " + ts}, methods(e.slack.seen()))
+	})
+}
