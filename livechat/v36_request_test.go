@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -378,5 +379,33 @@ func TestShareKey(t *testing.T) {
 		if strings.Contains(base, secret) || strings.Contains(a.credKey, secret) {
 			t.Errorf("key holds the credential")
 		}
+	}
+}
+
+// TestLifecycleLogBounded: an upstream sending a new lifecycle value on
+// every answer is logged for the first 16 values only; every answer is
+// still handed on.
+func TestLifecycleLogBounded(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Legacy", fmt.Sprintf("2027-01-%02d", n.Add(1)))
+		w.Write([]byte(okTotal))
+	}))
+	t.Cleanup(srv.Close)
+	var logs bytes.Buffer
+	var handed atomic.Int64
+	c := newV36(t, srv.URL, WithHTTPClient(srv.Client()), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		WithLifecycle(func(context.Context, Lifecycle) { handed.Add(1) }))
+	for range 20 {
+		if _, err := c.TotalChats(t.Context(), Query{From: date("2026-03-02"), To: date("2026-03-02")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Count(logs.String(), "going away"); got != maxLifecycleNoted {
+		t.Errorf("logged %d times, want %d", got, maxLifecycleNoted)
+	}
+	if handed.Load() != 20 {
+		t.Errorf("handed on %d, want 20", handed.Load())
 	}
 }
