@@ -242,3 +242,46 @@ func TestDecodeV36Errors(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorBodyText: only a short snake_case word passes as an error type
+// or region, and a message is one printable line of at most 120 runes.
+func TestErrorBodyText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"too_many_requests":     "too_many_requests",
+		"a-z_09":                "a-z_09",
+		strings.Repeat("a", 40): strings.Repeat("a", 40),
+		strings.Repeat("a", 41): "",
+		"":                      "",
+		"Authentication":        "",
+		"bad type":              "",
+		"x/y":                   "",
+		"x:y":                   "",
+		"x`":                    "",
+		"x{":                    "",
+		"é":                     "",
+	} {
+		if got := clipType(in); got != want {
+			t.Errorf("clipType(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"Invalid access token":   "Invalid access token",
+		"two\nlines\x00":         "two lines ",
+		strings.Repeat("é", 120): strings.Repeat("é", 120),
+		strings.Repeat("é", 121): strings.Repeat("é", 120) + "…",
+	} {
+		if got := clipMessage(in); got != want {
+			t.Errorf("clipMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+	typ, msg, region := errorBody([]byte(`{"error":{"type":"misdirected_request","message":"Wrong region","data":{"region":"fra"}}}`))
+	if typ != "misdirected_request" || msg != "Wrong region" || region != "fra" {
+		t.Errorf("errorBody = %q %q %q", typ, msg, region)
+	}
+	for _, body := range []string{`{"error":"unauthorized"}`, `not json`, `{"error":{"type":3}}`, `{}`} {
+		if typ, msg, region := errorBody([]byte(body)); typ+msg+region != "" {
+			t.Errorf("errorBody(%s) = %q %q %q, want nothing", body, typ, msg, region)
+		}
+	}
+}
