@@ -409,3 +409,17 @@ func TestLifecycleLogBounded(t *testing.T) {
 		t.Errorf("handed on %d, want 20", handed.Load())
 	}
 }
+
+// TestV36TooManyRequestsByType: a too_many_requests error on a status other
+// than 429 is a rate limit all the same: its Retry-After is read, and one
+// longer than the retry budget ends the tries with the wait in the error.
+func TestV36TooManyRequestsByType(t *testing.T) {
+	t.Parallel()
+	s := newV36Server(t, answer{400, map[string]string{"Retry-After": "3600"}, `{"error":{"type":"too_many_requests","message":"Too many requests"}}`})
+	c := newV36(t, s.srv.URL, WithHTTPClient(s.srv.Client()), WithRetry(3, time.Millisecond, 2*time.Second))
+	_, err := c.TotalChats(t.Context(), Query{From: date("2026-03-02"), To: date("2026-03-02")})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.RetryAfter != time.Hour || ae.Tries != 1 {
+		t.Fatalf("err = %v (%+v), want one try and RetryAfter 1h", err, ae)
+	}
+}
