@@ -63,6 +63,7 @@ package digest
 // of the rate per day for the size guard and the direction too.
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -208,15 +209,7 @@ func bhAdjust(ps []float64) []float64 {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case ps[a] < ps[b]:
-			return -1
-		case ps[a] > ps[b]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ps[a], ps[b]) })
 	q := make([]float64, m)
 	least := 1.0
 	for r := m - 1; r >= 0; r-- {

@@ -152,6 +152,35 @@ func TestVerdictHandMade(t *testing.T) {
 	}
 }
 
+// TestVerdictBoundaries: a q-value equal to the false discovery rate is a
+// discovery (q ≤ α), and a change equal to min_change is big enough.
+func TestVerdictBoundaries(t *testing.T) {
+	t.Parallel()
+	c, p := sideOf(Sum, count(1250)), sideOf(Sum, count(1000)) // +25% exactly
+	z := 125 / math.Sqrt(2250*0.25)
+	d := compared(t, "total_chats.chats", c, p)
+	d.judge(Insight{FDR: pValue(z), MeanCV: 1}, 7, 7)
+	assert.Equal(t, VerdictNeutral, d.Metrics["total_chats.chats"].Verdict, "q = fdr")
+	d = compared(t, "total_chats.chats", c, p)
+	d.judge(Insight{FDR: pValue(z) * 0.999, MeanCV: 1}, 7, 7)
+	assert.Equal(t, ReasonNotSignificant, d.Metrics["total_chats.chats"].Reason, "q just over fdr")
+
+	d = compared(t, "total_chats.chats", c, p)
+	d.judge(Insight{MinChange: 25, FDR: 0.05, MeanCV: 1}, 7, 7)
+	assert.Equal(t, VerdictNeutral, d.Metrics["total_chats.chats"].Verdict, "change = min_change")
+	d = compared(t, "total_chats.chats", c, p)
+	d.judge(Insight{MinChange: 25.001, FDR: 0.05, MeanCV: 1}, 7, 7)
+	assert.Equal(t, ReasonMinChange, d.Metrics["total_chats.chats"].Reason, "change just under min_change")
+
+	// Volume equal to min_count is enough.
+	d = compared(t, "total_chats.chats", c, p)
+	d.judge(Insight{MinCount: 2250, FDR: 0.05, MeanCV: 1}, 7, 7)
+	assert.Equal(t, VerdictNeutral, d.Metrics["total_chats.chats"].Verdict, "volume = min_count")
+	d = compared(t, "total_chats.chats", c, p)
+	d.judge(Insight{MinCount: 2251, FDR: 0.05, MeanCV: 1}, 7, 7)
+	assert.Equal(t, ReasonMinCount, d.Metrics["total_chats.chats"].Reason, "volume under min_count")
+}
+
 // TestVerdictRatePerDay checks the per-day figures of sums over periods of
 // different lengths.
 func TestVerdictRatePerDay(t *testing.T) {
