@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -57,8 +58,15 @@ func NewGate(st GateStore, r *templates.Renderer, clock clockwork.Clock, observe
 // (people never saw that firing there).
 func (g *Gate) Check(ctx context.Context, d store.Delivery, m notify.Message) (notify.Message, string, error) {
 	var meta alertMeta
-	if err := json.Unmarshal(m.Meta, &meta); err != nil || meta.Job == "" {
-		return m, "", nil // not an alert message of ours: send as queued
+	err := json.Unmarshal(m.Meta, &meta)
+	if err == nil && meta.Job == "" {
+		err = errors.New("no job")
+	}
+	if err != nil {
+		// Only alert messages carry Meta: one that does not read back
+		// cannot be checked (silences, the post it follows), so it is not
+		// sent unchecked but fails, listed by `deliveries list`.
+		return m, "", notify.Permanent(fmt.Errorf("jobs: %s: gate %s: alert meta does not read back: %v", d.Job, d.Target, err))
 	}
 	now := g.clock.Now()
 	silences, err := g.st.Silences(ctx, store.SilenceFilter{Job: meta.Job, EndsAfter: now})

@@ -2,14 +2,18 @@ package jobs
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"livechat-digest/notify"
 	"livechat-digest/store"
+	"livechat-digest/templates"
 )
 
 // twoMetricYAML is lcYAML's job with a third threshold on another metric
@@ -142,4 +146,78 @@ func TestLifecycleUpdateButtonsSilenceWhatStillFires(t *testing.T) {
 		assert.Contains(t, calls[1].Blocks, `"value":"{\"job\":\"chat-volume\",\"metrics\":[\"chats_first_response_time.count\"]}"`)
 		assert.NotContains(t, calls[1].Blocks, `total_chats.chats\"]`)
 	})
+}
+
+// TestGateLeavesDroppedLinesOutOfTheUpdate: the update of a post from
+// which the gate dropped an alert (it never showed there) lists only the
+// post's other alerts, even when the queued update still names it.
+func TestGateLeavesDroppedLinesOutOfTheUpdate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	now := day(24)
+	_, err = st.Record(ctx, []store.Delivery{{Key: "post", Job: "j", Kind: kindAlert, Channel: "slack", Target: "slack:#alerts", CreatedAt: now}}, nil)
+	require.NoError(t, err)
+	claimed, err := st.Claim(ctx, "w", now, time.Minute, 1)
+	require.NoError(t, err)
+	require.NoError(t, st.HoldNotices(ctx, "post", []string{"a"}))
+	require.NoError(t, st.MarkSentReceipt(ctx, claimed[0].ID, "w", now, "C1", "1.000100"))
+
+	v := 80.0
+	ev := func(metric string) templates.AlertEvent {
+		return templates.AlertEvent{Job: "j", Metric: metric, Rule: "below 100", Value: &v, Threshold: 100, State: templates.StateResolved}
+	}
+	meta := alertMeta{Job: "j", Kind: metaUpdate, Target: "slack:#alerts", Ref: "post",
+		Lines: []metaLine{{Kind: lineResolved, Key: "b", Metric: "chats_first_response_time.count", Ref: "post", Event: ev("chats_first_response_time.count")}},
+		Post:  []metaPostLine{{Key: "a", Event: ev("total_chats.chats"), Resolved: true}, {Key: "b", Event: ev("chats_first_response_time.count"), Resolved: true}}}
+	r := newRenderer(t)
+	m, err := renderSlack(r, "#alerts", meta)
+	require.NoError(t, err)
+	require.Contains(t, string(m.SlackUpdate.Blocks), `"text":"Chats"`)
+	out, drop, err := NewGate(st, r, clockwork.NewFakeClockAt(now), nil).Check(ctx, store.Delivery{Key: "update"}, m)
+	require.NoError(t, err)
+	require.Empty(t, drop)
+	assert.NotContains(t, string(out.SlackUpdate.Blocks), `"text":"Chats"`)
+	assert.Contains(t, string(out.SlackUpdate.Blocks), `"text":"First responses"`)
+	assert.Equal(t, "1.000100", out.SlackUpdate.TS)
+	assert.Equal(t, "C1", out.SlackUpdate.UpdateChannel)
+}
+
+// TestLifecycleReleasedPostPassesTheGate: a released firing has no period;
+// its message must still reach the gate (it once failed to decode and was
+// sent unchecked): silenced again before it is sent, it is dropped.
+func TestLifecycleReleasedPostPassesTheGate(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		e := newLC(t, url, day(22), "", nil)
+		s := e.silence(t, "", day(22).Add(3*time.Hour))
+		e.fire(t, day(22)) // held
+		e.to(day(22).Add(time.Hour))
+		_, err := e.st.ExpireSilence(context.Background(), s.ID, e.clock.Now())
+		require.NoError(t, err)
+		_, err = e.sched.ReleaseHeld(context.Background()) // queued, not sent yet
+		require.NoError(t, err)
+		e.silence(t, "", day(22).Add(5*time.Hour))
+		e.send(t)
+		assert.Empty(t, e.slack.seen(), "silenced again before it was sent: dropped")
+		assert.Empty(t, outboxFiles(t, e.outbox))
+		assert.Equal(t, 4, e.count(AlertSilenced))
+	})
+}
+
+// TestGateRefusesMetaItCannotRead: an alert message whose Meta does not
+// read back is not sent unchecked; it fails for good, naming job and
+// target.
+func TestGateRefusesMetaItCannotRead(t *testing.T) {
+	t.Parallel()
+	g := NewGate(nil, newRenderer(t), clockwork.NewFakeClockAt(day(22)), nil)
+	for _, meta := range []string{`{"job":1}`, `{"kind":"post"}`} {
+		_, _, err := g.Check(context.Background(), store.Delivery{Job: "frt", Target: "slack:#alerts"},
+			notify.Message{Channel: notify.ChannelSlack, Meta: []byte(meta)})
+		require.Error(t, err, meta)
+		assert.False(t, notify.IsRetryable(err))
+		assert.Contains(t, err.Error(), "jobs: frt: gate slack:#alerts")
+	}
 }

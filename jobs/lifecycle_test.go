@@ -443,6 +443,7 @@ func TestLifecycleReminders(t *testing.T) {
 		ts := calls[0].Answered
 		assert.Equal(t, []string{"chat.postMessage", "chat.postMessage thread " + ts, "chat.postMessage thread " + ts}, methods(calls))
 		assert.Contains(t, calls[1].Blocks, "firing for 4h")
+		assert.Equal(t, "C0ALERTS01", calls[1].Channel, "the reply goes to the channel ID the post landed in")
 		subjects := e.mailSubjects(t)
 		assert.Equal(t, []string{"[FIRING] chat-volume: 2 firing", "[FIRING] chat-volume: 2 still firing", "[FIRING] chat-volume: 2 still firing"}, subjects)
 	})

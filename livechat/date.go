@@ -105,8 +105,14 @@ func (d Date) Weekday() time.Weekday {
 // MarshalText formats d as "YYYY-MM-DD", so dates are JSON strings.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText reads a "YYYY-MM-DD" date.
+// UnmarshalText reads a "YYYY-MM-DD" date, and "0000-00-00", which
+// MarshalText writes for the zero Date, as the zero Date (a period not
+// set, such as an alert released when a silence ends, round-trips).
 func (d *Date) UnmarshalText(b []byte) error {
+	if string(b) == (Date{}).String() {
+		*d = Date{}
+		return nil
+	}
 	v, err := ParseDate(string(b))
 	if err != nil {
 		return err

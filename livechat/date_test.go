@@ -1,6 +1,7 @@
 package livechat
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -59,5 +60,26 @@ func TestDaysUntilMatchesUnix(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDateJSONRoundTrips: every Date written as JSON reads back as itself,
+// the zero Date included ("0000-00-00"); other impossible dates are still
+// refused.
+func TestDateJSONRoundTrips(t *testing.T) {
+	t.Parallel()
+	for _, d := range []Date{{}, {Year: 2026, Month: time.November, Day: 23}} {
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Date
+		if err := json.Unmarshal(b, &got); err != nil || got != d {
+			t.Errorf("%s: read back %v, %v", b, got, err)
+		}
+	}
+	var d Date
+	if err := json.Unmarshal([]byte(`"2026-00-10"`), &d); err == nil {
+		t.Error("month 0 accepted")
 	}
 }
