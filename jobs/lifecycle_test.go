@@ -169,10 +169,18 @@ func backends(t *testing.T, fn func(t *testing.T, url string)) {
 
 const pgBase = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
+// pgURL creates a schema of its own for the test and returns a store URL
+// on it. Its stores open at most four connections each: go test runs this
+// package beside the store tests and the replica drill on one PostgreSQL
+// (max_connections 100), where stores of the default ten each ran it out
+// of connections ("too many clients"), and a send that failed on it was
+// retried an hour of fake time later (TestLifecycleReminders saw its first
+// post at 10:00 instead of 09:00).
 func pgURL(t *testing.T) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", pgBase)
 	require.NoError(t, err)
+	admin.SetMaxOpenConns(1)
 	t.Cleanup(func() { admin.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -185,7 +193,7 @@ func pgURL(t *testing.T) string {
 	_, err = admin.ExecContext(ctx, `CREATE SCHEMA `+schema)
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`) })
-	return pgBase + "&search_path=" + schema
+	return pgBase + "&search_path=" + schema + "&pool_max_conns=4"
 }
 
 // newLC builds a process on url at instant at; extra goes into the job's

@@ -176,7 +176,7 @@ func TestStoreErrorAtTheFiringInstantPostgres(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`) })
 	app := "lcd_" + schema
-	st, err := store.Open(ctx, pgBaseURL+"&search_path="+schema+"&application_name="+app)
+	st, err := store.Open(ctx, pgBaseURL+"&search_path="+schema+"&application_name="+app+"&pool_max_conns=4") // see pgURL
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 

@@ -56,7 +56,8 @@ type Store struct {
 //
 // Accepted forms: "sqlite:PATH" (also "sqlite://PATH"; extra SQLite URI
 // parameters may follow a '?') and "postgres://..." or "postgresql://...",
-// where pgx honours parameters such as sslmode and search_path. An
+// where pgx honours parameters such as sslmode and search_path, and
+// pool_max_conns bounds the process's connections (default 10, pool.go). An
 // in-memory SQLite database is refused: every pooled connection would see
 // its own empty database.
 //
@@ -113,10 +114,12 @@ func open(rawURL string) (*Store, error) {
 			// unredacted URL, and its inner error may quote it too.
 			return nil, errors.New("store: open postgres: the url does not parse (check host, port and parameters)")
 		}
+		size, err := pgPoolSize(cfg.RuntimeParams)
+		if err != nil {
+			return nil, err
+		}
 		db := stdlib.OpenDB(*cfg)
-		db.SetMaxOpenConns(10)
-		db.SetMaxIdleConns(5)
-		db.SetConnMaxLifetime(30 * time.Minute)
+		sizePool(db, size)
 		return &Store{dialect: DialectPostgres, rw: db, ro: db}, nil
 	default:
 		// Name only the scheme: the rest may hold a password.

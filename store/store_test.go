@@ -42,12 +42,20 @@ func forEachBackendURL(t *testing.T, fn func(t *testing.T, url string)) {
 	})
 }
 
+// pgTestPool is the pool_max_conns of every store the tests open on
+// PostgreSQL. go test runs this package beside the jobs tests and the
+// replica drill, all on one server (max_connections 100); at the default
+// pool of 10 a few stores of each would exhaust it ("too many clients").
+// Four still lets the races here run several statements at once.
+const pgTestPool = "&pool_max_conns=4"
+
 // pgSchemaURL creates a schema of its own for the test and returns a URL
 // whose search_path points at it; the schema is dropped on cleanup.
 func pgSchemaURL(t testing.TB) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", pgBaseURL)
 	require.NoError(t, err)
+	admin.SetMaxOpenConns(1)
 	t.Cleanup(func() { admin.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -63,7 +71,7 @@ func pgSchemaURL(t testing.TB) string {
 		_, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
 		assert.NoError(t, err)
 	})
-	return pgBaseURL + "&search_path=" + schema
+	return pgBaseURL + "&search_path=" + schema + pgTestPool
 }
 
 func openT(t *testing.T, url string) *Store {
