@@ -64,6 +64,8 @@ const maxLifecycleNoted = 16
 // client sees it, and hands every one to the WithLifecycle func.
 func (c *Client) noteLifecycle(ctx context.Context, endpoint string, h http.Header) {
 	for _, l := range parseLifecycle(c.api, h) {
+		// The value is the upstream's text, logged and kept in the store.
+		l.Value = c.redact(l.Value)
 		c.lifeMu.Lock()
 		// Bounded: an upstream sending a new value on every answer must
 		// not grow the set (or the log) without end.

@@ -39,8 +39,10 @@ func (c *Client) fetchReport(ctx context.Context, sh *Share, r Report, q Query) 
 		v, err = decode(info, q, body)
 	}
 	if de, ok := err.(*DecodeError); ok {
-		// The excerpt is the upstream's text; make sure it cannot echo the key.
+		// The excerpt is the upstream's text, and the reason may quote a
+		// piece of it; make sure neither can echo the key.
 		de.Excerpt = c.redact(de.Excerpt)
+		de.Reason = c.redact(de.Reason)
 	}
 	return v, err
 }

@@ -440,6 +440,13 @@ func (e *cleanError) Unwrap() error { return e.err }
 // secret, and matching them would blank out innocent text.
 const minFragment = 4
 
+// minPiece is the shortest piece of a secret that redact removes from inside
+// a text: a decode error's reason quotes a clipped piece of the answer (a
+// bucket key, a value), which may lie anywhere in it. Longer than
+// minFragment, since a short run inside ordinary text matches a secret's
+// characters by chance more easily.
+const minPiece = 8
+
 // redacted replaces a secret, or a piece of one, in errors and excerpts.
 const redacted = "<redacted>"
 
@@ -469,27 +476,33 @@ func (c *Client) secrets() []string {
 
 // redact removes the API key and the basic-auth token from s, which may be a
 // piece cut out of a longer answer (an error excerpt, which can start or end
-// inside a secret): besides whole occurrences it removes the longest start
-// and the longest end of s that lie inside a secret, if at least
-// minFragment long.
+// inside a secret) or quote a clipped piece of one (a decode error's
+// reason): besides whole occurrences it removes every run of s that lies
+// inside a secret, if at least minPiece long, or minFragment at the start or
+// the end of s.
 func (c *Client) redact(s string) string {
 	secrets := c.secrets()
 	for _, sec := range secrets {
 		s = strings.ReplaceAll(s, sec, redacted)
 	}
 	for _, sec := range secrets {
-		for n := len(s); n >= minFragment; n-- {
-			if strings.Contains(sec, s[:n]) {
-				s = redacted + s[n:]
-				break
+		var b strings.Builder
+		for i := 0; i < len(s); {
+			// The longest run from i inside sec: a run that is not inside
+			// sec has no longer run that is.
+			n := 0
+			for i+n < len(s) && strings.Contains(sec, s[i:i+n+1]) {
+				n++
 			}
-		}
-		for n := len(s); n >= minFragment; n-- {
-			if strings.Contains(sec, s[len(s)-n:]) {
-				s = s[:len(s)-n] + redacted
-				break
+			if n >= minPiece || (n >= minFragment && (i == 0 || i+n == len(s))) {
+				b.WriteString(redacted)
+				i += n
+				continue
 			}
+			b.WriteByte(s[i])
+			i++
 		}
+		s = b.String()
 	}
 	return s
 }

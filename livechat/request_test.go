@@ -160,6 +160,9 @@ func TestRedact(t *testing.T) {
 		{"all inside the token", tok[5:40], "<redacted>"},
 		{"inside the token, broken by a character", tok[21:52] + " " + tok[53:85], "<redacted> <redacted>"},
 		{"a short piece stays", "ends in " + echoKey[:3], "ends in " + echoKey[:3]},
+		{"a piece inside a reason", `got "` + tok[:31] + `… (near`, `got "<redacted>… (near`},
+		{"a key's piece inside a reason", `got "` + echoKey[:31] + `… (near`, `got "<redacted>… (near`},
+		{"a short piece inside stays", "at " + echoKey[4:11] + " here", "at " + echoKey[4:11] + " here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,6 +170,47 @@ func TestRedact(t *testing.T) {
 			if got := c.redact(tt.in); got != tt.want {
 				t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
 			}
+		})
+	}
+}
+
+// TestDecodeErrorReasonRedactsEchoedCredentials: an answer that echoes the
+// key or the token where a bucket key or a number belongs (a debugging
+// peer) is refused with a DecodeError whose reason quotes a clipped piece
+// of that text: the piece must not carry the secret, on either version.
+func TestDecodeErrorReasonRedactsEchoedCredentials(t *testing.T) {
+	t.Parallel()
+	tok := func(a string) string { return strings.TrimPrefix(a, "Basic ") }
+	tests := []struct {
+		name string
+		api  API
+		body func(auth string) string
+	}{
+		{"v2 bucket key", V2, func(a string) string { return `{"` + tok(a) + `":{"chats":1}}` }},
+		{"v2 number", V2, func(a string) string { return `{"2026-03-02":{"chats":"` + tok(a) + `"}}` }},
+		{"v2 key as a number", V2, func(string) string { return `{"2026-03-02":{"chats":"` + echoKey + `"}}` }},
+		{"v3.6 records key", V36, func(a string) string { return `{"records":{"` + tok(a) + `":{}}}` }},
+		{"v3.6 number", V36, func(a string) string { return `{"records":{"2026-03-02":{"total":"` + tok(a) + `"}}}` }},
+		{"v3.6 key as a number", V36, func(string) string { return `{"records":{"2026-03-02":{"total":"` + echoKey + `"}}}` }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, tt.body(r.Header.Get("Authorization")))
+			}))
+			t.Cleanup(srv.Close)
+			c, err := New(srv.URL+"/api/", echoLogin, echoKey, WithAPI(tt.api), WithHTTPClient(srv.Client()), WithRetry(1, time.Millisecond, time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.TotalChats(t.Context(), Query{From: date("2026-03-02"), To: date("2026-03-02")})
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v, want a DecodeError", err)
+			}
+			assertNoEchoedSecret(t, "reason", de.Reason)
+			assertNoEchoedSecret(t, "error", err.Error())
 		})
 	}
 }

@@ -337,6 +337,32 @@ func TestLifecycleHeaders(t *testing.T) {
 	}
 }
 
+// TestLifecycleValueRedacted: a lifecycle header that echoes the token
+// (a debugging peer) reaches neither the log nor the store through the
+// value handed on.
+func TestLifecycleValueRedacted(t *testing.T) {
+	t.Parallel()
+	s := newV36Server(t, answer{200, map[string]string{"Legacy": "until pat-secret-token-value"}, okTotal})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	var seen []Lifecycle
+	c, err := New(s.srv.URL, "acc-123", "pat-secret-token-value", WithAPI(V36), WithHTTPClient(s.srv.Client()),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		WithLifecycle(func(_ context.Context, l Lifecycle) { mu.Lock(); seen = append(seen, l); mu.Unlock() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TotalChats(t.Context(), Query{From: date("2026-03-02"), To: date("2026-03-02")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || strings.Contains(seen[0].Value, "secret") || !strings.Contains(seen[0].Value, redacted) {
+		t.Errorf("handed on %+v", seen)
+	}
+	if strings.Contains(logs.String(), "secret") {
+		t.Errorf("logged the token:\n%s", logs.String())
+	}
+}
+
 // TestShareKey: the key covers method, URL, body and credential, and does
 // not contain the credential.
 func TestShareKey(t *testing.T) {
