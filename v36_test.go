@@ -151,3 +151,30 @@ func TestReadmeFilterTable(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleConfigMovesToV36InOneLine: the README's promise for the
+// shipped config.yaml (base_url builtin): adding `api: "3.6"` under
+// livechat is the whole move; it validates, and weekly-support runs and
+// mails a digest read through v3.6.
+func TestExampleConfigMovesToV36InOneLine(t *testing.T) {
+	t.Parallel()
+	dir, path := writeConfig(t)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "\nlivechat:\n")
+	moved := strings.Replace(string(b), "\nlivechat:\n", "\nlivechat:\n  api: \"3.6\"\n", 1)
+	require.NoError(t, os.WriteFile(path, []byte(moved), 0o600))
+
+	code, stdout, stderr := runCLI(t, nil, "validate", "--config", path)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	code, stdout, stderr = runCLI(t, nil, "run", "weekly-support", "--at", "2026-11-23T09:00", "--config", path)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	assert.Contains(t, stdout, "1 sent")
+	mails, err := filepath.Glob(filepath.Join(dir, "outbox", "*weekly-support*.eml"))
+	require.NoError(t, err)
+	require.Len(t, mails, 1)
+	mail, err := os.ReadFile(mails[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(mail), "Unique visitors", "a v3.6 metric")
+	assert.NotContains(t, string(mail), "Reports that failed")
+}
