@@ -128,7 +128,7 @@ func (a *app) checkLiveChat(ctx context.Context, cfg *config.Config, quick bool)
 	q := livechat.Query{From: day, To: day, Timezone: cfg.Location.String(), GroupBy: livechat.ByDay,
 		Weekday: [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}[day.Weekday()]}
 	var lines []checkLine
-	for _, g := range groups {
+	for i, g := range groups {
 		info, _ := livechat.Lookup(g.reports[0])
 		qq := q
 		if info.Shape != livechat.ShapeBuckets {
@@ -143,7 +143,14 @@ func (a *app) checkLiveChat(ctx context.Context, cfg *config.Config, quick bool)
 		_, err := client.Fetch(rctx, g.reports[0], qq)
 		cancel()
 		if err != nil {
-			lines = append(lines, checkLine{checkFail, what, label + ": " + err.Error() + " — " + liveChatAdvice(api, err)})
+			detail := label + ": " + err.Error() + " — " + liveChatAdvice(api, err)
+			if rest := len(groups) - i - 1; rest > 0 && errors.Is(err, livechat.ErrUnauthorized) {
+				// Credentials refused for one report are refused for all:
+				// one line to fix, and no more requests spent on them.
+				lines = append(lines, checkLine{checkFail, what, fmt.Sprintf("%s; the other %d LiveChat requests were not tried", detail, rest)})
+				break
+			}
+			lines = append(lines, checkLine{checkFail, what, detail})
 			continue
 		}
 		lines = append(lines, checkLine{checkOK, what, label})

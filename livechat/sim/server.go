@@ -122,12 +122,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "authentication failed")
 		return
 	}
-	if v := r.Header.Get("X-API-Version"); v != "2" {
-		writeError(w, http.StatusBadRequest, "unsupported or missing X-API-Version: want 2")
+	if !isReport || ep == nil {
+		// Before the version check: a path that is no report (a base URL
+		// with a wrong prefix) is a 404, whatever version was asked for.
+		writeError(w, http.StatusNotFound, "no such report")
 		return
 	}
-	if !isReport || ep == nil {
-		writeError(w, http.StatusNotFound, "no such report")
+	if v := r.Header.Get("X-API-Version"); v != "2" {
+		writeError(w, http.StatusBadRequest, "unsupported or missing X-API-Version: want 2")
 		return
 	}
 	if r.Method != http.MethodGet {

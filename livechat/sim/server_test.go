@@ -32,6 +32,7 @@ func TestAuthAndVersion(t *testing.T) {
 		{"unknown report", "GET", "/reports/chats/nope", testLogin, testKey, "2", 404},
 		{"not reports", "GET", "/agents", testLogin, testKey, "2", 404},
 		{"unknown path without auth", "GET", "/nope", "", "", "2", 401},
+		{"v3.6 under a wrong prefix", "POST", "/api/v3.6/reports/chats/total_chats", testLogin, testKey, "", 404},
 		{"post", "POST", "/reports/chats/total_chats", testLogin, testKey, "2", 405},
 	}
 	for _, tc := range tests {
