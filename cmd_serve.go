@@ -120,6 +120,8 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	go func() { defer bg.Done(); metrics.WatchQueue(workCtx, st, 0) }()
 	bg.Add(1)
 	go func() { defer bg.Done(); watchStore(workCtx, st, p.clock, storeWatchEvery, log) }()
+	bg.Add(1)
+	go func() { defer bg.Done(); sweepShared(workCtx, st, log) }()
 
 	if err := sched.Start(ctx); err != nil {
 		log.Error("catch-up failed", "err", err)

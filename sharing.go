@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"time"
 
 	"livechat-digest/config"
@@ -73,5 +74,40 @@ func firingShare(c *livechat.Client) func(at time.Time) (digest.Fetcher, func())
 	return func(at time.Time) (digest.Fetcher, func()) {
 		s := c.Firing(at)
 		return s, s.Close
+	}
+}
+
+// sweepEvery is how often serve deletes what replicas that died left of
+// the shared answers; abandonedAfter is how old a firing's answers may be
+// before they go whatever still holds them.
+const (
+	sweepEvery     = time.Minute
+	abandonedAfter = 24 * time.Hour
+)
+
+// sweepShared deletes, every sweepEvery until ctx ends, the shared answers
+// of firings that ended without their last holder releasing them (it died)
+// and those older than abandonedAfter (see store.SweepAnswers). Only
+// replicas on PostgreSQL share answers.
+func sweepShared(ctx context.Context, st *store.Store, log *slog.Logger) {
+	if st.Dialect() != store.DialectPostgres {
+		return
+	}
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		if n, err := st.SweepAnswers(ctx, now, now.Add(-abandonedAfter)); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("sweeping shared answers failed", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("swept shared answers of ended firings", "answers", n)
+		}
 	}
 }
