@@ -260,3 +260,26 @@ func TestRunsOfOneFiringShareAnswers(t *testing.T) {
 	run(0, firing.Add(24*time.Hour))
 	assert.Equal(t, int64(2), up.hits.Load(), "the next firing asks afresh")
 }
+
+// TestLockerOneRunOfAJobAtATime: a job's next firing that comes while its
+// lock is still held is skipped on this replica (as gocron's singleton
+// mode did, without its per-job goroutine and queue); another job is not
+// held back, and the job locks again once unlocked.
+func TestLockerOneRunOfAJobAtATime(t *testing.T) {
+	t.Parallel()
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	locker := NewLocker(claimAll{}, "me", clock, time.Minute)
+	ctx := context.Background()
+	first, err := locker.Lock(ctx, "a")
+	require.NoError(t, err)
+	clock.Advance(time.Minute)
+	_, err = locker.Lock(ctx, "a")
+	require.ErrorIs(t, err, ErrJobRunning)
+	other, err := locker.Lock(ctx, "b")
+	require.NoError(t, err)
+	require.NoError(t, other.Unlock(ctx))
+	require.NoError(t, first.Unlock(ctx))
+	again, err := locker.Lock(ctx, "a")
+	require.NoError(t, err)
+	require.NoError(t, again.Unlock(ctx))
+}

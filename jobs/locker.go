@@ -18,6 +18,12 @@ import (
 // current firing of a job; gocron then skips the firing on this replica.
 var ErrFiringTaken = errors.New("jobs: firing taken by another replica")
 
+// ErrJobRunning is returned by the Locker when the job's previous firing is
+// still waiting or running on this replica: one run of a job at a time, so
+// gocron skips the firing here (the Scheduler's reconciler runs it later,
+// within the catch-up grace), as gocron's singleton mode did.
+var ErrJobRunning = errors.New("jobs: the job's previous firing is still running here")
+
 // NewLocker returns a gocron Locker built on the run store: the lock for a
 // job is the run row of its current firing, a lease with an expiry, so
 // exactly one replica runs each firing and another takes over a firing whose
@@ -62,6 +68,11 @@ type Locker struct {
 	// pending holds the firings this locker is still trying to claim (a
 	// slot wait, a retry), so the Scheduler's reconciler leaves them to it.
 	pending sync.Map // firingRef → struct{}
+	// running holds the jobs whose lock is taken or being taken: one run
+	// of a job at a time on this replica. gocron's singleton mode would do
+	// the same with a goroutine and a queue of 1,000 per job, which made a
+	// replica's memory grow with its number of jobs.
+	running sync.Map // job name → struct{}
 }
 
 // firingRef names one firing of one job.
@@ -105,13 +116,19 @@ func (l *Locker) take(job string) (time.Time, bool) {
 // runs those.
 func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	firing := FiringKey(l.clock.Now()) // before any wait: the scheduled firing
+	if _, busy := l.running.LoadOrStore(job, struct{}{}); busy {
+		return nil, ErrJobRunning
+	}
 	ref := firingRef{job: job, at: firing}
 	l.pending.Store(ref, struct{}{})
 	defer l.pending.Delete(ref)
-	unhold := func() {}
+	hold := func() {}
 	if l.hold != nil {
-		unhold = l.hold(ctx, firing)
+		hold = l.hold(ctx, firing)
 	}
+	// unhold lets the firing and the job go, on every way out but a lock
+	// taken, whose Unlock does it.
+	unhold := func() { hold(); l.running.Delete(job) }
 	for attempt := 1; ; attempt++ {
 		release := unhold
 		if l.slots != nil {

@@ -69,6 +69,9 @@ type Scheduler struct {
 	o      SchedulerOptions
 	// slots bounds the runs working at once (MaxRuns).
 	slots chan struct{}
+	// running holds the jobs with a run under way when there is no Locker
+	// (which keeps this itself): one run of a job at a time.
+	running sync.Map // job name → struct{}
 	// zones holds one gocron scheduler per time zone of the jobs, in the
 	// order the zones first appear. gocron's DST handling (run a 02:30 the
 	// spring-forward gap skipped at 03:30, run a 01:30 that fall-back repeats
@@ -140,7 +143,6 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 		}
 		opts := []gocron.JobOption{
 			gocron.WithName(job.Name),
-			gocron.WithSingletonMode(gocron.LimitModeReschedule),
 			gocron.WithDaylightSavingsTimePolicy(gocron.DaylightSavingsTimeRunAfterTransition),
 		}
 		if len(first) == 1 {
@@ -211,10 +213,16 @@ func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 		}
 	}
 	if !locked {
-		// Without the Locker (which took a slot with the firing), take one
-		// here. The firing is fixed first, so a run that waits for a slot
-		// still runs the firing it was scheduled for.
+		// Without the Locker (which took a slot with the firing, and keeps
+		// one run of a job at a time), take one here. The firing is fixed
+		// first, so a run that waits for a slot still runs the firing it
+		// was scheduled for.
 		firing = FiringKey(sc.o.Clock.Now())
+		if _, busy := sc.running.LoadOrStore(job.Name, struct{}{}); busy {
+			sc.o.Logger.Debug("previous firing still running; skipping", "job", job.Name, "firing", firing.Format(time.RFC3339))
+			return
+		}
+		defer sc.running.Delete(job.Name)
 		defer sc.runner.holdFiring(ctx, firing)()
 		if !sc.takeSlot(ctx) {
 			return // shutting down before this run started
