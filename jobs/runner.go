@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -90,6 +92,15 @@ type Runner struct {
 	store   Store
 	o       RunnerOptions
 	firings *firingShares
+	renders chan struct{} // runs rendering and queueing now (renderSlot)
+}
+
+// renderSlot waits until fewer than GOMAXPROCS runs render and queue, and
+// returns the func that ends this run's turn (call it once or more).
+func (r *Runner) renderSlot() func() {
+	r.renders <- struct{}{}
+	var once sync.Once
+	return func() { once.Do(func() { <-r.renders }) }
 }
 
 // NewRunner returns a Runner that fetches with f, renders with r and records
@@ -113,9 +124,10 @@ func NewRunner(f digest.Fetcher, r *templates.Renderer, s Store, o RunnerOptions
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	renders := make(chan struct{}, runtime.GOMAXPROCS(0))
 	fs := &firingShares{share: o.Share, fetch: f, holds: o.Holds, owner: o.Owner, clock: o.Clock, lease: o.Lease,
 		log: o.Logger.With("component", "jobs"), m: map[time.Time]*openFiring{}}
-	return &Runner{fetch: f, render: r, store: s, o: o, firings: fs}, nil
+	return &Runner{fetch: f, render: r, store: s, o: o, firings: fs, renders: renders}, nil
 }
 
 // Result says what one run did.
@@ -237,6 +249,13 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 	// Another run of the job that stepped an alert meanwhile makes the save
 	// fail with a conflict: read the states again and step from them.
 	held, why := holdDigest(job, d)
+	// Rendering is CPU work and the rendered messages (the email's HTML
+	// and chart) are the largest thing a run holds, so at most GOMAXPROCS
+	// runs render and queue at once, and each lets its messages go as soon
+	// as they are queued: a firing of many jobs neither renders faster nor
+	// grows memory with the runs that wait for their answers.
+	doneRendering := r.renderSlot()
+	defer doneRendering()
 	var digestDs []store.Delivery
 	if !held {
 		if digestDs, err = r.digestDeliveries(wctx, job, firing, d); err != nil {
@@ -258,6 +277,8 @@ func (r *Runner) Run(ctx context.Context, job *config.Job, firing time.Time, cau
 		}
 		log.Debug("alert state changed by another run; stepping again", "attempt", attempt)
 	}
+	digestDs = nil // queued: the store has them now
+	doneRendering()
 	status, msg := store.RunOK, ""
 	if len(d.Errors) > 0 {
 		status = store.RunPartial
