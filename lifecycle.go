@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
@@ -17,8 +18,9 @@ import (
 
 // lifecycleRecorder takes the Legacy and Deprecation headers the LiveChat
 // client sees (it logs the first of each itself): every one is counted in
-// /metrics, and each distinct one is kept in the store once per process, so
-// that `jobs`, a process that makes no requests, can show it. An operator
+// /metrics, and each distinct one is kept in the store with when it was
+// first and last seen (written again at most hourly), so that `jobs`, a
+// process that makes no requests, can show it. An operator
 // learns months ahead that the version they read is going away.
 type lifecycleRecorder struct {
 	log     *slog.Logger
@@ -27,11 +29,17 @@ type lifecycleRecorder struct {
 
 	mu    sync.Mutex
 	store *store.Store // nil until the command opens one
-	kept  map[livechat.Lifecycle]bool
+	// kept is when each value was last written to the store.
+	kept map[livechat.Lifecycle]time.Time
 }
 
+// lifecycleRefresh is how often a value still seen is written again, so
+// that its last sighting in the store (what `jobs` shows) stays current in
+// a process that runs for months, without a write per answer.
+const lifecycleRefresh = time.Hour
+
 func newLifecycleRecorder(log *slog.Logger, m *server.Metrics, clock clockwork.Clock) *lifecycleRecorder {
-	return &lifecycleRecorder{log: log.With("component", "lifecycle"), metrics: m, clock: clock, kept: map[livechat.Lifecycle]bool{}}
+	return &lifecycleRecorder{log: log.With("component", "lifecycle"), metrics: m, clock: clock, kept: map[livechat.Lifecycle]time.Time{}}
 }
 
 // keepIn makes the recorder keep what it sees from now on in st.
@@ -42,22 +50,30 @@ func (r *lifecycleRecorder) keepIn(st *store.Store) {
 }
 
 // observe is the client's WithLifecycle func. The store write happens once
-// per process and value (the client bounds the values), inside the request
-// that brought the header; a failed write is tried again on the next answer.
+// per process and value, and again at most once per lifecycleRefresh while
+// the value is still seen (the client bounds the values), inside the
+// request that brought the header; a failed write is tried again on the
+// next answer.
 func (r *lifecycleRecorder) observe(ctx context.Context, l livechat.Lifecycle) {
 	r.metrics.Lifecycle(string(l.API), l.Header)
+	now := r.clock.Now()
 	r.mu.Lock()
 	st := r.store
-	if st == nil || r.kept[l] || len(r.kept) >= 16 {
+	last, seen := r.kept[l]
+	if st == nil || (seen && now.Sub(last) < lifecycleRefresh) || (!seen && len(r.kept) >= 16) {
 		r.mu.Unlock()
 		return
 	}
-	r.kept[l] = true
+	r.kept[l] = now
 	r.mu.Unlock()
 	n := store.LifecycleNotice{API: string(l.API), Header: l.Header, Value: l.Value}
-	if err := st.RecordLifecycle(ctx, n, r.clock.Now()); err != nil {
+	if err := st.RecordLifecycle(ctx, n, now); err != nil {
 		r.mu.Lock()
-		delete(r.kept, l)
+		if seen {
+			r.kept[l] = last
+		} else {
+			delete(r.kept, l)
+		}
 		r.mu.Unlock()
 		r.log.WarnContext(ctx, "lifecycle header not kept", "error", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -9,13 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"livechat-digest/livechat"
 	"livechat-digest/livechat/sim"
 	"livechat-digest/server"
+	"livechat-digest/store"
 )
 
 // TestLifecycleHeaderReachesJobs: a Deprecation header on the answers of a
@@ -75,4 +79,36 @@ livechat_digest_upstream_lifecycle_headers_total{api="other",header="other"} 1
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "livechat_digest_upstream_lifecycle_headers_total"))
 	var nilMetrics *server.Metrics
 	nilMetrics.Lifecycle("2", "Legacy") // a nil *Metrics does nothing
+}
+
+// TestLifecycleLastSeenAdvances: a serve that runs for months keeps
+// recording that it still sees the header, so `jobs` does not show a last
+// sighting from the day the process started; the store is written at most
+// once an hour per value, not on every answer.
+func TestLifecycleLastSeenAdvances(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(start)
+	r := newLifecycleRecorder(slog.New(slog.DiscardHandler), nil, clock)
+	r.keepIn(st)
+	l := livechat.Lifecycle{API: livechat.V2, Header: livechat.HeaderDeprecation, Value: "2027-01-31"}
+
+	lastSeen := func() time.Time {
+		ns, err := st.LifecycleNotices(t.Context())
+		require.NoError(t, err)
+		require.Len(t, ns, 1)
+		assert.True(t, ns[0].FirstSeen.Equal(start), "first seen %s", ns[0].FirstSeen)
+		return ns[0].LastSeen
+	}
+	r.observe(t.Context(), l)
+	assert.True(t, lastSeen().Equal(start))
+	clock.Advance(30 * time.Minute)
+	r.observe(t.Context(), l)
+	assert.True(t, lastSeen().Equal(start), "within the hour: not written again")
+	clock.Advance(40 * 24 * time.Hour)
+	r.observe(t.Context(), l)
+	assert.True(t, lastSeen().Equal(clock.Now()), "40 days on: %s", lastSeen())
 }
