@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 )
 
 // HeadlineItem is one sentence at the top of a digest: a change that passed
@@ -119,6 +120,11 @@ func sentence(m Metric, v Value) string {
 	s += " to " + FormatValue(m, v.Current)
 	if v.Verdict == VerdictBetter || v.Verdict == VerdictWorse {
 		s += ", " + string(v.Verdict)
+	}
+	if len(v.NotFilteredBy) > 0 {
+		// As its row is marked: an account-wide number must not read as
+		// the filtered one.
+		s += " (not filtered by " + strings.Join(v.NotFilteredBy, ", ") + ")"
 	}
 	return s
 }

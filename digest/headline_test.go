@@ -131,3 +131,21 @@ func TestBuildHeadline(t *testing.T) {
 	assert.Empty(t, d.Headline)
 	assert.NotNil(t, d.Headline)
 }
+
+// TestHeadlineNotFiltered: a headline naming a metric whose report could
+// not take one of the digest's filters says so, as its row does: an
+// account-wide number never passes for a filtered one (v2's queue reports
+// take no agent).
+func TestHeadlineNotFiltered(t *testing.T) {
+	t.Parallel()
+	q := judged(140, 100, VerdictNeutral, 3.5)
+	q.NotFilteredBy = []string{"agent", "tags"}
+	d := &Digest{Metrics: map[string]Value{
+		"queued_visitors.queued": q,
+		"total_chats.chats":      judged(66, 60, VerdictNeutral, 2.5),
+	}}
+	got := headline(d, 3)
+	require.Len(t, got, 2)
+	assert.Equal(t, "Visitors queued rose 40% to 140 (not filtered by agent, tags)", got[0].Sentence)
+	assert.Equal(t, "Chats rose 10% to 66", got[1].Sentence)
+}
