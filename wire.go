@@ -68,7 +68,6 @@ func upstream(cfg *config.Config, log *slog.Logger, observe func(endpoint string
 		livechat.WithLogger(log),
 		livechat.WithAPI(cfg.LiveChat.API),
 	}
-	opts = append(opts, extra...)
 	if bearer != "" {
 		opts = append(opts, livechat.WithBearer(bearer))
 	}
