@@ -234,6 +234,7 @@ func (c *Client) leave(key string, f *flight) {
 // fetch sends the request, retrying what can be retried, and returns the
 // body of a 200 answer.
 func (c *Client) fetch(ctx context.Context, req request) ([]byte, error) {
+	moved := false // asked again in the region a misdirected_request named
 	for attempt := 1; ; attempt++ {
 		status, body, header, err := c.attempt(ctx, req)
 		if ctx.Err() != nil {
@@ -261,13 +262,15 @@ func (c *Client) fetch(ctx context.Context, req request) ([]byte, error) {
 		case status == http.StatusTooManyRequests:
 			wait, retry = c.tooMany(apiErr, header, wait, retry)
 		case apiErr.Type == "misdirected_request" && region != "" && c.api == V36:
-			// The account lives in another data centre: ask there, once
-			// (reference §2.5). The region is kept for every later request.
-			if prev := c.region.Swap(&region); prev != nil && *prev == region {
-				retry = false
-			} else {
-				wait = 0
-			}
+			// The account lives in another data centre: ask there, once per
+			// request (reference §2.5), whatever the retry budget: it is not
+			// a retry of a failure, and a client without retries (check)
+			// must reach the account too. Asked there already, or moved
+			// once already, it is an error. The region is kept for every
+			// later request.
+			prev := c.region.Swap(&region)
+			retry = !moved && (prev == nil || *prev != region)
+			moved, wait = true, 0
 		default:
 			retry = false
 		}

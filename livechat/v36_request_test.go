@@ -312,6 +312,38 @@ func TestV36MisdirectedRequest(t *testing.T) {
 	}
 }
 
+// TestV36MisdirectedRequestOnce: the one request in the region an error
+// names is not a retry: a client without retries (check's) makes it too,
+// and a peer naming another region each time gets one move per request,
+// however many tries the client has.
+func TestV36MisdirectedRequestOnce(t *testing.T) {
+	t.Parallel()
+	mis := func(region string) answer {
+		return answer{421, nil, `{"error":{"type":"misdirected_request","message":"Wrong region","data":{"region":"` + region + `"}}}`}
+	}
+	q := Query{From: date("2026-03-02"), To: date("2026-03-02")}
+
+	s := newV36Server(t, mis("fra"), answer{200, nil, okTotal})
+	c := newV36(t, s.srv.URL, WithHTTPClient(s.srv.Client()), WithRetry(1, time.Millisecond, time.Millisecond))
+	if _, err := c.TotalChats(t.Context(), q); err != nil {
+		t.Fatalf("without retries: %v", err)
+	}
+	if s.n.Load() != 2 {
+		t.Errorf("%d requests, want 2 (the first and one to fra)", s.n.Load())
+	}
+
+	s2 := newV36Server(t, mis("fra"), mis("dal"), mis("fra"), mis("dal"), answer{200, nil, okTotal})
+	c2 := newV36(t, s2.srv.URL, WithHTTPClient(s2.srv.Client()), WithRetry(4, time.Millisecond, time.Millisecond))
+	_, err := c2.TotalChats(t.Context(), q)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Type != "misdirected_request" {
+		t.Fatalf("err = %v, want the misdirected_request error", err)
+	}
+	if s2.n.Load() != 2 {
+		t.Errorf("%d requests, want 2: one move to the region named, not a tour of regions", s2.n.Load())
+	}
+}
+
 // TestLifecycleHeaders: a Deprecation header is handed on for every answer
 // and logged once, with its date.
 func TestLifecycleHeaders(t *testing.T) {
