@@ -203,7 +203,13 @@ func liveChatAdvice(api livechat.API, err error) string {
 		}
 		return "livechat.login or livechat.api_key is wrong"
 	case ae.Type == "authorization" || (ae.Type == "" && ae.Status == http.StatusForbidden):
+		if api == livechat.V2 {
+			return "the login may not read reports: give it access to reports in LiveChat, or log in as one that has it"
+		}
 		return "the token lacks the reports_read scope (or the account may not read reports): create a personal access token with reports_read"
+	case ae.Type == "misdirected_request":
+		return "LiveChat says the account lives in another region, also when asked in the region it named: " +
+			"report it with this line (region handling is among the points still to verify, README)"
 	case ae.Status == http.StatusNotFound:
 		return "no such method here: check livechat.base_url (requests go to {base_url}" + map[livechat.API]string{livechat.V2: "/reports/...", livechat.V36: "/v3.6/reports/..."}[api] +
 			"); the path of customers/unique_visitors is among the points still to verify (README)"

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"livechat-digest/livechat"
 	"livechat-digest/livechat/sim"
 	"livechat-digest/store"
 )
@@ -301,4 +302,34 @@ func TestCheckFailures(t *testing.T) {
 		require.Len(t, fails, 1, stdout)
 		assert.Contains(t, fails[0], "migrations [10] not applied")
 	})
+}
+
+// TestLiveChatAdvice: the advice follows the error, and the version read:
+// v2 has no personal access tokens or scopes to speak of.
+func TestLiveChatAdvice(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		api  livechat.API
+		err  error
+		want string
+		not  string // a word the advice must not give
+	}{
+		{"v3.6 authentication", livechat.V36, &livechat.APIError{Status: 401, Type: "authentication"}, "a personal access token was sent as Bearer", ""},
+		{"v3.6 authorization", livechat.V36, &livechat.APIError{Status: 403, Type: "authorization"}, "reports_read", ""},
+		{"v2 401", livechat.V2, &livechat.APIError{Status: 401}, "livechat.login or livechat.api_key is wrong", "token"},
+		{"v2 403", livechat.V2, &livechat.APIError{Status: 403}, "may not read reports", "token"},
+		{"v3.6 404", livechat.V36, &livechat.APIError{Status: 404}, "{base_url}/v3.6/reports/...", ""},
+		{"v3.6 misdirected after the move", livechat.V36, &livechat.APIError{Status: 421, Type: "misdirected_request"}, "another region", ""},
+		{"unreachable", livechat.V36, &livechat.APIError{}, "could not be reached", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := liveChatAdvice(tt.api, tt.err)
+			assert.Contains(t, got, tt.want)
+			if tt.not != "" {
+				assert.NotContains(t, got, tt.not)
+			}
+		})
+	}
 }
