@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -52,6 +53,19 @@ type app struct {
 	// recordTimeout, when set, replaces the delivery worker's bound on
 	// recording an outcome, so tests need not wait out the real one.
 	recordTimeout time.Duration
+	// listen opens serve's listeners (server.addr, server.pprof_addr); nil
+	// is net.Listen. Tests hand over listeners they already hold: a port
+	// chosen by closing a listener can be taken by another process before
+	// serve listens on it.
+	listen func(network, addr string) (net.Listener, error)
+}
+
+// netListen is a.listen, or net.Listen without one.
+func (a *app) netListen(network, addr string) (net.Listener, error) {
+	if a.listen != nil {
+		return a.listen(network, addr)
+	}
+	return net.Listen(network, addr)
 }
 
 // now is the commands' current instant (the real clock's when a has none).

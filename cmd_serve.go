@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -91,12 +90,12 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return failed(err)
 	}
-	stopPprof, err := servePprof(cfg.Server.PprofAddr, log)
+	stopPprof, err := servePprof(cfg.Server.PprofAddr, a.netListen, log)
 	if err != nil {
 		return failed(err)
 	}
 	defer stopPprof()
-	l, err := net.Listen("tcp", cfg.Server.Addr)
+	l, err := a.netListen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return failed(fmt.Errorf("livechat-digest: listen %s: %w", cfg.Server.Addr, err))
 	}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,33 +112,21 @@ func TestFailedDeliveryIsReportedAndCanBeRetried(t *testing.T) {
 	assert.True(t, strings.HasPrefix(stdout, "re-queued 0 failed deliveries"), stdout)
 }
 
-// freeAddr is a loopback address nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
-// serveUntilUp starts `serve` with a, waits until /healthz answers and the
-// scheduler has started, and returns a func that stops it (as SIGTERM
+// serveUntilUp starts `serve` with a on the listeners held, waits until
+// /healthz at addr answers, and returns a func that stops it (as SIGTERM
 // would: the worker drains what is due first) and returns its exit code.
-func serveUntilUp(t *testing.T, a *app, addr string, args ...string) (stop func() int) {
+// a's stderr, when it is a syncBuffer, is shown if serve does not come up.
+func serveUntilUp(t *testing.T, a *app, held *heldListeners, addr string, args ...string) (stop func() int) {
 	t.Helper()
+	a.listen = held.listen
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- a.execute(ctx, append([]string{"serve"}, args...)) }()
-	up := func() bool {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+	logs, ok := a.stderr.(fmt.Stringer)
+	if !ok {
+		logs = &syncBuffer{}
 	}
-	require.Eventually(t, up, 30*time.Second, 10*time.Millisecond, "serve did not come up")
+	waitHealthy(t, addr, done, logs)
 	return func() int {
 		cancel()
 		select {
@@ -162,7 +149,8 @@ func TestSlowSMTPIsSentOnce(t *testing.T) {
 	const record = 500 * time.Millisecond
 	mx := newMailCounter(t)
 	mx.delay.Store(int64(3 * record)) // the reply comes well after the recording bound
-	addr := freeAddr(t)
+	held := holdListeners(t)
+	addr := held.addr(t)
 	dir, path := deliveryConfig(t, mx, "server: {addr: \""+addr+"\"}\nscheduler: {catch_up_grace: 0s}")
 	newApp := func(stdout, stderr io.Writer) *app {
 		a := newTestApp(stdout, stderr)
@@ -193,7 +181,7 @@ func TestSlowSMTPIsSentOnce(t *testing.T) {
 	assert.Equal(t, 1, mx.total())
 
 	var errb syncBuffer
-	stop := serveUntilUp(t, newApp(io.Discard, &errb), addr, "--config", path)
+	stop := serveUntilUp(t, newApp(io.Discard, &errb), held, addr, "--config", path)
 	assert.Equal(t, exitOK, stop(), errb.String())
 	assert.Equal(t, 1, mx.total(), "serve sent it again")
 	assert.Empty(t, mx.duplicates())
@@ -369,7 +357,8 @@ func TestDeliverBacksOffBehindADeadClaim(t *testing.T) {
 func TestDeletedStoreIsNoticedAndNotCaughtUp(t *testing.T) {
 	t.Parallel()
 	mx := newMailCounter(t)
-	addr := freeAddr(t)
+	held := holdListeners(t)
+	addr := held.addr(t)
 	// A daily job whose firing was half an hour ago: within the catch-up
 	// grace, and not due again during the test.
 	last := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute)
@@ -379,7 +368,7 @@ func TestDeletedStoreIsNoticedAndNotCaughtUp(t *testing.T) {
 	require.Equal(t, 1, mx.total())
 
 	var logs syncBuffer
-	stop := serveUntilUp(t, newTestApp(io.Discard, &logs), addr, "--config", path)
+	stop := serveUntilUp(t, newTestApp(io.Discard, &logs), held, addr, "--config", path)
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		err := os.Remove(filepath.Join(dir, "state.db"+suffix))
 		require.True(t, err == nil || errors.Is(err, os.ErrNotExist), "%v", err)
@@ -394,7 +383,7 @@ func TestDeletedStoreIsNoticedAndNotCaughtUp(t *testing.T) {
 	assert.Equal(t, exitOK, stop(), logs.String())
 
 	var logs2 syncBuffer
-	stop = serveUntilUp(t, newTestApp(io.Discard, &logs2), addr, "--config", path)
+	stop = serveUntilUp(t, newTestApp(io.Discard, &logs2), held, held.serveAs(t, addr), "--config", path)
 	assert.Equal(t, exitOK, stop(), logs2.String())
 	assert.Contains(t, logs2.String(), "the store was created at this start and has no history")
 	assert.Equal(t, 1, mx.total(), "the restart on a new store sent the last firing again")

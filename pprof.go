@@ -13,13 +13,13 @@ import (
 )
 
 // servePprof serves the profiles (server.Profiles) on addr, the loopback
-// address of server.pprof_addr, until the returned stop is called. An empty
-// addr serves nothing.
-func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+// address of server.pprof_addr, until the returned stop is called; listen
+// opens it (net.Listen but in tests). An empty addr serves nothing.
+func servePprof(addr string, listen func(network, addr string) (net.Listener, error), log *slog.Logger) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
-	l, err := net.Listen("tcp", addr)
+	l, err := listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("livechat-digest: listen server.pprof_addr %s: %w", addr, err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -21,13 +20,8 @@ import (
 func TestServePprofOnItsOwnLoopbackAddress(t *testing.T) {
 	t.Parallel()
 	_, path := writeConfig(t)
-	free := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer l.Close()
-		return l.Addr().String()
-	}
-	addr, pprofAddr := free(), free()
+	held := holdListeners(t)
+	addr, pprofAddr := held.addr(t), held.addr(t)
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	src := strings.Replace(string(b), `addr: "127.0.0.1:8080"`, `addr: "`+addr+`", pprof_addr: "`+pprofAddr+`"`, 1)
@@ -35,11 +29,11 @@ func TestServePprofOnItsOwnLoopbackAddress(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(src), 0o600))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb bytes.Buffer
+	var errb syncBuffer
+	a := newTestApp(io.Discard, &errb)
+	a.listen = held.listen
 	done := make(chan int, 1)
-	go func() {
-		done <- cli(ctx, []string{"serve", "--config", path}, &out, &errb, func(string) (string, bool) { return "", false })
-	}()
+	go func() { done <- a.execute(ctx, []string{"serve", "--config", path}) }()
 	get := func(u string) (int, string) {
 		resp, err := http.Get(u)
 		if err != nil {
@@ -49,7 +43,7 @@ func TestServePprofOnItsOwnLoopbackAddress(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	require.Eventually(t, func() bool { code, _ := get("http://" + addr + "/healthz"); return code == http.StatusOK }, 20*time.Second, 20*time.Millisecond)
+	waitHealthy(t, addr, done, &errb)
 
 	code, body := get("http://" + pprofAddr + "/debug/pprof/goroutine?debug=1")
 	assert.Equal(t, http.StatusOK, code)

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,10 +31,8 @@ func webServe(t *testing.T, pw string) (base, dbPath string) {
 	dir := t.TempDir()
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 	require.NoError(t, err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	held := holdListeners(t)
+	addr := held.addr(t)
 	dbPath = filepath.Join(dir, "state.db")
 	cfg := `timezone: America/New_York
 livechat: {base_url: builtin, login: demo@example.com, api_key: demo-key}
@@ -60,12 +57,13 @@ jobs:
 	path := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb bytes.Buffer
-	done := make(chan int, 1)
+	var errb syncBuffer
+	a := newTestApp(io.Discard, &errb)
 	env := map[string]string{"LIVECHAT_DIGEST_SECRET": testSecret}
-	go func() {
-		done <- cli(ctx, []string{"serve", "--config", path}, &out, &errb, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	}()
+	a.getenv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	a.listen = held.listen
+	done := make(chan int, 1)
+	go func() { done <- a.execute(ctx, []string{"serve", "--config", path}) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -75,14 +73,7 @@ jobs:
 		}
 	})
 	base = "http://" + addr
-	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/healthz")
-		if err != nil {
-			return false
-		}
-		_ = res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, errb.String())
+	waitHealthy(t, addr, done, &errb)
 	return base, dbPath
 }
 
