@@ -418,6 +418,7 @@ func startReplicas(t *testing.T, bin, cfg string, n int) *replicas {
 				ready <- m[1]
 			}
 		}}
+		dieWithTest(cmd)
 		require.NoError(t, cmd.Start())
 		r.cmds = append(r.cmds, cmd)
 		t.Cleanup(func() {
