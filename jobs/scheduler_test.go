@@ -338,7 +338,10 @@ func TestReap(t *testing.T) {
 				require.NoError(t, sc.Start(ctx))
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
-				require.NoError(t, e.clock.BlockUntilContext(cctx, 3), "two job timers and the reaper's ticker")
+				// Four, not three: Start also arms the release loop's timer, and
+				// three waiters could be that one and the job timers before the
+				// reaper's ticker exists; Advance would then pass it by.
+				require.NoError(t, e.clock.BlockUntilContext(cctx, 4), "two job timers, the reaper's ticker and the release loop's timer")
 				e.clock.Advance(30 * time.Second)
 				require.Eventually(t, func() bool { return e.observed() >= 1 }, 10*time.Second, time.Millisecond)
 				require.NoError(t, sc.Shutdown())
