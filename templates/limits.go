@@ -6,6 +6,7 @@ import (
 	htmltemplate "html/template"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,9 +30,14 @@ const (
 	// as its tree shows: nested ranges multiply, sibling ranges add, and a
 	// template call counts what the called template runs.
 	maxIterations = 1_000_000
-	// dataRange is what a range over data (a list, or a number from the
-	// view) counts as in maxIterations: the most rows a list holds.
+	// dataRange is what a range over a list from the view counts as in
+	// maxIterations: the most rows a list holds.
 	dataRange = maxRankRows
+	// viewNumber is what a range over a number from the view counts as:
+	// the most such a number can be. .More (rows left out of a ranking of
+	// hostile size) is bounded only by the 8 MiB answer cap, so this is
+	// maxIterations: such a range may run alone, never inside another.
+	viewNumber = maxIterations
 	// maxOutput bounds the bytes one execution writes; the writer fails
 	// beyond it, which stops the execution.
 	maxOutput = 4 << 20
@@ -100,7 +106,7 @@ func (e *treeError) Error() string { return "line " + strconv.Itoa(e.line) + ": 
 // maxOutput bytes of their own text. trees are the file's templates by
 // name (the file's own and those it defines).
 func checkTrees(trees map[string]*tparse.Tree) error {
-	c := &treeCheck{trees: trees, memo: map[string]cost{}, active: map[string]bool{}, vars: map[string]float64{}}
+	c := newTreeCheck(trees)
 	names := make([]string, 0, len(trees))
 	for name := range trees {
 		names = append(names, name)
@@ -128,17 +134,36 @@ func (a cost) max(b cost) cost { return cost{math.Max(a.iter, b.iter), math.Max(
 
 type treeCheck struct {
 	trees  map[string]*tparse.Tree
-	memo   map[string]cost
+	memo   map[memoKey]cost
 	active map[string]bool // templates on the current call path
 	path   []string
 	// vars holds, per variable name, the largest count a range over it
 	// could see: the largest bound of any value assigned to that name.
 	vars map[string]float64
-	tree *tparse.Tree // the tree being walked, for line numbers
+	// dot and root are the largest count a range over dot and over $
+	// could see where the walk is: {{with}}, {{range}} and a template
+	// call give dot a new value ({{with 2000000000}}{{range .}} is a
+	// range over that number), and a called template's $ is its argument.
+	dot, root float64
+	tree      *tparse.Tree // the tree being walked, for line numbers
+}
+
+// memoKey is a template as called: what it runs depends on its argument.
+type memoKey struct {
+	name string
+	dot  float64
+}
+
+func newTreeCheck(trees map[string]*tparse.Tree) *treeCheck {
+	// The view a template is executed on is data: a range over it, or
+	// over a list in it, counts as dataRange.
+	return &treeCheck{trees: trees, memo: map[memoKey]cost{}, active: map[string]bool{}, vars: map[string]float64{},
+		dot: dataRange, root: dataRange}
 }
 
 func (c *treeCheck) template(name string) (cost, error) {
-	if k, ok := c.memo[name]; ok {
+	key := memoKey{name, c.dot}
+	if k, ok := c.memo[key]; ok {
 		return k, nil
 	}
 	t := c.trees[name]
@@ -151,17 +176,26 @@ func (c *treeCheck) template(name string) (cost, error) {
 	}
 	c.active[name] = true
 	c.path = append(c.path, name)
-	outer := c.tree
-	c.tree = t
+	outer, outerRoot := c.tree, c.root
+	c.tree, c.root = t, c.dot
 	k, err := c.list(t.Root)
-	c.tree = outer
+	c.tree, c.root = outer, outerRoot
 	c.path = c.path[:len(c.path)-1]
 	delete(c.active, name)
 	if err != nil {
 		return cost{}, err
 	}
-	c.memo[name] = k
+	c.memo[key] = k
 	return k, nil
+}
+
+// withDot walks l with dot bounded by d.
+func (c *treeCheck) withDot(d float64, l *tparse.ListNode) (cost, error) {
+	outer := c.dot
+	c.dot = d
+	k, err := c.list(l)
+	c.dot = outer
+	return k, err
 }
 
 func (c *treeCheck) line(n tparse.Node) int {
@@ -199,13 +233,14 @@ func (c *treeCheck) node(n tparse.Node) (cost, error) {
 		c.assign(n.Pipe, nil)
 		return cost{}, nil
 	case *tparse.IfNode:
-		return c.branch(&n.BranchNode)
+		return c.branch(&n.BranchNode, c.dot)
 	case *tparse.WithNode:
-		return c.branch(&n.BranchNode)
+		return c.branch(&n.BranchNode, c.bound(n.Pipe))
 	case *tparse.RangeNode:
 		count := c.bound(n.Pipe)
 		c.assign(n.Pipe, &count)
-		body, err := c.list(n.List)
+		// Dot is each element: below count for a number, data for a list.
+		body, err := c.withDot(count, n.List)
 		if err != nil {
 			return cost{}, err
 		}
@@ -225,7 +260,10 @@ func (c *treeCheck) node(n tparse.Node) (cost, error) {
 		return k.plus(els), nil
 	case *tparse.TemplateNode:
 		c.assign(n.Pipe, nil)
+		outer := c.dot
+		c.dot = c.bound(n.Pipe) // the called template's dot and $
 		k, err := c.template(n.Name)
+		c.dot = outer
 		if err != nil {
 			var te *treeError
 			if errors.As(err, &te) && te.line == 0 {
@@ -238,9 +276,11 @@ func (c *treeCheck) node(n tparse.Node) (cost, error) {
 	return cost{}, nil
 }
 
-func (c *treeCheck) branch(b *tparse.BranchNode) (cost, error) {
+// branch walks an {{if}} or {{with}}: its list with dot bounded by dot
+// (a with's value), its else with dot as it is.
+func (c *treeCheck) branch(b *tparse.BranchNode, dot float64) (cost, error) {
 	c.assign(b.Pipe, nil)
-	then, err := c.list(b.List)
+	then, err := c.withDot(dot, b.List)
 	if err != nil {
 		return cost{}, err
 	}
@@ -273,7 +313,7 @@ func (c *treeCheck) assign(p *tparse.PipeNode, rangeCount *float64) {
 // bound is the most times a range over p's value could run.
 func (c *treeCheck) bound(p *tparse.PipeNode) float64 {
 	if p == nil || len(p.Cmds) == 0 {
-		return 0
+		return 0 // {{template "x"}} passes nil
 	}
 	return c.cmdBound(p.Cmds[len(p.Cmds)-1])
 }
@@ -323,17 +363,91 @@ func (c *treeCheck) argBound(n tparse.Node) float64 {
 	case *tparse.PipeNode:
 		return c.bound(n)
 	case *tparse.VariableNode:
-		if len(n.Ident) == 1 && n.Ident[0] != "$" {
-			if v, ok := c.vars[n.Ident[0]]; ok {
-				return v
-			}
+		switch {
+		case len(n.Ident) > 1:
+			return fieldBound(n.Ident[len(n.Ident)-1])
+		case n.Ident[0] == "$":
+			return c.root
+		}
+		if v, ok := c.vars[n.Ident[0]]; ok {
+			return v
 		}
 		return dataRange
+	case *tparse.DotNode:
+		return c.dot
+	case *tparse.FieldNode:
+		return fieldBound(n.Ident[len(n.Ident)-1])
+	case *tparse.ChainNode:
+		if len(n.Field) > 0 {
+			return fieldBound(n.Field[len(n.Field)-1])
+		}
+		return c.argBound(n.Node)
 	case *tparse.StringNode, *tparse.BoolNode, *tparse.NilNode:
 		return 0
 	}
-	return dataRange // fields, chains, dot: data
+	return dataRange
 }
+
+// fieldBound is what a range over a field of the view named name counts
+// as: viewNumber when a view has a number of that name (a range over a
+// string of the same name fails when run), else dataRange, a list.
+func fieldBound(name string) float64 {
+	if viewNumbers[name] {
+		return viewNumber
+	}
+	return dataRange
+}
+
+// viewNumbers are the names of the numbers the views show templates (.More,
+// .Rank, .Width, the column widths .W.Label …), found by reflection so a
+// number added to a view is counted without anyone remembering to.
+var viewNumbers = numberFields(digestView{}, alertView{}, groupView{}, subjectView{})
+
+// numberFields returns the names of the integer fields and of the methods
+// returning one integer, of the given values' types and of every type they
+// hold.
+func numberFields(views ...any) map[string]bool {
+	out := map[string]bool{}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		for _, pt := range []reflect.Type{t, reflect.PointerTo(t)} {
+			for i := range pt.NumMethod() {
+				m := pt.Method(i)
+				if m.Type.NumOut() == 1 && isInteger(m.Type.Out(0).Kind()) {
+					out[m.Name] = true
+				}
+			}
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if isInteger(f.Type.Kind()) {
+				out[f.Name] = true
+				continue
+			}
+			walk(f.Type)
+		}
+	}
+	for _, v := range views {
+		walk(reflect.TypeOf(v))
+	}
+	return out
+}
+
+func isInteger(k reflect.Kind) bool { return k >= reflect.Int && k <= reflect.Uintptr }
 
 // makesString reports whether n calls a function that makes a new string.
 func (c *treeCheck) makesString(n tparse.Node) bool {

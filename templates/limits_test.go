@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -61,6 +62,18 @@ func TestEndlessTemplatesAreRejectedAtTheirLine(t *testing.T) {
 		{"ranges over data count", digestText, "{{range .Sections}}{{range $.Sections}}{{range $.Sections}}{{range $.Sections}}{{end}}{{end}}{{end}}{{end}}", 1, "a range over data counts as 50"},
 		{"len of a long literal", digestText, "{{range len \"" + strings.Repeat("x", 5000) + "\"}}{{range 5000}}{{end}}{{end}}", 1, "runs about"},
 		{"text written in a loop", digestText, "{{range 1000000}}" + strings.Repeat("x", 300) + "{{end}}", 1, "writes about 300,000,000 bytes"},
+		// Dot and $ take the value of a with, a range or a template call.
+		{"a number given to with", digestText, "{{with 2000000000}}\n{{range .}}{{end}}{{end}}", 2, "runs about 2,000,000,000 times"},
+		{"a number given to a template", digestText, "{{define \"x\"}}{{range .}}{{end}}{{end}}\n{{template \"x\" 2000000000}}", 1, "runs about 2,000,000,000 times"},
+		{"a template's $", alertText, "{{define \"x\"}}\n{{range $}}{{end}}{{end}}{{template \"x\" 2000000000}}", 2, "runs about 2,000,000,000 times"},
+		{"a range's element", digestText, "{{range 19000}}{{range .}}{{end}}{{end}}", 1, "runs about 361,019,000 times"},
+		// A number from the view can be large (.More of a hostile ranking,
+		// the chart's 600 px, a column as wide as a 1e308 value): one range
+		// over it may run alone, never inside another.
+		{"view numbers nest", digestHTML, "{{with .Chart}}{{range .Width}}{{range $.Chart.Width}}{{end}}{{end}}{{end}}", 1, "runs about 1,000,001,000,000 times"},
+		{"a view number inside data", digestText, "{{range .Rankings}}\n{{range .More}}{{end}}{{end}}", 1, "runs about"},
+		{"a view number in a variable", digestText, "{{range .Sections}}{{$w := $.W.Current}}\n{{range $w}}x{{end}}{{end}}", 1, "runs about"},
+		{"a view number as dot", digestText, "{{range .Rankings}}{{with .More}}{{range .}}{{end}}{{end}}{{end}}", 1, "runs about"},
 		{"recursion", alertHTML, "{{define \"r\"}}{{template \"r\" .}}{{end}}\n{{template \"r\" .}}", 1, `template "r" calls itself`},
 		{"mutual recursion", digestText, "{{define \"a\"}}{{template \"b\"}}{{end}}{{define \"b\"}}{{template \"a\"}}{{end}}\n{{template \"a\"}}", 1, "calls itself"},
 	}
@@ -84,7 +97,8 @@ func TestBoundedTemplatesAreAccepted(t *testing.T) {
 	t.Parallel()
 	dir := overrideDir(t, map[string]string{
 		digestText: `{{range 3}}{{printf "%05d" 7}}{{end}}{{range .Sections}}{{range .Rows}}{{.Label}}{{end}}{{end}}` +
-			`{{range .Rankings}}{{range .Rows}}{{padr 20 .Agent}}{{html .Agent}}{{js .Agent}}{{urlquery .Agent}}{{println .Rank}}{{end}}{{.More}}{{end}}`,
+			`{{range .Rankings}}{{range .Rows}}{{padr 20 .Agent}}{{html .Agent}}{{js .Agent}}{{urlquery .Agent}}{{println .Rank}}{{end}}{{.More}}{{end}}` +
+			`{{with .Chart}}{{range .Width}}{{end}}{{end}}{{with 4}}{{range .}}{{.}}{{end}}{{end}}`,
 	})
 	r, err := newWithin(t, dir)
 	require.NoError(t, err)
@@ -159,6 +173,7 @@ func TestSubjectLimits(t *testing.T) {
 	d := fixture()
 	for _, tc := range []struct{ src, msg string }{
 		{"{{.Job}}\n{{range 2000000000}}{{end}}", "subject:2: this range runs about 2,000,000,000 times"},
+		{"{{.Job}}{{with 2000000000}}\n{{range .}}{{end}}{{end}}", "subject:2: this range runs about 2,000,000,000 times"},
 		{`{{define "s"}}{{template "s"}}{{end}}{{template "s"}}`, "calls itself"},
 		{`{{range 100}}{{printf "%0999d" 0}}{{end}}`, "output too large: more than 2 KiB"},
 		{`{{printf "%0300000000d" 0}}`, "is over 1000"},
@@ -196,6 +211,43 @@ func TestCheckFormat(t *testing.T) {
 		"%1001d": false, "%.5000f": false, "%*d": false, "%.*f": false, "%99999999999999999999d": false,
 	} {
 		assert.Equal(t, ok, checkFormat(format) == nil, format)
+	}
+}
+
+// The names the check takes for numbers of the views are never the names
+// of lists, which it counts as dataRange: a list would be refused wrongly.
+func TestViewNumbersAreNotLists(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"More", "Rank", "Width", "Dir", "Label", "Current", "Previous", "Change", "Agent", "Name", "Values"} {
+		assert.True(t, viewNumbers[name], "%s is a number of a view", name)
+	}
+	lists := map[string]bool{}
+	var walk func(t reflect.Type)
+	seen := map[reflect.Type]bool{}
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			ft := f.Type
+			if ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map || ft.Kind() == reflect.Array {
+				lists[f.Name] = true
+				ft = ft.Elem()
+			}
+			walk(ft)
+		}
+	}
+	for _, v := range []any{digestView{}, alertView{}, groupView{}, subjectView{}} {
+		walk(reflect.TypeOf(v))
+	}
+	require.Contains(t, lists, "Rows")
+	for name := range lists {
+		assert.False(t, viewNumbers[name], "%s is a list in one view and a number in another", name)
 	}
 }
 
@@ -240,11 +292,26 @@ func TestTreeCostEstimates(t *testing.T) {
 		{`{{define "t"}}{{range 6}}{{end}}{{end}}{{range 2}}{{template "t"}}{{end}}`, 14, 0},
 		{`{{block "b" .}}{{range 9}}{{end}}{{end}}`, 9, 0},
 		{`{{template "undefined"}}`, 0, 0},
+		{`{{with 40}}{{range .}}{{end}}{{end}}`, 40, 0},
+		{`{{with 40}}{{else}}{{range .}}{{end}}{{end}}`, dataRange, 0},
+		{`{{if 40}}{{range .}}{{end}}{{end}}`, dataRange, 0},
+		{`{{range 30}}{{range .}}{{end}}{{end}}`, 30 * 31, 0},
+		{`{{range .Sections}}{{range .}}{{end}}{{end}}`, dataRange * (1 + dataRange), 0},
+		{`{{define "t"}}{{range .}}{{end}}{{end}}{{template "t" 7}}{{template "t" 9}}`, 16, 0},
+		{`{{define "t"}}{{range $}}{{end}}{{end}}{{template "t" 8}}`, 8, 0},
+		{`{{define "t"}}{{range .}}{{end}}{{end}}{{template "t"}}`, 0, 0},
+		{`{{define "t"}}{{range .}}{{end}}{{end}}{{template "t" .Sections}}`, dataRange, 0},
+		{`{{range .More}}{{end}}`, viewNumber, 0},
+		{`{{range $.Chart.Width}}{{end}}`, viewNumber, 0},
+		{`{{range (.Chart).Width}}{{end}}`, viewNumber, 0},
+		{`{{range (.Chart)}}{{end}}`, dataRange, 0},
+		{`{{$w := .W}}{{range $w.Label}}{{end}}`, viewNumber, 0},
+		{`{{range .Job}}{{end}}`, dataRange, 0},
 		{`{{/* a comment */}}{{.Job}}`, 0, 0},
 	} {
 		tt, err := texttemplate.New("t0").Funcs(textFuncs).Parse(tc.src)
 		require.NoError(t, err, tc.src)
-		c := &treeCheck{trees: textTrees(tt), memo: map[string]cost{}, active: map[string]bool{}, vars: map[string]float64{}}
+		c := newTreeCheck(textTrees(tt))
 		k, err := c.template("t0")
 		require.NoError(t, err, tc.src)
 		assert.Equal(t, tc.iter, k.iter, "iterations of %s", tc.src)
