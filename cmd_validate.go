@@ -20,27 +20,44 @@ func (a *app) validateCmd() *cobra.Command {
 		Short: "Check the config; print every problem as FILE:LINE: message",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
+			// Nothing validate does needs winding down, and much of it
+			// cannot see ctx (reading the config or a template from a
+			// FIFO or a hung mount, running a template): the first signal
+			// ends it, not only the second.
+			done := make(chan error, 1)
+			go func() { done <- a.validate() }()
+			select {
+			case err := <-done:
 				return err
+			case <-cmd.Context().Done():
+				return failed(errors.New("validate: interrupted"))
 			}
-			// What config cannot check, because it needs the templates
-			// package: subjects that parse but fail when executed, and the
-			// templates_dir overrides. Both would otherwise fail every run.
-			var problems []error
-			if errs := checkSubjects(cfg); len(errs) > 0 {
-				problems = append(problems, errs)
-			}
-			if _, err := templates.New(cfg.TemplatesDir); err != nil {
-				problems = append(problems, err)
-			}
-			if len(problems) > 0 {
-				return &exitError{code: exitUsage, err: errors.Join(problems...)}
-			}
-			fmt.Fprintf(a.stdout, "%s: ok, %d jobs\n", cfg.File, len(cfg.Jobs))
-			return nil
 		},
 	}
+}
+
+// validate checks the config, the subjects and the templates, and prints
+// ok or returns every problem.
+func (a *app) validate() error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	// What config cannot check, because it needs the templates
+	// package: subjects that parse but fail when executed, and the
+	// templates_dir overrides. Both would otherwise fail every run.
+	var problems []error
+	if errs := checkSubjects(cfg); len(errs) > 0 {
+		problems = append(problems, errs)
+	}
+	if _, err := templates.New(cfg.TemplatesDir); err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return &exitError{code: exitUsage, err: errors.Join(problems...)}
+	}
+	fmt.Fprintf(a.stdout, "%s: ok, %d jobs\n", cfg.File, len(cfg.Jobs))
+	return nil
 }
 
 // checkSubjects executes every job's email.subject and alerts.email.subject

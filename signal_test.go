@@ -16,11 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The first SIGINT asks a command to wind down (its ctx ends); a command
-// stuck where no ctx reaches (here: opening a config that is a FIFO nobody
-// writes, as a hung network mount would) is ended by the next one. Before,
-// every later signal was swallowed and only SIGKILL ended the process.
-func TestSecondSignalEndsAStuckCommand(t *testing.T) {
+// stuckOnFIFO builds the binary and starts it with args (where
+// "CONFIG" is replaced by a FIFO nobody writes, as a hung network mount
+// would leave a config file), and waits until a thread of it is blocked
+// opening the FIFO, so that the signal handlers are installed (main runs
+// before the open). It returns the command and its Wait's result.
+func stuckOnFIFO(t *testing.T, args ...string) (*exec.Cmd, <-chan error) {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc to see the command blocked")
 	}
@@ -28,7 +30,6 @@ func TestSecondSignalEndsAStuckCommand(t *testing.T) {
 	if err != nil {
 		t.Skip("go is not installed")
 	}
-	t.Parallel()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "livechat-digest")
 	build := exec.Command(goBin, "build", "-o", bin, ".")
@@ -37,8 +38,13 @@ func TestSecondSignalEndsAStuckCommand(t *testing.T) {
 	require.NoError(t, err, "go build: %s", out)
 	fifo := filepath.Join(dir, "config.yaml")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for i, a := range args {
+		if a == "CONFIG" {
+			args[i] = fifo
+		}
+	}
 
-	cmd := exec.Command(bin, "validate", "--config", fifo)
+	cmd := exec.Command(bin, args...)
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -49,11 +55,18 @@ func TestSecondSignalEndsAStuckCommand(t *testing.T) {
 			_ = f.Close()
 		}
 	})
-
-	// Wait until a thread of the command is blocked opening the FIFO, so
-	// that the signal handlers are installed (main runs before the open).
 	require.Eventually(t, func() bool { return blockedInOpen(cmd.Process.Pid) }, 30*time.Second, 10*time.Millisecond,
-		"validate never blocked opening the FIFO")
+		"%v never blocked opening the FIFO", args)
+	return cmd, done
+}
+
+// The first SIGINT asks a command to wind down (its ctx ends); a command
+// stuck where no ctx reaches (here: `jobs` opening a config that is a FIFO
+// nobody writes) is ended by the next one. Before, every later signal was
+// swallowed and only SIGKILL ended the process.
+func TestSecondSignalEndsAStuckCommand(t *testing.T) {
+	t.Parallel()
+	cmd, done := stuckOnFIFO(t, "jobs", "--config", "CONFIG")
 
 	// Signal until it ends; with the fix the second one ends it.
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -79,8 +92,26 @@ func TestSecondSignalEndsAStuckCommand(t *testing.T) {
 			require.NoError(t, err)
 			sent++
 		case <-guard:
-			t.Fatalf("validate still runs after %d SIGINTs", sent)
+			t.Fatalf("jobs still runs after %d SIGINTs", sent)
 		}
+	}
+}
+
+// validate has nothing to wind down: the first SIGINT ends it, with exit
+// 1, even where it is stuck reading its config. Before, it took a second
+// signal (and a template spinning in its check ignored the first for as
+// long as it spun).
+func TestFirstSignalEndsValidate(t *testing.T) {
+	t.Parallel()
+	cmd, done := stuckOnFIFO(t, "validate", "--config", "CONFIG")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		require.True(t, errors.As(err, &ee), "%v", err)
+		assert.Equal(t, exitFailed, ee.ExitCode(), "exits by itself after one signal: %v", err)
+	case <-time.After(30 * time.Second): // a hang guard: before the fix one signal never ended it
+		t.Fatal("validate still runs after one SIGINT")
 	}
 }
 
