@@ -105,7 +105,7 @@ func WithMaxConcurrent(n int) Option {
 
 // WithRetry sets the attempts per request (1 = no retry) and the
 // exponential backoff between them: full jitter up to base·2^n, at most max.
-// A 429 whose Retry-After exceeds max is not retried: its APIError carries
+// An answer whose Retry-After exceeds max is not retried: its APIError carries
 // the wait instead.
 func WithRetry(tries int, base, max time.Duration) Option {
 	return func(c *Client) error {

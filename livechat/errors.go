@@ -27,7 +27,8 @@ type APIError struct {
 	// Status is the HTTP status of the last attempt, 0 when the last
 	// attempt got no answer (timeout, connection refused).
 	Status int
-	// RetryAfter is the wait the API asked for with a 429, if any.
+	// RetryAfter is the wait the API asked for (Retry-After on a 429, a
+	// rate limit by its v3.6 type, or an answer to try again later), if any.
 	RetryAfter time.Duration
 	// Excerpt is the start of the last answer's body, secrets removed.
 	Excerpt string

@@ -256,7 +256,9 @@ func (c *Client) fetch(ctx context.Context, req request) ([]byte, error) {
 		case errors.Is(err, ErrTooLarge):
 			retry = false
 		case err != nil, status == http.StatusRequestTimeout, status >= 500, retryableType[apiErr.Type]:
-			if status == http.StatusTooManyRequests || apiErr.Type == "too_many_requests" {
+			if status != 0 {
+				// A Retry-After on any answer worth another try is
+				// honoured, not only on a rate limit (reference §6).
 				wait, retry = c.tooMany(apiErr, header, wait, retry)
 			}
 		case status == http.StatusTooManyRequests:
@@ -300,16 +302,18 @@ var retryableType = map[string]bool{
 	"internal":            true,
 }
 
-// tooMany applies a rate-limit answer's Retry-After: the wait before the
-// next try, and whether to try again at all.
+// tooMany applies the Retry-After of a rate-limit or unavailable answer, if
+// it has one: the wait before the next try, and whether to try again at
+// all.
 func (c *Client) tooMany(apiErr *APIError, header http.Header, wait time.Duration, retry bool) (time.Duration, bool) {
 	ra, ok := retryAfter(header.Get("Retry-After"), time.Now())
 	if !ok {
 		return wait, retry
 	}
 	apiErr.RetryAfter = ra
-	// Hold the whole client back, but never longer than one backoff: a
-	// long demand is the caller's to honour.
+	// Hold the whole client back (the limit or the outage is the
+	// account's, not the one endpoint's), but never longer than one
+	// backoff: a long demand is the caller's to honour.
 	c.pause(min(ra, c.backoffMax))
 	if ra > c.backoffMax {
 		return 0, false

@@ -481,3 +481,33 @@ func TestV36TooManyRequestsByType(t *testing.T) {
 		t.Fatalf("err = %v (%+v), want one try and RetryAfter 1h", err, ae)
 	}
 }
+
+// TestRetryAfterOnUnavailable: a Retry-After on any answer worth another
+// try is honoured (reference §6: honour it if it appears), not only on a
+// rate limit: a 503 asking for an hour ends the tries with the wait in the
+// error instead of three more tries within seconds; on both versions.
+func TestRetryAfterOnUnavailable(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		api  API
+		body string
+	}{
+		{V36, `{"error":{"type":"service_unavailable","message":"Service unavailable"}}`},
+		{V2, `{"error":"service unavailable"}`},
+	} {
+		t.Run(string(tt.api), func(t *testing.T) {
+			t.Parallel()
+			s := newV36Server(t, answer{503, map[string]string{"Retry-After": "3600"}, tt.body}, answer{200, nil, okTotal})
+			c, err := New(s.srv.URL, "acc-123", "pat-secret", WithAPI(tt.api), WithHTTPClient(s.srv.Client()),
+				WithRetry(4, time.Millisecond, 2*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.TotalChats(t.Context(), Query{From: date("2026-03-02"), To: date("2026-03-02")})
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.RetryAfter != time.Hour || ae.Tries != 1 || ae.Status != 503 {
+				t.Fatalf("err = %v (%+v), want one try and RetryAfter 1h", err, ae)
+			}
+		})
+	}
+}
