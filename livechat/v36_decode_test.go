@@ -2,6 +2,9 @@ package livechat
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -284,4 +287,51 @@ func TestErrorBodyText(t *testing.T) {
 			t.Errorf("errorBody(%s) = %q %q %q, want nothing", body, typ, msg, region)
 		}
 	}
+}
+
+// TestCombineWaits: the two queue groups together: counts add, the average
+// is weighted by them (not the mean of the two averages), the extremes are
+// the extremes of both, and a group nobody was in changes nothing.
+func TestCombineWaits(t *testing.T) {
+	t.Parallel()
+	f := func(x float64) *float64 { return &x }
+	in := WaitStat{Count: 9, MinSeconds: f(5), MaxSeconds: f(40), Avg: f(10)}
+	left := WaitStat{Count: 1, MinSeconds: f(112), MaxSeconds: f(112), Avg: f(112)}
+	for _, tt := range []struct {
+		name string
+		a, b WaitStat
+		want WaitStat
+	}{
+		{"both", in, left, WaitStat{Count: 10, MinSeconds: f(5), MaxSeconds: f(112), Avg: f(20.2)}},
+		{"both, the other way", left, in, WaitStat{Count: 10, MinSeconds: f(5), MaxSeconds: f(112), Avg: f(20.2)}},
+		{"nobody left", in, WaitStat{}, in},
+		{"nobody chatted", WaitStat{}, left, left},
+		{"nobody at all", WaitStat{}, WaitStat{}, WaitStat{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := combineWaits(tt.a, tt.b)
+			if got.Count != tt.want.Count || !sameFloat(got.MinSeconds, tt.want.MinSeconds) ||
+				!sameFloat(got.MaxSeconds, tt.want.MaxSeconds) || !sameFloat(got.Avg, tt.want.Avg) {
+				t.Errorf("got %s, want %s", waitString(got), waitString(tt.want))
+			}
+		})
+	}
+}
+
+func sameFloat(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return math.Abs(*a-*b) < 1e-9
+}
+
+func waitString(w WaitStat) string {
+	s := func(p *float64) string {
+		if p == nil {
+			return "nil"
+		}
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	}
+	return fmt.Sprintf("{count %d min %s max %s avg %s}", w.Count, s(w.MinSeconds), s(w.MaxSeconds), s(w.Avg))
 }

@@ -511,3 +511,53 @@ func TestRetryAfterOnUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildV36Until: a range that ends at a time of day (a partial
+// period's last day) ends one second before that wall-clock time, in the
+// zone with that day's offset; an Until that is no time of day, or that
+// ends the range before it starts, is refused; v2 cannot ask for it.
+func TestBuildV36Until(t *testing.T) {
+	t.Parallel()
+	c := newV36(t, "https://api.example.com/")
+	day := Query{From: date("2026-03-29"), To: date("2026-03-29"), Timezone: "Europe/Warsaw"}
+	for _, tt := range []struct {
+		until time.Duration
+		to    string
+	}{
+		{10 * time.Hour, "2026-03-29T09:59:59+02:00"},
+		{10*time.Hour + 30*time.Minute + 15*time.Second, "2026-03-29T10:30:14+02:00"},
+		{time.Second, "2026-03-29T00:00:00+01:00"},
+		{23*time.Hour + 59*time.Minute + 59*time.Second, "2026-03-29T23:59:58+02:00"},
+	} {
+		q := day
+		q.Until = tt.until
+		r, err := c.build(v36(t, TotalChats), q)
+		if err != nil {
+			t.Fatalf("until %s: %v", tt.until, err)
+		}
+		want := `"from":"2026-03-29T00:00:00+01:00","to":"` + tt.to + `"`
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("until %s: body %s, want %s", tt.until, r.body, want)
+		}
+	}
+	week := Query{From: date("2026-03-23"), To: date("2026-03-29"), Timezone: "Europe/Warsaw", Until: 10 * time.Hour}
+	if r, err := c.build(v36(t, ChattingTime), week); err != nil || !strings.Contains(string(r.body), `"from":"2026-03-23T00:00:00+01:00","to":"2026-03-29T09:59:59+02:00"`) {
+		t.Errorf("a week to a time of day: %s, %v", r.body, err)
+	}
+	for _, bad := range []time.Duration{-time.Second, 24 * time.Hour, 25 * time.Hour} {
+		q := day
+		q.Until = bad
+		if _, err := c.build(v36(t, TotalChats), q); err == nil {
+			t.Errorf("until %s accepted", bad)
+		}
+	}
+	v2, err := New("https://api.example.com/", "me", "key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := day
+	q.Until = 10 * time.Hour
+	if _, err := v2.build(Method{API: V2, Report: TotalChats, Endpoint: "chats/total_chats"}, q); err == nil {
+		t.Error("v2 took a range ending at a time of day")
+	}
+}
