@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,8 @@ func benchSlash(ctx context.Context, w io.Writer, o options) error {
 		return err
 	}
 	defer func() { stopChild(); _ = child.Wait() }()
-	line, err := bufio.NewReader(out).ReadString('\n')
+	rd := bufio.NewReader(out)
+	line, err := rd.ReadString('\n')
 	if err != nil {
 		return fmt.Errorf("slash server: %w", err)
 	}
@@ -93,8 +95,10 @@ func benchSlash(ctx context.Context, w io.Writer, o options) error {
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	type batch struct {
-		lat    []time.Duration
-		failed int
+		lat     []time.Duration
+		failed  int
+		from    time.Time
+		handled []time.Duration // the server's own time per ack, measured in its handler
 	}
 	batches := make([]batch, o.slashBatches)
 	start := time.Now()
@@ -140,7 +144,7 @@ func benchSlash(ctx context.Context, w io.Writer, o options) error {
 			})
 		}
 		wg.Wait()
-		batches[b] = batch{lat: lat, failed: int(failed.Load())}
+		batches[b] = batch{lat: lat, failed: int(failed.Load()), from: start.Add(time.Duration(b) * o.slashGap)}
 	}
 	want := int64(o.slashN * o.slashBatches)
 	for posted.Load() < want && time.Since(start) < 10*time.Minute {
@@ -148,11 +152,28 @@ func benchSlash(ctx context.Context, w io.Writer, o options) error {
 	}
 	answered := time.Since(start)
 	requests, _ := up.counts()
+	// The server prints the time its handler took for each command when it
+	// stops: what the ack costs the server itself, apart from the machine's
+	// queueing in front of it.
+	stopChild()
+	var handled []handlerTime
+	if err := json.NewDecoder(rd).Decode(&handled); err != nil {
+		return fmt.Errorf("slash server: handler times: %w", err)
+	}
+	for _, h := range handled {
+		at := time.Unix(0, h.StartNS)
+		for i := len(batches) - 1; i >= 0; i-- {
+			if !at.Before(batches[i].from) {
+				batches[i].handled = append(batches[i].handled, time.Duration(h.NS))
+				break
+			}
+		}
+	}
 
 	fmt.Fprintf(w, "### (d) Slash commands: %d batches of %d signed commands at once, %s apart\n\n", o.slashBatches, o.slashN, o.slashGap)
 	fmt.Fprintf(w, "Each command is `/livechat %s`, a separate signed request on a fresh loopback connection; the server runs in a process of its own, answering with real digests from the simulator (config defaults for the client).\n\n", slashCommand)
-	fmt.Fprintln(w, "| batch | acks | ack p50 | ack p99 (target < 100 ms) | ack max | not acknowledged with 200 |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| batch | acks | ack p50 | ack p99 (target < 100 ms) | ack max | not acknowledged with 200 | server's handler p50 / p99 / max |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
 	for i, b := range batches {
 		var ok []time.Duration
 		for _, d := range b.lat {
@@ -167,7 +188,14 @@ func benchSlash(ctx context.Context, w io.Writer, o options) error {
 			}
 			return ms(ok[int(p*float64(len(ok)-1))])
 		}
-		fmt.Fprintf(w, "| %d | %d | %s | **%s** | %s | %d |\n", i+1, len(ok), q(0.5), q(0.99), q(1), b.failed)
+		slices.Sort(b.handled)
+		hq := func(p float64) string {
+			if len(b.handled) == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f ms", float64(b.handled[int(p*float64(len(b.handled)-1))])/float64(time.Millisecond))
+		}
+		fmt.Fprintf(w, "| %d | %d | %s | **%s** | %s | %d | %s / %s / %s |\n", i+1, len(ok), q(0.5), q(0.99), q(1), b.failed, hq(0.5), hq(0.99), hq(1))
 	}
 	fmt.Fprintf(w, "\nAnswers posted to response_url: **%d of %d** (%d of them error messages), the last %.1f s after the first batch; %d upstream requests.\n\n",
 		posted.Load(), want, failedAnswers.Load(), answered.Seconds(), requests)
@@ -233,9 +261,25 @@ func childSlash(ctx context.Context, stdout io.Writer, o options) error {
 	if err != nil {
 		return err
 	}
-	// The listener and server limits serve runs with.
+	// The listener and server limits serve runs with; the handler's own
+	// time per command is recorded.
 	l = server.LimitListener(l)
 	httpSrv := srv.HTTPServer()
+	var (
+		mu      sync.Mutex
+		handled []handlerTime
+	)
+	routes := httpSrv.Handler
+	httpSrv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t0 := time.Now()
+		routes.ServeHTTP(w, r)
+		if r.URL.Path == "/slack/commands" {
+			d := time.Since(t0)
+			mu.Lock()
+			handled = append(handled, handlerTime{StartNS: t0.UnixNano(), NS: int64(d)})
+			mu.Unlock()
+		}
+	})
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(l) }()
 	fmt.Fprintln(stdout, l.Addr().String())
@@ -247,7 +291,15 @@ func childSlash(ctx context.Context, stdout io.Writer, o options) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	mu.Lock()
+	defer mu.Unlock()
+	return json.NewEncoder(stdout).Encode(handled)
+}
+
+// handlerTime is one slash command as the server's handler saw it.
+type handlerTime struct {
+	StartNS int64 `json:"start_ns"`
+	NS      int64 `json:"ns"`
 }
 
 // reportAnswerer answers report commands as serve's does: the digest the
