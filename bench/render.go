@@ -29,7 +29,7 @@ func benchRender(w io.Writer, d *digest.Digest) error {
 		e, err := r.Email(d, "")
 		return append(append([]byte(e.Text), e.HTML...), e.Chart...), err
 	}})
-	fmt.Fprintln(w, "### (c) Render time per digest (one full digest; testing.Benchmark)")
+	fmt.Fprintln(w, "### (e) Render time per digest (one full digest; testing.Benchmark)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| format | time per digest | allocated per digest | output size |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
