@@ -9,7 +9,7 @@ import (
 	"livechat-digest/templates"
 )
 
-// benchRender is (c): the time to render one full digest (all 20 reports
+// benchRender is (e): the time to render one full digest (all 20 reports
 // with comparison, from (a)) in each format, and as the email a job sends
 // (text + HTML + the PNG chart).
 func benchRender(w io.Writer, d *digest.Digest) error {
