@@ -168,9 +168,9 @@ func (s Schedule) Contains(t time.Time, loc *time.Location) bool {
 // NextOpen returns the first instant at or after t that s contains: t
 // itself when s contains it, else the next opening of a window. A window
 // opens at the start of one of its time ranges (midnight for a window
-// without times) on the wall clock of loc, and also when the clock is set
-// back into it (a range past the fall-back hour is entered again); see wall
-// for the spring-forward gap. ok is false when no window opens within eight
+// without times) on the wall clock of loc, and also at a change of offset:
+// when the clock jumps past a start in the spring-forward gap, or is set
+// back into a range (see wall). ok is false when no window opens within eight
 // days, which only a Schedule with no day at all can cause.
 func (s Schedule) NextOpen(t time.Time, loc *time.Location) (time.Time, bool) {
 	if s.Contains(t, loc) {
@@ -247,10 +247,9 @@ func jump(lo, hi time.Time, before int, loc *time.Location) time.Time {
 
 // wall returns the instants whose wall clock in loc reads minute m of the
 // given day: one, or two in the hour the fall-back repeats (the window
-// opens at each). For a minute the spring-forward gap skips it returns the
-// first instant after it, the instant the clock jumps (02:30 in New York
-// on the gap day → 03:00 EDT, when the wall clock passes 02:30); time.Date
-// would move it to 03:30.
+// opens at each), or none for a minute the spring-forward gap skips: such
+// a window opens when the clock jumps, at the change NextOpen considers
+// too (time.Date would put 02:30 at 03:30, half an hour late).
 func wall(y int, mo time.Month, d, m int, loc *time.Location) []time.Time {
 	naive := time.Date(y, mo, d, m/60, m%60, 0, 0, time.UTC)
 	var out []time.Time
@@ -261,11 +260,5 @@ func wall(y int, mo time.Month, d, m int, loc *time.Location) []time.Time {
 			out = append(out, c)
 		}
 	}
-	if len(out) > 0 {
-		return out
-	}
-	// In the gap: read with the offset after it, the minute is an instant
-	// before the jump; with the offset before it, one after. The jump lies
-	// between: find it to the second.
-	return []time.Time{jump(naive.Add(-time.Duration(after)*time.Second), naive.Add(-time.Duration(before)*time.Second), before, loc)}
+	return out
 }
