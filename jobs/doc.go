@@ -7,8 +7,10 @@
 // silences, active hours, reminders, Slack updates), follows the message
 // model of package alerting; the Scheduler releases held firings the
 // instant their hold ends (ReleaseHeld), and the Gate checks alert
-// messages again just before they are sent.
+// messages again just before they are sent: a line is sent only with the
+// delivery its notice names, never again once dropped from a delivery, and
+// never about a firing its post did not carry.
 //
-// jobs imports config, digest, templates, notify and store; it must not
-// import server or main.
+// jobs imports config, digest, templates, notify, store and alerting (the
+// pure alert rules); it must not import server or main.
 package jobs
