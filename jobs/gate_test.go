@@ -145,6 +145,7 @@ func TestLifecycleUpdateButtonsSilenceWhatStillFires(t *testing.T) {
 		require.Equal(t, "chat.update", calls[1].Method)
 		assert.Contains(t, calls[1].Blocks, `"value":"{\"job\":\"chat-volume\",\"metrics\":[\"chats_first_response_time.count\"]}"`)
 		assert.NotContains(t, calls[1].Blocks, `total_chats.chats\"]`)
+		assert.Contains(t, calls[1].Blocks, "period 2026-11-23", "each line with the run's period")
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"livechat-digest/alerting"
@@ -304,7 +305,7 @@ func (r *Runner) queueNews(job *config.Job, d *digest.Digest, b *batch, nw *news
 	if len(nw.lines) == 0 {
 		return nil
 	}
-	if to, ok := cutPrefix(nw.target, "email:"); ok {
+	if to, ok := strings.CutPrefix(nw.target, "email:"); ok {
 		id := "news|" + nw.target
 		key := deliveryKey(b.job, b.firing, kindAlert, id)
 		m := alertMeta{Job: job.Name, Kind: metaEmail, Target: nw.target, Lines: nw.lines}
@@ -322,7 +323,7 @@ func (r *Runner) queueNews(job *config.Job, d *digest.Digest, b *batch, nw *news
 		nw.setDelivery(key)
 		return b.add(kindAlert, id, nw.target, msg)
 	}
-	channel, _ := cutPrefix(nw.target, "slack:")
+	channel := strings.TrimPrefix(nw.target, "slack:")
 	// New firings: one post for all of them.
 	if fl := linesOf(nw.lines, lineFiring); len(fl) > 0 {
 		id := "post|" + nw.target
@@ -364,13 +365,6 @@ func (r *Runner) queueNews(job *config.Job, d *digest.Digest, b *batch, nw *news
 		}
 	}
 	return nil
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return s, false
 }
 
 // setDelivery names key as the delivery of every notice nw announces.
@@ -526,11 +520,8 @@ func renderSlack(render *templates.Renderer, channel string, m alertMeta) (notif
 			}
 		}
 		// The buttons of the rewritten post silence what still fires in
-		// it, not what just resolved.
-		buttons = nil
-		if len(firing) > 0 {
-			buttons = &templates.SlackButtons{Value: buttonValue(m.Job, firing)}
-		}
+		// it, not what just resolved (none once nothing fires).
+		buttons = &templates.SlackButtons{Value: buttonValue(m.Job, firing)}
 		post, err := render.AlertUpdateSlack(m.Job, lines, buttons, m.Silenced)
 		if err != nil {
 			return notify.Message{}, err
