@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,4 +186,33 @@ func (c claimsSeen) Claim(ctx context.Context, firing time.Time, key string, now
 		c.held <- struct{}{}
 	}
 	return a, leased, err
+}
+
+// TestReportTakesFromTheClustersRate: with a PostgreSQL store, `report`
+// (not only serve and run) takes its requests from the account's rate
+// bucket in the database, so a replica's slash commands and a terminal's
+// reports count against the one rate.
+func TestReportTakesFromTheClustersRate(t *testing.T) {
+	t.Parallel()
+	pgReachable(t)
+	url := pgSchema(t)
+	dir, path := writeConfig(t)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	src := strings.Replace(string(b), `"sqlite:`+filepath.Join(dir, "state.db")+`"`, `"`+url+`"`, 1)
+	require.Contains(t, src, url)
+	require.NoError(t, os.WriteFile(path, []byte(src), 0o600))
+
+	code, stdout, stderr := runCLI(t, nil, "report", "total_chats,chat_ratings", "yesterday", "--format", "json", "--config", path)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, `"total_chats.chats"`)
+
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	defer db.Close()
+	var buckets int
+	var tat int64
+	require.NoError(t, db.QueryRowContext(t.Context(), `SELECT COUNT(*), COALESCE(MAX(tat), 0) FROM rate_limits`).Scan(&buckets, &tat))
+	assert.Equal(t, 1, buckets, "report reserved its requests in the account's bucket")
+	assert.Positive(t, tat)
 }
