@@ -11,6 +11,14 @@
 // delivery its notice names, never again once dropped from a delivery, and
 // never about a firing its post did not carry.
 //
+// The runs of one firing share their LiveChat answers (Share, firings.go):
+// the firing is held from the moment gocron asks the Locker for it until
+// its last run in this process is done, counted per holder, not by a time
+// to live; on PostgreSQL a hold in the store tells the other replicas
+// (FiringHolds). At most MaxRuns runs work at once and GOMAXPROCS of them
+// render and queue at once; one run of a job at a time is kept by the
+// Locker, so memory grows with the runs under way, not with the jobs.
+//
 // jobs imports config, digest, templates, notify, store and alerting (the
 // pure alert rules); it must not import server or main.
 package jobs
