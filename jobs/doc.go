@@ -17,7 +17,9 @@
 // to live; on PostgreSQL a hold in the store tells the other replicas
 // (FiringHolds). At most MaxRuns runs work at once and GOMAXPROCS of them
 // render and queue at once; one run of a job at a time is kept by the
-// Locker, so memory grows with the runs under way, not with the jobs.
+// Locker (not gocron's singleton mode, which costs a goroutine and a queue
+// per job). What still grows with the jobs is mainly a goroutine per fired
+// job waiting in the Locker for a run slot (docs/performance.md).
 //
 // jobs imports config, digest, templates, notify, store and alerting (the
 // pure alert rules); it must not import server or main.
