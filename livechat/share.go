@@ -10,10 +10,9 @@ import (
 
 // DefaultShareLimit is how many bytes of answers all the open Shares of one
 // client keep at most (WithShareLimit). One firing of 1,000 jobs over 40
-// (filter, period) combinations asks about 800 distinct questions of a few
-// KiB each (measured: docs/performance.md), a few MiB in all; the limit is
-// far above that, and low enough that a runaway cannot take the process's
-// memory.
+// (filter, period) combinations asks 1,122 distinct questions of a few KiB
+// each, about 4 MiB in all (docs/performance.md); the limit is some 15×
+// that, and low enough that a runaway cannot take the process's memory.
 const DefaultShareLimit = 64 << 20
 
 // entryOverhead is what a kept answer costs besides its body and key: the
