@@ -126,6 +126,58 @@ func TestV36EqualsV2(t *testing.T) {
 	}
 }
 
+// TestV36EqualsV2WhereMidnightIsSkipped: in zones whose clock jumps from
+// midnight to 01:00 (Santiago, Havana, Azores), a range that starts on
+// that day starts at 01:00, and one that ends the day before ends at its
+// last second: the v3.6 request must not reach into the day before (whose
+// record in the answer made every report fail), and both versions count
+// the same days. A partial day on that day reads as well.
+func TestV36EqualsV2WhereMidnightIsSkipped(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ zone, gap, period string }{
+		// The compared week starts on the day of the change.
+		{"America/Santiago", "2026-09-06", "2026-09-13..2026-09-19"},
+		{"America/Havana", "2026-03-08", "2026-03-15..2026-03-21"},
+		{"Atlantic/Azores", "2026-03-29", "2026-04-05..2026-04-11"},
+		// The current week ends on Santiago's 25-hour day, whose 23:00
+		// comes twice (livechat's TestBuildV36 pins that to).
+		{"America/Santiago", "2026-04-04", "2026-03-29..2026-04-04"},
+	} {
+		t.Run(tt.zone+" "+tt.gap, func(t *testing.T) {
+			t.Parallel()
+			loc := mustLoc(t, tt.zone)
+			gap, err := livechat.ParseDate(tt.gap)
+			require.NoError(t, err)
+			p, err := ParsePeriod(tt.period)
+			require.NoError(t, err)
+			at := gap.AddDays(20).In(loc)
+			pair := newSimPair(t, at, 7)
+			spec := Spec{Job: "gap", Location: loc, Period: p, Compare: PreviousPeriod, At: at}
+			d2, err := Build(t.Context(), pair.v2, spec)
+			require.NoError(t, err)
+			d36, err := Build(t.Context(), pair.v36, spec)
+			require.NoError(t, err)
+			require.Empty(t, d2.Errors)
+			require.Empty(t, d36.Errors)
+			for _, m := range Catalogue {
+				if !zoneEqual[m.Report] || !MetricOn(m, livechat.V2) || !MetricOn(m, livechat.V36) {
+					continue
+				}
+				a, b := d2.Metrics[m.Key], d36.Metrics[m.Key]
+				assert.True(t, sameValue(a.Previous, b.Previous), "%s previous: v2 %v, v3.6 %v", m.Key, deref(a.Previous), deref(b.Previous))
+				assert.True(t, sameValue(a.Current, b.Current), "%s current: v2 %v, v3.6 %v", m.Key, deref(a.Current), deref(b.Current))
+			}
+
+			// Today on that day, at 10:00 there.
+			at = time.Date(gap.Year, gap.Month, gap.Day, 10, 0, 0, 0, loc)
+			pair = newSimPair(t, at, 7)
+			d, err := Build(t.Context(), pair.v36, Spec{Job: "today", Location: loc, Period: Period{Kind: Today}, Compare: PreviousPeriod, At: at})
+			require.NoError(t, err)
+			assert.Empty(t, d.Errors)
+		})
+	}
+}
+
 func deref(v *float64) any {
 	if v == nil {
 		return nil

@@ -34,10 +34,36 @@ func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.M
 // IsZero reports whether d is the zero Date.
 func (d Date) IsZero() bool { return d == Date{} }
 
-// In returns midnight at the start of d in loc (or the first instant of the
-// day where midnight falls into a DST gap).
+// In returns the first instant of d in loc: its midnight, or where a DST
+// change makes midnight not exist, the instant the clock jumps (01:00), and
+// where midnight comes twice, the first.
+//
+// time.Date alone is not that: for a midnight in a gap it may answer 23:00
+// of the day before (America/Santiago, America/Havana, Atlantic/Azores...),
+// which put an hour of the previous day into a v3.6 range (and a record
+// of that day into its answer); for a repeated one it may answer the
+// second.
 func (d Date) In(loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	if DateOf(t).Before(d) {
+		// Midnight is in a gap that time.Date resolved backwards: the day
+		// starts when the zone in effect then ends.
+		if _, end := t.ZoneBounds(); !end.IsZero() {
+			t = end
+		}
+	}
+	if start, _ := t.ZoneBounds(); !start.IsZero() {
+		// The clock fell back into this day (to 00:00 or later): if the
+		// day was already under way before the change, it began at
+		// midnight at the offset in effect then.
+		if before := start.Add(-time.Nanosecond); DateOf(before) == d {
+			_, off := before.Zone()
+			if first := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.FixedZone("", off)).In(loc); DateOf(first) == d && first.Before(t) {
+				t = first
+			}
+		}
+	}
+	return t
 }
 
 // AddDays returns the date n calendar days after d (before, for negative n).

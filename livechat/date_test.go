@@ -83,3 +83,48 @@ func TestDateJSONRoundTrips(t *testing.T) {
 		t.Error("month 0 accepted")
 	}
 }
+
+// dstZones have a DST change at or around midnight: a midnight that does
+// not exist (Santiago, Havana, Azores, Asunción, Scoresbysund: Go's
+// time.Date puts it at 23:00 the day before; Beirut, Cairo: at 01:00), or
+// one the clock passes twice (Amman, Gaza in 2021).
+var dstZones = []string{"America/Santiago", "America/Havana", "Atlantic/Azores", "America/Asuncion",
+	"America/Scoresbysund", "Asia/Beirut", "Africa/Cairo", "Asia/Amman", "Asia/Gaza", "Europe/Warsaw",
+	"America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "UTC"}
+
+// TestDateInIsTheDaysFirstInstant: In is the first instant whose date in
+// the zone is the day, also where midnight falls in a DST gap (Go's
+// time.Date then answers 23:00 of the day before in several zones) or
+// comes twice.
+func TestDateInIsTheDaysFirstInstant(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ zone, day, want string }{
+		{"America/Santiago", "2026-09-06", "2026-09-06T01:00:00-03:00"},
+		{"America/Havana", "2026-03-08", "2026-03-08T01:00:00-04:00"},
+		{"Atlantic/Azores", "2026-03-29", "2026-03-29T01:00:00Z"},
+		{"Asia/Beirut", "2026-03-29", "2026-03-29T01:00:00+03:00"},
+		{"Asia/Amman", "2021-10-29", "2021-10-29T00:00:00+03:00"},
+		{"Europe/Warsaw", "2026-03-29", "2026-03-29T00:00:00+01:00"},
+		{"America/Santiago", "2026-09-05", "2026-09-05T00:00:00-04:00"},
+	} {
+		loc, err := time.LoadLocation(tt.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := date(tt.day).In(loc).Format(time.RFC3339); got != tt.want {
+			t.Errorf("%s in %s = %s, want %s", tt.day, tt.zone, got, tt.want)
+		}
+	}
+	for _, zone := range dstZones {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := (Date{2000, 1, 1}); d.Year < 2040; d = d.AddDays(1) {
+			start := d.In(loc)
+			if DateOf(start) != d || DateOf(start.Add(-time.Nanosecond).In(loc)) != d.AddDays(-1) {
+				t.Fatalf("%s in %s = %s: not the first instant of the day", d, zone, start.Format(time.RFC3339Nano))
+			}
+		}
+	}
+}

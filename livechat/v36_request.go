@@ -39,7 +39,8 @@ const v36Stamp = time.RFC3339
 // first day's 00:00:00 and to the last day's 23:59:59, each with its own
 // offset in the zone (the two differ across a DST change), so the range is
 // exactly the days asked for; never the next day's midnight, which may add
-// a day (reference §3.2).
+// a day (reference §3.2). Where a DST change moves a day's first or last
+// instant (a midnight that does not exist), from and to are those instants.
 func (c *Client) buildV36(m Method, q Query) (request, error) {
 	bad := func(format string, args ...any) (request, error) {
 		return request{}, fmt.Errorf("livechat: %s: %s", m.Name(), fmt.Sprintf(format, args...))
@@ -56,7 +57,10 @@ func (c *Client) buildV36(m Method, q Query) (request, error) {
 	if err != nil {
 		return bad("timezone %q: unknown zone", clip(q.Timezone))
 	}
-	to := time.Date(q.To.Year, q.To.Month, q.To.Day, 23, 59, 59, 0, loc)
+	// The last second of the day: the next day's first instant less one,
+	// so a day the clock falls back at its end (Santiago's 23:00 comes
+	// twice) keeps its last hour, which time.Date's 23:59:59 may not.
+	to := q.To.AddDays(1).In(loc).Add(-time.Second)
 	switch {
 	case q.Until < 0 || q.Until >= 24*time.Hour:
 		return bad("until %s is not a time of day", q.Until)

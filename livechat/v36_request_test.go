@@ -49,6 +49,15 @@ func TestBuildV36(t *testing.T) {
 			`{"distribution":"day","timezone":"Europe/Warsaw","filters":{"from":"2026-03-23T00:00:00+01:00","to":"2026-03-29T23:59:59+02:00"}}`},
 		{"new york day of the autumn change", ChatRatings, nyDST, "https://api.example.com/v3.6/reports/chats/ratings",
 			`{"distribution":"day","timezone":"America/New_York","filters":{"from":"2026-11-01T00:00:00-04:00","to":"2026-11-01T23:59:59-05:00"}}`},
+		// Santiago's clock jumps from midnight to 01:00 (Go's time.Date
+		// puts that midnight at 23:00 the day before), and falls back from
+		// midnight to 23:00, so its last hour of the day comes twice.
+		{"santiago: a day starting at 01:00", TotalChats, Query{From: date("2026-09-06"), To: date("2026-09-06"), Timezone: "America/Santiago"},
+			"https://api.example.com/v3.6/reports/chats/total_chats",
+			`{"distribution":"day","timezone":"America/Santiago","filters":{"from":"2026-09-06T01:00:00-03:00","to":"2026-09-06T23:59:59-03:00"}}`},
+		{"santiago: a day of 25 hours", TotalChats, Query{From: date("2026-04-04"), To: date("2026-04-04"), Timezone: "America/Santiago"},
+			"https://api.example.com/v3.6/reports/chats/total_chats",
+			`{"distribution":"day","timezone":"America/Santiago","filters":{"from":"2026-04-04T00:00:00-03:00","to":"2026-04-04T23:59:59-04:00"}}`},
 		{"utc by default", Engagement, Query{From: date("2026-03-02"), To: date("2026-03-02")}, "https://api.example.com/v3.6/reports/chats/engagement",
 			`{"distribution":"day","filters":{"from":"2026-03-02T00:00:00Z","to":"2026-03-02T23:59:59Z"}}`},
 		{"all three filters on a chats report", ChatsFirstResponseTime, filtered, "https://api.example.com/v3.6/reports/chats/first_response_time",
