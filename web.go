@@ -128,6 +128,9 @@ func (w webData) Job(ctx context.Context, name string, now time.Time) (ui.JobDet
 		return ui.JobDetail{}, err
 	}
 	d := ui.JobDetail{Job: j}
+	if len(j.Next) > 0 {
+		d.NextCovers = nextCovers(job, j.Next[0])
+	}
 	runs, err := w.store.Runs(ctx, name, 20)
 	if err != nil {
 		return d, err
@@ -152,6 +155,17 @@ func (w webData) Job(ctx context.Context, name string, now time.Time) (ui.JobDet
 		}
 	}
 	return d, nil
+}
+
+// nextCovers says the period job's run at next covers, as the page shows
+// it beside the preview built as of now (for last_week on a Thursday, the
+// preview shows the week the last run sent, the next run this week).
+func nextCovers(job *config.Job, next time.Time) string {
+	s := templates.RangeString(job.Period.Range(next, job.Location))
+	if job.Period.Partial() {
+		s += " until " + next.In(job.Location).Format("15:04")
+	}
+	return s
 }
 
 // Preview builds the job's digest as `run --dry-run` does: through the

@@ -73,7 +73,7 @@ func newAlertView(e AlertEvent) *alertView {
 		Value:     b.Value,
 		Rule:      b.Rule,
 		Threshold: b.Threshold,
-		Period:    rangeString(e.Period),
+		Period:    RangeString(e.Period),
 		Timezone:  oneLine(e.Timezone),
 		// URLs: html/template escapes and filters them in attributes.
 		RunbookURL:   oneLine(e.RunbookURL),

@@ -129,13 +129,13 @@ func Subject(d *digest.Digest, subjectTmpl string) (string, error) {
 	}
 	v := subjectView{
 		Job:      oneLine(d.Job),
-		Period:   rangeString(d.Period),
+		Period:   RangeString(d.Period),
 		From:     d.Period.From.String(),
 		To:       d.Period.To.String(),
 		Timezone: oneLine(d.Timezone),
 	}
 	if d.Compare != nil {
-		v.Compare = rangeString(*d.Compare)
+		v.Compare = RangeString(*d.Compare)
 	}
 	var b strings.Builder
 	if err := t.Execute(&capWriter{w: &b, limit: maxSubject}, v); err != nil {

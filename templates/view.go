@@ -119,8 +119,9 @@ type chartView struct {
 // chartCID is the Content-ID the HTML body refers to the chart by.
 const chartCID = "chart.png"
 
-// rangeString formats a range as "2026-11-16 – 2026-11-22" (one day: the day).
-func rangeString(r digest.DateRange) string {
+// RangeString formats a range as people read it everywhere: "2026-11-16 –
+// 2026-11-22" (one day: the day).
+func RangeString(r digest.DateRange) string {
 	if r.From == r.To {
 		return r.From.String()
 	}
@@ -166,7 +167,7 @@ func newDigestView(d *digest.Digest) *digestView {
 	v := &digestView{
 		Job:      oneLine(d.Job),
 		Timezone: oneLine(d.Timezone),
-		Period:   rangeString(d.Period),
+		Period:   RangeString(d.Period),
 		Filters:  filtersString(d.Filters),
 	}
 	v.Period += until(d, d.Period)
@@ -175,7 +176,7 @@ func newDigestView(d *digest.Digest) *digestView {
 	v.Headline = headlineLines(d)
 	v.Breakdown = breakdownViews(d)
 	if d.Compare != nil {
-		v.Compare = rangeString(*d.Compare) + until(d, *d.Compare)
+		v.Compare = RangeString(*d.Compare) + until(d, *d.Compare)
 	}
 
 	// Metrics in catalogue order, then any unknown keys sorted.

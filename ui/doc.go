@@ -1,7 +1,7 @@
 // Package ui serves the people who run livechat-digest: the operator web
 // page of `serve` (jobs, runs, alerts, the delivery queue with a re-queue
-// action, and a preview of each job's next digest) and the one-click
-// unsubscribe endpoint that digest emails link to.
+// action, and a preview of the digest each job would send if it ran now)
+// and the one-click unsubscribe endpoint that digest emails link to.
 //
 // It follows Miniflux's ui package: one html/template per page, a small
 // handler per route, plain CSS from one embedded file, and no JavaScript:

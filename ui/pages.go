@@ -98,6 +98,9 @@ type Unsubscribed struct {
 // JobDetail is a job's own page.
 type JobDetail struct {
 	Job
+	// NextCovers is the period the next scheduled run covers
+	// ("2026-11-23 – 2026-11-29", "2026-11-30 until 10:15"), "" when none.
+	NextCovers   string
 	Runs         []Run
 	Deliveries   []Delivery
 	Unsubscribed []Unsubscribed
@@ -119,9 +122,25 @@ func (u *UI) index(w http.ResponseWriter, r *http.Request) {
 // jobPage is what the job template sees.
 type jobPage struct {
 	JobDetail
-	At           time.Time
-	Text, Slack  string
-	PreviewError string
+	// At is the instant the preview was built as of (now), and Covers
+	// and Compare the periods it shows: the page says them next to the
+	// next run's, which is usually a later period than "now"'s.
+	At              time.Time
+	Covers, Compare string
+	Text, Slack     string
+	PreviewError    string
+	// PreviewPending: the build did not finish within the page's wait; it
+	// goes on, and a reload shows it.
+	PreviewPending bool
+}
+
+// covers says the period of d as the page shows it.
+func covers(r digest.DateRange, until string) string {
+	s := templates.RangeString(r)
+	if until != "" {
+		s += " until " + until
+	}
+	return s
 }
 
 func (u *UI) job(w http.ResponseWriter, r *http.Request) {
@@ -139,9 +158,16 @@ func (u *UI) job(w http.ResponseWriter, r *http.Request) {
 	p := jobPage{JobDetail: d}
 	dg, at, err := u.previews.get(r.Context(), name)
 	p.At = at
-	if err != nil {
+	switch {
+	case errors.Is(err, errPreviewPending):
+		p.PreviewPending = true
+	case err != nil:
 		p.PreviewError = err.Error()
-	} else {
+	default:
+		p.Covers = covers(dg.Period, dg.Until)
+		if dg.Compare != nil {
+			p.Compare = covers(*dg.Compare, dg.Until)
+		}
 		if b, err := u.o.Renderer.Render(dg, templates.FormatText); err == nil {
 			p.Text = string(b)
 		}
@@ -163,6 +189,11 @@ func (u *UI) previewHTML(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dg, _, err := u.previews.get(r.Context(), name)
+	if errors.Is(err, errPreviewPending) {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "The preview is still being built; reload the page in a moment.", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		http.Error(w, "preview failed: "+err.Error(), http.StatusBadGateway)
 		return

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -10,15 +11,25 @@ import (
 	"livechat-digest/digest"
 )
 
+// errPreviewPending is what a page gets when the build it waited for is
+// still under way after the page's wait: the page says so, and the build
+// goes on, so a reload a little later shows it.
+var errPreviewPending = errors.New("ui: the preview is still being built")
+
 // previews builds each job's preview at most once at a time: requests for
 // a job whose build is under way wait for that build (singleflight), and a
-// finished build is reused for previewTTL, so the job page and its framed
-// HTML, or a reload, never multiply upstream requests. A build runs under
-// its own timeout, detached from the request that started it: a reload
-// that cancels the first request joins the build instead of restarting it.
+// finished build is reused for previewTTL after it finished, so the job
+// page and its framed HTML, or a reload, never multiply upstream requests.
+// A build runs under its own timeout, detached from the request that
+// started it: a reload that cancels the first request joins the build
+// instead of restarting it. A request waits for it at most wait, less than
+// the HTTP server's write timeout: a build that takes longer (a slow
+// upstream, a rate limit shared with firing jobs) leaves the page saying
+// so instead of a connection closed with no answer.
 type previews struct {
 	build   Previewer
 	timeout time.Duration
+	wait    time.Duration
 	now     func() time.Time
 
 	group singleflight.Group
@@ -27,20 +38,23 @@ type previews struct {
 }
 
 type preview struct {
-	d   *digest.Digest
-	at  time.Time // the instant it was built as of
-	err error
+	d    *digest.Digest
+	at   time.Time // the instant it was built as of
+	done time.Time // when the build finished: previewTTL runs from here
+	err  error
 }
 
-func newPreviews(p Previewer, timeout time.Duration, now func() time.Time) *previews {
-	return &previews{build: p, timeout: timeout, now: now, last: map[string]preview{}}
+func newPreviews(p Previewer, timeout, wait time.Duration, now func() time.Time) *previews {
+	return &previews{build: p, timeout: timeout, wait: wait, now: now, last: map[string]preview{}}
 }
 
-// get returns job's digest as if it ran now, and the instant used.
+// get returns job's digest as if it ran now, and the instant used; or
+// errPreviewPending, with the instant of the build under way, when that
+// build has not finished within p.wait.
 func (p *previews) get(ctx context.Context, job string) (*digest.Digest, time.Time, error) {
 	now := p.now()
 	p.mu.Lock()
-	if c, ok := p.last[job]; ok && now.Sub(c.at) < previewTTL && now.Sub(c.at) >= 0 {
+	if c, ok := p.last[job]; ok && now.Sub(c.done) < previewTTL && now.Sub(c.done) >= 0 {
 		p.mu.Unlock()
 		return c.d, c.at, c.err
 	}
@@ -49,16 +63,20 @@ func (p *previews) get(ctx context.Context, job string) (*digest.Digest, time.Ti
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 		defer cancel()
 		d, err := p.build.Preview(bctx, job, now)
-		c := preview{d: d, at: now, err: err}
+		c := preview{d: d, at: now, done: p.now(), err: err}
 		p.mu.Lock()
 		p.last[job] = c
 		p.mu.Unlock()
 		return c, nil
 	})
+	wait := time.NewTimer(p.wait)
+	defer wait.Stop()
 	select {
 	case res := <-ch:
 		c := res.Val.(preview)
 		return c.d, c.at, c.err
+	case <-wait.C:
+		return nil, now, errPreviewPending
 	case <-ctx.Done():
 		return nil, now, ctx.Err()
 	}

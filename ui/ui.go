@@ -27,7 +27,12 @@ var files embed.FS
 const (
 	DefaultSessionTTL     = 12 * time.Hour
 	DefaultPreviewTimeout = 90 * time.Second
-	previewTTL            = 30 * time.Second // a reload within this reuses the last build
+	// DefaultPreviewWait is how long a page waits for a preview build
+	// before it says the build is still under way. It stays below the
+	// HTTP server's 30 s write timeout (server.WriteTimeout), past which
+	// the answer would be cut off unsent.
+	DefaultPreviewWait = 20 * time.Second
+	previewTTL         = 30 * time.Second // a reload within this reuses the last build
 )
 
 // Security headers. The page CSP allows this origin's stylesheet, forms
@@ -72,6 +77,9 @@ type Options struct {
 
 	// PreviewTimeout bounds one preview build. Default 90s.
 	PreviewTimeout time.Duration
+	// PreviewWait bounds how long a page waits for a build; the build
+	// goes on after it. Default DefaultPreviewWait.
+	PreviewWait time.Duration
 	// SessionTTL is how long a sign-in lasts. Default 12h.
 	SessionTTL time.Duration
 	Now        func() time.Time
@@ -118,6 +126,9 @@ func New(o Options) (*UI, error) {
 	if o.PreviewTimeout <= 0 {
 		o.PreviewTimeout = DefaultPreviewTimeout
 	}
+	if o.PreviewWait <= 0 {
+		o.PreviewWait = DefaultPreviewWait
+	}
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = DefaultSessionTTL
 	}
@@ -129,7 +140,7 @@ func New(o Options) (*UI, error) {
 	}
 	u := &UI{o: o, log: o.Logger, pages: map[string]*template.Template{},
 		keys: keys{session: derive(o.Secret, "session"), csrf: derive(o.Secret, "csrf")}}
-	u.previews = newPreviews(o.Previewer, o.PreviewTimeout, o.Now)
+	u.previews = newPreviews(o.Previewer, o.PreviewTimeout, o.PreviewWait, o.Now)
 	for _, name := range []string{"login", "index", "job", "unsubscribe", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "tmpl/layout.html", "tmpl/"+name+".html")
 		if err != nil {

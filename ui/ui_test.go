@@ -95,7 +95,7 @@ func TestPreviewOneBuildPerJob(t *testing.T) {
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	var clock atomic.Pointer[time.Time]
 	clock.Store(&now)
-	pv := newPreviews(p, time.Minute, func() time.Time { return *clock.Load() })
+	pv := newPreviews(p, time.Minute, time.Hour, func() time.Time { return *clock.Load() })
 
 	gone, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
