@@ -98,31 +98,43 @@ func (u *UI) trusted(remote string) bool {
 	return false
 }
 
+// sessionKey is the key a user's sessions are signed with: the secret's
+// session key and the user's bcrypt hash, so that changing a password (or
+// removing the user) ends the sessions signed in with the old one, on
+// every replica, with nothing stored.
+func (u *UI) sessionKey(hash string) []byte {
+	m := hmac.New(sha256.New, u.keys.session)
+	m.Write([]byte(hash))
+	return m.Sum(nil)
+}
+
 // session returns the signed-in user of a valid, unexpired session cookie
-// naming a configured user.
+// naming a configured user, signed with that user's current hash.
 func (u *UI) session(r *http.Request) (string, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return "", false
 	}
-	v, ok := verify(u.keys.session, c.Value)
-	if !ok {
-		return "", false
-	}
-	user64, exp, ok := strings.Cut(v, ".")
-	if !ok {
-		return "", false
-	}
+	user64, _, _ := strings.Cut(c.Value, ".")
 	name, err := b64.DecodeString(user64)
 	if err != nil {
+		return "", false
+	}
+	hash, ok := u.o.Users[string(name)]
+	if !ok {
+		return "", false // removed from the config since
+	}
+	v, ok := verify(u.sessionKey(hash), c.Value) // v is user64 "." expiry
+	if !ok {
+		return "", false
+	}
+	_, exp, ok := strings.Cut(v, ".")
+	if !ok {
 		return "", false
 	}
 	until, err := strconv.ParseInt(exp, 10, 64)
 	if err != nil || !u.o.Now().Before(time.Unix(until, 0)) {
 		return "", false
-	}
-	if _, ok := u.o.Users[string(name)]; !ok {
-		return "", false // removed from the config since
 	}
 	return string(name), true
 }
@@ -160,7 +172,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	exp := u.o.Now().Add(u.o.SessionTTL).Unix()
-	v := sign(u.keys.session, b64.EncodeToString([]byte(name))+"."+strconv.FormatInt(exp, 10))
+	v := sign(u.sessionKey(hash), b64.EncodeToString([]byte(name))+"."+strconv.FormatInt(exp, 10))
 	http.SetCookie(w, u.cookie(sessionCookie, v, int(u.o.SessionTTL/time.Second)))
 	u.log.Info("signed in", "user", name)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -173,8 +185,12 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 
 // csrfToken returns the CSRF token of the browser's csrf cookie, setting a
 // fresh random cookie when there is none. The token is an HMAC of the
-// cookie's value: a page on another site can neither read the cookie nor
-// make the HMAC, so it cannot fill in the token.
+// cookie's value and of the signed-in user ("" on the sign-in form): a page
+// on another site can neither read the cookie nor make the HMAC, so it
+// cannot fill in the token. The user is in it because the cookie alone
+// can be planted: a sibling subdomain (or a man in the middle of plain
+// http) can set ld_csrf to a value whose token it got from this site's
+// sign-in form or its own session; that token is not the victim's.
 func (u *UI) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	seed := ""
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 22 {
@@ -186,7 +202,15 @@ func (u *UI) csrfToken(w http.ResponseWriter, r *http.Request) string {
 		http.SetCookie(w, u.cookie(csrfCookie, seed, 0))
 		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: seed})
 	}
+	return u.csrfFor(seed, r)
+}
+
+// csrfFor is the token of seed for the user r is signed in as.
+func (u *UI) csrfFor(seed string, r *http.Request) string {
+	who, _ := r.Context().Value(userKey{}).(string)
 	m := hmac.New(sha256.New, u.keys.csrf)
+	m.Write([]byte(who))
+	m.Write([]byte{0})
 	m.Write([]byte(seed))
 	return b64.EncodeToString(m.Sum(nil))
 }
@@ -197,9 +221,7 @@ func (u *UI) csrfOK(r *http.Request) bool {
 	if err != nil || got == "" {
 		return false
 	}
-	m := hmac.New(sha256.New, u.keys.csrf)
-	m.Write([]byte(c.Value))
-	return hmac.Equal([]byte(got), []byte(b64.EncodeToString(m.Sum(nil))))
+	return hmac.Equal([]byte(got), []byte(u.csrfFor(c.Value, r)))
 }
 
 // csrf refuses a POST without the right CSRF token.

@@ -1,0 +1,139 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+)
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// signIn signs user in on srv with a fresh jar and returns the client, its
+// session cookie and the CSRF token of the page after sign-in.
+func signIn(t *testing.T, srv *httptest.Server, user, pw string) (*http.Client, *http.Cookie, string) {
+	t.Helper()
+	c := &http.Client{Jar: newJar(t), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(srv.URL + "/login")
+	require.NoError(t, err)
+	token := csrfField.FindStringSubmatch(readAll(t, res))[1]
+	res, err = c.PostForm(srv.URL+"/login", url.Values{"csrf": {token}, "user": {user}, "password": {pw}})
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	var session *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == sessionCookie {
+			session = ck
+		}
+	}
+	require.NotNil(t, session)
+	res, err = c.Get(srv.URL + "/")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	return c, session, csrfField.FindStringSubmatch(readAll(t, res))[1]
+}
+
+// TestCSRFTokenIsTheUsers: the CSRF cookie can be planted by a sibling
+// subdomain (cookies do not keep to one host) or over plain http, so a
+// token must not pass with someone else's session. Here the attacker got a
+// csrf cookie and its token from the sign-in form (anyone can), and from
+// its own session, and plants the cookie in the victim's browser: the
+// victim's POST with the attacker's token is refused. Before, the token
+// was an HMAC of the cookie alone and went through.
+func TestCSRFTokenIsTheUsers(t *testing.T) {
+	t.Parallel()
+	admin, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	require.NoError(t, err)
+	mallory, err := bcrypt.GenerateFromPassword([]byte("mpw"), bcrypt.MinCost)
+	require.NoError(t, err)
+	var requeued atomic.Int64
+	u := newTestUI(t, Options{Users: map[string]string{"admin": string(admin), "mallory": string(mallory)},
+		Requeuer: requeueFunc(func(_ context.Context, id int64) (int, error) { requeued.Add(1); return 1, nil })})
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+
+	// What an attacker can get: a cookie and token pair from the sign-in
+	// form, and one from its own session.
+	anon := &http.Client{Jar: newJar(t)}
+	res, err := anon.Get(srv.URL + "/login")
+	require.NoError(t, err)
+	formToken := csrfField.FindStringSubmatch(readAll(t, res))[1]
+	srvURL, _ := url.Parse(srv.URL)
+	formSeed := anon.Jar.Cookies(srvURL)[0].Value
+	mc, _, malloryToken := signIn(t, srv, "mallory", "mpw")
+	var mallorySeed string
+	for _, ck := range mc.Jar.Cookies(srvURL) {
+		if ck.Name == csrfCookie {
+			mallorySeed = ck.Value
+		}
+	}
+	require.NotEmpty(t, mallorySeed)
+
+	_, session, _ := signIn(t, srv, "admin", "pw")
+	post := func(seed, token string) int {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/deliveries/7/requeue", strings.NewReader(url.Values{"csrf": {token}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(session)
+		req.AddCookie(&http.Cookie{Name: csrfCookie, Value: seed}) // planted
+		res, err := http.DefaultTransport.RoundTrip(req)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		return res.StatusCode
+	}
+	assert.Equal(t, http.StatusForbidden, post(formSeed, formToken), "the sign-in form's token")
+	assert.Equal(t, http.StatusForbidden, post(mallorySeed, malloryToken), "another user's token")
+	assert.Zero(t, requeued.Load())
+
+	// The victim's own page still works with a planted cookie: its token
+	// is made from whatever cookie it has.
+	victim := &http.Client{Jar: newJar(t), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	victim.Jar.SetCookies(srvURL, []*http.Cookie{session, {Name: csrfCookie, Value: formSeed}})
+	res, err = victim.Get(srv.URL + "/")
+	require.NoError(t, err)
+	token := csrfField.FindStringSubmatch(readAll(t, res))[1]
+	res, err = victim.PostForm(srv.URL+"/deliveries/7/requeue", url.Values{"csrf": {token}})
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, int64(1), requeued.Load())
+}
+
+// TestPasswordChangeEndsSessions: a session is signed with the user's
+// hash too, so changing the password in the config (after a leak, say)
+// signs out every session made with the old one, on every replica, instead
+// of leaving them valid for up to 12 hours.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	t.Parallel()
+	old, err := bcrypt.GenerateFromPassword([]byte("leaked"), bcrypt.MinCost)
+	require.NoError(t, err)
+	u := newTestUI(t, Options{Users: map[string]string{"admin": string(old)}})
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+	_, session, _ := signIn(t, srv, "admin", "leaked")
+
+	get := func(h http.Handler) int {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(session)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusOK, get(u.Handler()), "the session works")
+	same := newTestUI(t, Options{Users: map[string]string{"admin": string(old)}})
+	assert.Equal(t, http.StatusOK, get(same.Handler()), "on another replica with the same config too")
+
+	changed, err := bcrypt.GenerateFromPassword([]byte("new"), bcrypt.MinCost)
+	require.NoError(t, err)
+	after := newTestUI(t, Options{Users: map[string]string{"admin": string(changed)}})
+	assert.Equal(t, http.StatusSeeOther, get(after.Handler()), "the old session signs nobody in")
+}
