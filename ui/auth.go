@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Cookie names.
@@ -160,13 +158,21 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusForbidden, "The form was missing its security token; reload the page and try again.")
 		return
 	}
+	select {
+	case u.logins <- struct{}{}:
+		defer func() { <-u.logins }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		u.render(w, r, http.StatusTooManyRequests, "login", "Too many sign-in attempts at once; try again in a moment.")
+		return
+	}
 	name, pw := r.PostForm.Get("user"), r.PostForm.Get("password")
 	hash, known := u.o.Users[name]
 	h := dummyHash
 	if known {
 		h = []byte(hash)
 	}
-	if err := bcrypt.CompareHashAndPassword(h, []byte(pw)); err != nil || !known {
+	if err := u.compare(h, []byte(pw)); err != nil || !known {
 		u.log.Info("sign-in refused", "user", name)
 		u.render(w, r, http.StatusUnauthorized, "login", "Wrong user name or password.")
 		return

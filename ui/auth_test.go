@@ -137,3 +137,58 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	after := newTestUI(t, Options{Users: map[string]string{"admin": string(changed)}})
 	assert.Equal(t, http.StatusSeeOther, get(after.Handler()), "the old session signs nobody in")
 }
+
+// TestSignInsRunOneAtATime: a bcrypt check costs tens of milliseconds of
+// CPU on purpose; a flood of sign-in attempts may use at most one core for
+// them, so the scheduler and slash-command acks keep the rest. An attempt
+// while one is being checked is told to try again (429) without a check.
+// Before, every attempt ran its own check at once.
+func TestSignInsRunOneAtATime(t *testing.T) {
+	t.Parallel()
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	require.NoError(t, err)
+	u := newTestUI(t, Options{Users: map[string]string{"admin": string(hash)}})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var checks atomic.Int32
+	u.compare = func(h, pw []byte) error {
+		checks.Add(1)
+		entered <- struct{}{}
+		<-release
+		return bcrypt.CompareHashAndPassword(h, pw)
+	}
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+	attempt := func(c *http.Client, csrf string) *http.Response {
+		res, err := c.PostForm(srv.URL+"/login", url.Values{"csrf": {csrf}, "user": {"admin"}, "password": {"guess"}})
+		require.NoError(t, err)
+		return res
+	}
+	newClient := func() (*http.Client, string) {
+		c := &http.Client{Jar: newJar(t)}
+		res, err := c.Get(srv.URL + "/login")
+		require.NoError(t, err)
+		return c, csrfField.FindStringSubmatch(readAll(t, res))[1]
+	}
+	first, firstCSRF := newClient()
+	done := make(chan int, 1)
+	go func() { res := attempt(first, firstCSRF); _ = res.Body.Close(); done <- res.StatusCode }()
+	<-entered // the first check is under way
+
+	for range 5 {
+		c, csrf := newClient()
+		res := attempt(c, csrf)
+		body := readAll(t, res)
+		assert.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+		assert.Equal(t, "1", res.Header.Get("Retry-After"))
+		assert.Contains(t, body, "Too many sign-in attempts at once")
+	}
+	assert.Equal(t, int32(1), checks.Load(), "the refused attempts ran no check")
+	close(release)
+	assert.Equal(t, http.StatusUnauthorized, <-done)
+
+	c, csrf := newClient()
+	go func() { <-entered }()
+	res := attempt(c, csrf)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the slot is free again")
+}

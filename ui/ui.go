@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"livechat-digest/templates"
 	"livechat-digest/unsubscribe"
 )
@@ -94,6 +96,14 @@ type UI struct {
 	handler  http.Handler
 	keys     keys
 	previews *previews
+	// logins holds a slot per bcrypt check under way: at most one runs
+	// at a time. Each costs tens of milliseconds of CPU by design, so a
+	// flood of sign-ins would otherwise take every core from the
+	// scheduler and from slash commands, whose acks Slack wants in 3 s.
+	// An attempt that finds the slot taken is told to try again (429).
+	logins chan struct{}
+	// compare is bcrypt.CompareHashAndPassword; tests hold it.
+	compare func(hash, password []byte) error
 }
 
 // keys are the HMAC keys derived from the secret, one per use.
@@ -139,7 +149,8 @@ func New(o Options) (*UI, error) {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	u := &UI{o: o, log: o.Logger, pages: map[string]*template.Template{},
-		keys: keys{session: derive(o.Secret, "session"), csrf: derive(o.Secret, "csrf")}}
+		keys:   keys{session: derive(o.Secret, "session"), csrf: derive(o.Secret, "csrf")},
+		logins: make(chan struct{}, 1), compare: bcrypt.CompareHashAndPassword}
 	u.previews = newPreviews(o.Previewer, o.PreviewTimeout, o.PreviewWait, o.Now)
 	for _, name := range []string{"login", "index", "job", "unsubscribe", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "tmpl/layout.html", "tmpl/"+name+".html")
