@@ -9,10 +9,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
+
+	"livechat-digest/unsubscribe"
 )
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -191,4 +194,59 @@ func TestSignInsRunOneAtATime(t *testing.T) {
 	res := attempt(c, csrf)
 	_ = res.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the slot is free again")
+}
+
+type unsubFunc func(ctx context.Context, job, address string, now time.Time) (bool, error)
+
+func (f unsubFunc) Unsubscribe(ctx context.Context, job, address string, now time.Time) (bool, error) {
+	return f(ctx, job, address, now)
+}
+
+// TestEveryAnswerCarriesTheSecurityHeaders: errors, refusals, 404s, 405s,
+// redirects and the unsubscribe pages carry them as the pages do; only the
+// framed preview has its own CSP. A GET of an unsubscribe link changes
+// nothing, whatever the token.
+func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	signer, err := unsubscribe.NewSigner("0123456789abcdef0123456789abcdef")
+	require.NoError(t, err)
+	var unsubscribed atomic.Int32
+	o := proxyOptions
+	o.Unsubscribe = &UnsubscribeOptions{Signer: signer, Store: unsubFunc(func(context.Context, string, string, time.Time) (bool, error) {
+		unsubscribed.Add(1)
+		return true, nil
+	})}
+	u := newTestUI(t, o)
+	good := url.QueryEscape(signer.Token("weekly-support", "a@example.com"))
+	for _, tc := range []struct {
+		method, path, remote string
+		status               int
+	}{
+		{http.MethodGet, "/", "192.0.2.7:1", http.StatusOK},
+		{http.MethodGet, "/", "198.51.100.1:1", http.StatusForbidden}, // the header from an untrusted address
+		{http.MethodGet, "/nosuch/path", "192.0.2.7:1", http.StatusNotFound},
+		{http.MethodGet, "/jobs/nosuch", "192.0.2.7:1", http.StatusNotFound},
+		{http.MethodGet, "/deliveries/7/requeue", "192.0.2.7:1", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/deliveries/7/requeue", "192.0.2.7:1", http.StatusForbidden}, // no CSRF token
+		{http.MethodPost, "/deliveries/x/requeue", "192.0.2.7:1", http.StatusForbidden},
+		{http.MethodGet, "/unsubscribe?t=" + good, "198.51.100.1:1", http.StatusOK},
+		{http.MethodGet, "/unsubscribe?t=" + good + "x", "198.51.100.1:1", http.StatusBadRequest},
+		{http.MethodGet, "/unsubscribe", "198.51.100.1:1", http.StatusBadRequest},
+		{http.MethodPost, "/unsubscribe?t=" + good, "198.51.100.1:1", http.StatusBadRequest}, // no List-Unsubscribe=One-Click
+		{http.MethodGet, "/static/ui.css", "198.51.100.1:1", http.StatusOK},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		req.RemoteAddr = tc.remote
+		req.Header.Set("X-User", "ops")
+		rec := httptest.NewRecorder()
+		u.Handler().ServeHTTP(rec, req)
+		name := tc.method + " " + tc.path
+		assert.Equal(t, tc.status, rec.Code, name)
+		h := rec.Result().Header
+		assert.Equal(t, pageCSP, h.Get("Content-Security-Policy"), name)
+		assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"), name)
+		assert.Equal(t, "DENY", h.Get("X-Frame-Options"), name)
+		assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"), name)
+	}
+	assert.Zero(t, unsubscribed.Load(), "no GET (and no POST without One-Click) unsubscribed anyone")
 }
