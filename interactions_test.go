@@ -142,3 +142,69 @@ func TestSilenceButton(t *testing.T) {
 	assert.Contains(t, string(b), "Silenced by")
 	assert.NotContains(t, string(b), `"actions"`, "the buttons are gone")
 }
+
+// TestSilenceButtonTwoReplicasOnPostgres: two serve replicas on one
+// PostgreSQL store. A signed press on one stores the silence (and the note
+// on the post's delivery) where the other sees it; a forged press to the
+// other gets 401 and stores nothing.
+func TestSilenceButtonTwoReplicasOnPostgres(t *testing.T) {
+	t.Parallel()
+	_, path := writeConfig(t)
+	cfg, err := (&app{configPath: path, getenv: func(string) (string, bool) { return "", false }}).loadConfig()
+	require.NoError(t, err)
+	dsn := pgSchema(t)
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer hook.Close()
+	rend, err := templates.New("")
+	require.NoError(t, err)
+	var (
+		stores []*store.Store
+		webs   []*httptest.Server
+	)
+	for range 2 {
+		st, err := store.Open(context.Background(), dsn)
+		require.NoError(t, err)
+		defer st.Close()
+		srv, err := server.New(server.Options{SigningSecret: interactionSecret, Answerer: answerer{cfg: cfg, store: st}, Renderer: rend,
+			Silencer: silencer{cfg: cfg, store: st, now: time.Now}, ResponseURLPrefix: hook.URL + "/"})
+		require.NoError(t, err)
+		web := httptest.NewServer(srv.Handler())
+		defer web.Close()
+		defer srv.Wait(context.Background())
+		stores, webs = append(stores, st), append(webs, web)
+	}
+	now := time.Now()
+	_, err = stores[0].Enqueue(context.Background(), []store.Delivery{{Key: "frt-watch|post", Job: "frt-watch", Kind: "alert",
+		Channel: "slack", Target: "#alerts", CreatedAt: now}})
+	require.NoError(t, err)
+	claimed, err := stores[0].Claim(context.Background(), "w", now, time.Minute, 1)
+	require.NoError(t, err)
+	require.NoError(t, stores[0].MarkSentReceipt(context.Background(), claimed[0].ID, "w", now, "C1", "1700000000.000100"))
+
+	value, _ := json.Marshal(map[string]any{"job": "frt-watch", "metrics": []string{"chats_first_response_time.seconds"}})
+	payload, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "user": map[string]string{"id": "U123"}, "team": map[string]string{"id": "T1"},
+		"channel": map[string]string{"id": "C1"}, "response_url": hook.URL + "/actions/1",
+		"container": map[string]string{"type": "message", "message_ts": "1700000000.000100", "channel_id": "C1"},
+		"actions":   []any{map[string]any{"type": "button", "block_id": "b1", "action_id": templates.ActionSilenceHour, "value": string(value)}},
+	})
+	body := []byte("payload=" + url.QueryEscape(string(payload)))
+
+	res, err := http.DefaultClient.Do(signedInteraction(t, webs[1].URL, "not-the-secret", body))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	res, err = http.DefaultClient.Do(signedInteraction(t, webs[0].URL, interactionSecret, body))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	ss, err := stores[1].Silences(context.Background(), store.SilenceFilter{EndsAfter: now})
+	require.NoError(t, err)
+	require.Len(t, ss, 1, "the other replica sees the one silence")
+	assert.Equal(t, "<@U123>", ss[0].CreatedBy)
+	assert.Equal(t, "chats_first_response_time.seconds", ss[0].Metric)
+	rs, err := stores[1].Receipts(context.Background(), []string{"frt-watch|post"})
+	require.NoError(t, err)
+	assert.Equal(t, "<@U123>", rs["frt-watch|post"].SilencedBy)
+}
