@@ -65,6 +65,9 @@ type BreakdownEntry struct {
 	Verdict Verdict  `json:"verdict,omitempty"`
 	Z       *float64 `json:"z,omitempty"`
 	Q       *float64 `json:"q,omitempty"`
+	// RateChangePct is as for a metric: the change of the rate per day of a
+	// sum over periods of different lengths, which the verdict reads.
+	RateChangePct *float64 `json:"rate_change_pct,omitempty"`
 
 	change *float64 // the absolute change, for the order
 }
@@ -209,7 +212,7 @@ func (d *Digest) breakdown(ctx context.Context, f Fetcher, s Spec, api livechat.
 		}
 		for i, j := range decide(as, in) {
 			e := &entries[tested[i]]
-			e.Verdict, e.Z, e.Q = j.Verdict, j.Z, j.Q
+			e.Verdict, e.Z, e.Q, e.RateChangePct = j.Verdict, j.Z, j.Q, j.RateChangePct
 		}
 		sortEntries(m, entries)
 		d.Breakdown[key] = entries
@@ -321,18 +324,32 @@ func sortEntries(m Metric, es []BreakdownEntry) {
 
 // mostIn adds to each headline sentence where its change came from: the
 // first real mover of its breakdown that moved the same way ("; most in
-// Sales, +80%").
+// Sales, +80%"), in the sentence's terms: the same way and by how much as
+// the verdicts read it (the rate per day for sums over periods of different
+// lengths), rates in percentage points.
 func (d *Digest) mostIn() {
 	for i := range d.Headline {
 		h := &d.Headline[i]
-		total := d.Metrics[h.Metric].Change
+		m := metricOrCount(h.Metric)
+		way := judgedChange(d.Metrics[h.Metric])
 		for _, e := range d.Breakdown[h.Metric] {
-			if !e.Verdict.Significant() || total == nil || e.change == nil || (*e.change > 0) != (*total > 0) {
+			if e.change == nil {
 				continue
 			}
-			by := "from " + FormatValue(metricOrCount(h.Metric), e.Previous)
-			if e.ChangePct != nil {
+			ev := Value{Current: e.Current, Previous: e.Previous, Change: e.change, ChangePct: e.ChangePct, RateChangePct: e.RateChangePct}
+			if !e.Verdict.Significant() || way == 0 || (judgedChange(ev) > 0) != (way > 0) {
+				continue
+			}
+			var by string
+			switch {
+			case m.Unit == Rate:
+				by = signed(number(math.Abs(*e.change)*100)+" pp", *e.change)
+			case e.RateChangePct != nil:
+				by = signed(percent(*e.RateChangePct), *e.RateChangePct) + " a day"
+			case e.ChangePct != nil:
 				by = signed(percent(*e.ChangePct), *e.ChangePct)
+			default:
+				by = "from " + FormatValue(m, e.Previous)
 			}
 			h.Sentence += "; most in " + e.Name + ", " + by
 			h.Most = &e

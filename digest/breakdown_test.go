@@ -239,12 +239,42 @@ func TestSortEntriesAndMostIn(t *testing.T) {
 	d.mostIn()
 	assert.Equal(t, "Chats rose 50% to 1,500; most in Sales, +80%", d.Headline[0].Sentence, "the first real mover the same way")
 	assert.Equal(t, "Sales", d.Headline[0].Most.Name)
-	assert.Equal(t, "Chat satisfaction fell 10 pp to 80%, worse; most in B, -44%", d.Headline[1].Sentence)
+	assert.Equal(t, "Chat satisfaction fell 10 pp to 80%, worse; most in B, -40 pp", d.Headline[1].Sentence, "rates in points, as the sentence")
 	assert.Equal(t, "Goals reached rose from 0 to 12, better; most in G, from 0", d.Headline[2].Sentence, "from 0 without a percent")
 	for _, h := range d.Headline[3:] {
 		assert.NotContains(t, h.Sentence, "most in", "noise, or no breakdown")
 		assert.Nil(t, h.Most)
 	}
+}
+
+// TestMostInPerDay: over periods of different lengths the headline and its
+// breakdown are judged on the rate per day, so "most in" picks the entry
+// whose rate per day moved the headline's way (not its total) and says it
+// per day: March to date (30.4 days) against February (28).
+func TestMostInPerDay(t *testing.T) {
+	t.Parallel()
+	t1, t0 := 30+10.0/24, 28.0
+	in := DefaultInsight()
+	d := compared(t, "goals.goals", sideOf(Sum, count(28500)), sideOf(Sum, count(28000)))
+	d.judge(in, t1, t0)
+	d.Headline = headline(d, 3)
+	require.Len(t, d.Headline, 1)
+	entry := func(name string, cur, prev int64) BreakdownEntry {
+		val := compare(ptr(float64(cur)), ptr(float64(prev)))
+		a, ok := assess(metricOrCount("goals.goals"), sideOf(Sum, count(cur)), sideOf(Sum, count(prev)), t1, t0, in.MeanCV)
+		require.True(t, ok)
+		j := decide([]assessment{a}, in)[0]
+		return BreakdownEntry{By: ByGroup, Key: name, Name: name, Current: val.Current, Previous: val.Previous, ChangePct: val.ChangePct,
+			change: val.Change, Verdict: j.Verdict, Z: j.Z, Q: j.Q, RateChangePct: j.RateChangePct}
+	}
+	// Sales: more goals in all (+2.1%), fewer a day (-6.0%); Billing: more
+	// in all and a day (+10.5% a day).
+	sales, billing := entry("Sales", 14300, 14000), entry("Billing", 14200, 12000)
+	require.Equal(t, VerdictWorse, sales.Verdict)
+	require.Equal(t, VerdictBetter, billing.Verdict)
+	d.Breakdown = map[string][]BreakdownEntry{"goals.goals": {billing, sales}}
+	d.mostIn()
+	assert.Equal(t, "Goals reached fell 6.3% a day to 28,500, worse; most in Sales, -6% a day", d.Headline[0].Sentence)
 }
 
 func TestBreakdownValidate(t *testing.T) {

@@ -103,7 +103,7 @@ func headline(d *Digest, n int) []HeadlineItem {
 // lengths by their rate per day; a change from 0 names both values.
 func sentence(m Metric, v Value) string {
 	verb := "rose"
-	if *v.Current < *v.Previous {
+	if judgedChange(v) < 0 {
 		verb = "fell"
 	}
 	s := m.Label + " " + verb + " "
@@ -127,6 +127,22 @@ func sentence(m Metric, v Value) string {
 		s += " (not filtered by " + strings.Join(v.NotFilteredBy, ", ") + ")"
 	}
 	return s
+}
+
+// judgedChange is the change a verdict was given on, by its sign: the
+// change of the rate per day for sums over periods of different lengths
+// (a 31-day March to date against February can hold more chats in all and
+// fewer a day), else the change of the value.
+func judgedChange(v Value) float64 {
+	switch {
+	case v.RateChangePct != nil:
+		return *v.RateChangePct
+	case v.Change != nil:
+		return *v.Change
+	case v.Current != nil && v.Previous != nil:
+		return *v.Current - *v.Previous
+	}
+	return 0
 }
 
 // percent formats the size of a change: whole percents from 10% on, one

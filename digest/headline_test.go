@@ -87,6 +87,11 @@ func TestSentence(t *testing.T) {
 		{"from zero names both", m("goals.goals"), judged(12, 0, VerdictBetter, 3), "Goals reached rose from 0 to 12, better"},
 		{"per day over different lengths", m("total_chats.chats"), rate(judged(3100, 3100, VerdictNeutral, 4), 10.7), "Chats rose 11% a day to 3,100"},
 		{"per day falling", m("total_chats.chats"), rate(judged(3000, 3100, VerdictNeutral, 4), -6.3), "Chats fell 6.3% a day to 3,000"},
+		// March 1-31 until 10:00 (30.4 days) against all of February: more
+		// goals in all, fewer a day. The verdict is on the rate per day, and
+		// so is the verb.
+		{"per day falling while the total rose", m("goals.goals"), rate(judged(2850, 2800, VerdictWorse, -4), -6.3), "Goals reached fell 6.3% a day to 2,850, worse"},
+		{"per day rising while the total fell", m("goals.goals"), rate(judged(2700, 2800, VerdictBetter, 4), 5.1), "Goals reached rose 5.1% a day to 2,700, better"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,4 +153,20 @@ func TestHeadlineNotFiltered(t *testing.T) {
 	require.Len(t, got, 2)
 	assert.Equal(t, "Visitors queued rose 40% to 140 (not filtered by agent, tags)", got[0].Sentence)
 	assert.Equal(t, "Chats rose 10% to 66", got[1].Sentence)
+}
+
+// TestHeadlineFollowsTheRatePerDay: March 1–31 until 10:00 (30.4 days)
+// against all of February (28) with more goals in all and fewer a day is
+// judged on the rate per day, and its sentence says the same way: fell.
+func TestHeadlineFollowsTheRatePerDay(t *testing.T) {
+	t.Parallel()
+	d := compared(t, "goals.goals", sideOf(Sum, count(28500)), sideOf(Sum, count(28000)))
+	d.judge(DefaultInsight(), 30+10.0/24, 28)
+	v := d.Metrics["goals.goals"]
+	require.Equal(t, VerdictWorse, v.Verdict)
+	require.Positive(t, *v.Change, "the total rose")
+	got := headline(d, 3)
+	require.Len(t, got, 1)
+	assert.Equal(t, "Goals reached fell 6.3% a day to 28,500, worse", got[0].Sentence)
+	assert.InDelta(t, -6.3, *got[0].ChangePct, 0.05)
 }
