@@ -58,7 +58,8 @@ func formatChange(m digest.Metric, v digest.Value) string {
 
 // formatChangeParts is formatChange in its two parts, the change in the
 // metric's unit ("+340", "-4 pp", "—") and in percent ("+25%", "" when
-// there is none), so the HTML can keep each part whole and break the line
+// there is none; "+1.8%, -6.3% a day" for a sum over periods of different
+// lengths), so the HTML can keep each part whole and break the line
 // between them on a phone.
 func formatChangeParts(m digest.Metric, v digest.Value) (abs, pct string) {
 	if v.Change == nil || !finite(*v.Change) {
@@ -72,6 +73,11 @@ func formatChangeParts(m digest.Metric, v digest.Value) (abs, pct string) {
 	}
 	if v.ChangePct != nil && finite(*v.ChangePct) {
 		pct = digest.FormatChangePct(v.ChangePct)
+	}
+	if r := v.RateChangePct; r != nil && finite(*r) && pct != "" {
+		// Periods of different lengths: the verdict (and its colour) is
+		// on the rate per day, which may even move the other way.
+		pct += ", " + digest.FormatChangePct(r) + " a day"
 	}
 	return abs, pct
 }

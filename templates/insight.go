@@ -118,7 +118,7 @@ func breakdownViews(d *digest.Digest) []breakdownView {
 				bv.More = len(es) - i
 				break
 			}
-			val := digest.Value{Current: e.Current, Previous: e.Previous, ChangePct: e.ChangePct, Verdict: e.Verdict}
+			val := digest.Value{Current: e.Current, Previous: e.Previous, ChangePct: e.ChangePct, RateChangePct: e.RateChangePct, Verdict: e.Verdict}
 			if e.Current != nil && e.Previous != nil {
 				c := *e.Current - *e.Previous
 				val.Change = &c

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"html"
 	"regexp"
 	"strings"
 	"testing"
@@ -137,6 +138,28 @@ func TestNoiseIsUnmarked(t *testing.T) {
 	}
 	assert.Contains(t, blocks, `*First response time*\n75.2 s  ▲ +32.7 s (+76.9%) :red_circle:`)
 	assert.Contains(t, blocks, `*Goals reached*\n12  ▲ +12 :large_green_circle:`)
+}
+
+// TestPerDayChangeShown: a digest over periods of different lengths (March
+// to date against February) shows, next to a sum's total change, the change
+// per day its verdict and colour follow, in the table and the breakdown.
+func TestPerDayChangeShown(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	d := insightFixture()
+	v := d.Metrics["goals.goals"]
+	v.Current, v.Previous, v.Change, v.ChangePct, v.RateChangePct = f(2850), f(2800), f(50), f(1.8), f(-6.3)
+	v.Verdict = digest.VerdictWorse
+	d.Metrics["goals.goals"] = v
+	d.Breakdown["goals.goals"] = []digest.BreakdownEntry{{By: digest.ByGroup, Key: "2", Name: "Sales", Current: f(1450), Previous: f(1400),
+		ChangePct: f(3.6), RateChangePct: f(-4.9), Verdict: digest.VerdictWorse}}
+	for _, format := range []Format{FormatText, FormatHTML, FormatSlack} {
+		out, err := r.Render(d, format)
+		require.NoError(t, err)
+		s := html.UnescapeString(string(out))
+		assert.Contains(t, s, "+1.8%, -6.3% a day", format)
+		assert.Contains(t, s, "+3.6%, -4.9% a day", format)
+	}
 }
 
 func TestMark(t *testing.T) {

@@ -348,6 +348,9 @@ func TestFormatting(t *testing.T) {
 		{"rate change", formatChange(m("chat_ratings.satisfaction"), digest.Value{Change: f(-0.0398), ChangePct: f(-4.26)}), "-4 pp (-4.3%)"},
 		{"seconds change", formatChange(m("chats_response_time.seconds"), digest.Value{Change: f(3.24)}), "+3.2 s"},
 		{"null change", formatChange(m("goals.goals"), digest.Value{}), "—"},
+		// A sum over periods of different lengths: its verdict is on the rate
+		// per day, which may move the other way; both are shown.
+		{"per day", formatChange(m("goals.goals"), digest.Value{Change: f(50), ChangePct: f(1.8), RateChangePct: f(-6.3)}), "+50 (+1.8%, -6.3% a day)"},
 		{"unknown metric", formatValue(m("new_report.thing"), f(2.5)), "2.5"},
 		{"duration", humanDuration(2*time.Hour + 15*time.Minute + 20*time.Second), "2h 15m"},
 		{"duration days", humanDuration(50 * time.Hour), "2d 2h"},
