@@ -18,8 +18,19 @@ package digest
 // floor keeps a flat history (MAD 0: 100 chats every Monday) from dividing
 // by zero and from calling 101 an anomaly: s is at least 5% of the median
 // and at least one unit of the metric (1 chat or second, 0.1 h, 1
-// percentage point), and for counts at least √median, the Poisson noise of
-// a count of that size. The threshold breaches when |z| > the z asked, in
+// percentage point), and at least the sampling noise of the value itself
+// when it is usual, for the volume behind it now:
+//   - a count: √median, the Poisson noise of a count of that size;
+//   - a rate of n trials (ratings, queued visitors, greetings shown):
+//     √(p(1−p)/n), the binomial noise, p being the median moved one trial
+//     towards ½ ((median·n + 1)/(n + 2)), since a history that never saw a
+//     bad rating or a visitor leave does not make one impossible: 1 of 3
+//     visitors leaving after eight Mondays of none is z 1.4, not 33;
+//   - a mean of n times: mean_cv·median/√n, the standard error the
+//     significance test assumes (significance.go): 3 slow answers are
+//     noise, 300 are not.
+//
+// The threshold breaches when |z| > the z asked, in
 // either direction (a spike, or an outage's collapse). Fewer than 3 earlier
 // periods with a value give no score, and an unknown value neither fires nor
 // resolves an alert.
@@ -92,19 +103,34 @@ func median(xs []float64) float64 {
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
-// robustZ scores x against the history of metric m: see the file comment.
-func robustZ(m Metric, x float64, history []float64) (baseline, scale, z float64) {
+// robustZ scores x, a value of metric m over a volume n (the trials of a
+// rate, the answers of a mean; unused for other metrics), against its
+// history: see the file comment. cv is the coefficient of variation assumed
+// for single times.
+func robustZ(m Metric, x, n float64, history []float64, cv float64) (baseline, scale, z float64) {
 	hs := slices.Clone(history)
 	baseline = median(hs)
 	dev := make([]float64, len(hs))
 	for i, h := range hs {
 		dev[i] = math.Abs(h - baseline)
 	}
-	scale = max(madToSD*median(dev), relFloor*math.Abs(baseline), unitFloor(m.Unit))
-	if m.Unit == Count {
-		scale = max(scale, math.Sqrt(math.Abs(baseline)))
-	}
+	scale = max(madToSD*median(dev), relFloor*math.Abs(baseline), unitFloor(m.Unit), noise(m, baseline, n, cv))
 	return baseline, scale, (x - baseline) / scale
+}
+
+// noise is the sampling noise of a value of m over volume n when baseline
+// is its usual value: see the file comment. 0 where there is none to say.
+func noise(m Metric, baseline, n, cv float64) float64 {
+	switch {
+	case m.Agg == Sum && m.Unit == Count:
+		return math.Sqrt(math.Abs(baseline))
+	case m.Agg == Ratio && n > 0:
+		p := (baseline*n + 1) / (n + 2)
+		return math.Sqrt(p * (1 - p) / n)
+	case m.Agg == WeightedMean && n > 0:
+		return cv * math.Abs(baseline) / math.Sqrt(n)
+	}
+	return 0
 }
 
 // historySides returns the sides of the earlier weeks of cur: cur moved back
@@ -154,8 +180,8 @@ func usual(r DateRange, until string) string {
 }
 
 // score computes the anomaly of threshold t from the folded sides of its
-// metric, whose history starts at side first.
-func (d *Digest) score(t Threshold, first int) {
+// metric, whose history starts at side first; cv is Insight.MeanCV.
+func (d *Digest) score(t Threshold, first int, cv float64) {
 	m, _ := LookupMetric(t.Metric)
 	sides := d.sides[t.Metric]
 	if len(sides) < first+t.Weeks {
@@ -174,7 +200,7 @@ func (d *Digest) score(t Threshold, first int) {
 	if len(hist) < minHistory {
 		return
 	}
-	b, s, z := robustZ(m, *cur, hist)
+	b, s, z := robustZ(m, *cur, sides[0].w, hist, cv)
 	if d.anomalies == nil {
 		d.anomalies = map[string]AnomalyScore{}
 	}

@@ -45,7 +45,7 @@ func TestRobustZ(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			hist := append([]float64(nil), tt.hist...)
-			b, s, z := robustZ(tt.m, tt.x, hist)
+			b, s, z := robustZ(tt.m, tt.x, 0, hist, DefaultMeanCV)
 			assert.InDelta(t, tt.baseline, b, 1e-9, "baseline")
 			assert.InDelta(t, tt.scale, s, 1e-9, "scale")
 			assert.InDelta(t, (tt.x-tt.baseline)/tt.scale, z, 1e-9, "z")
@@ -243,6 +243,49 @@ func TestAnomalyRequests(t *testing.T) {
 			}
 			assert.Equal(t, want, qs["chats/total_chats"])
 			assert.Len(t, qs["chats/ratings"], min(len(tt.want), 2), "a report without anomaly thresholds asks for its periods only")
+		})
+	}
+}
+
+// TestAnomalySmallVolumes: a flat history is no reason to call one event an
+// anomaly. Against eight weeks of no chats one chat is z 1; against eight
+// Mondays without a visitor leaving the queue, 1 of 3 leaving (33%) is the
+// noise of three visitors, not 33 standard deviations, while 30 of 100 is
+// an anomaly; 3 slow first responses against a steady 30 s are noise, 300
+// are not.
+func TestAnomalySmallVolumes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		key    string
+		cur    obs
+		hist   obs
+		breach bool
+	}{
+		{"one chat after none", "total_chats.chats", count(1), count(0), false},
+		{"four chats after none", "total_chats.chats", count(4), count(0), true},
+		{"1 of 3 leaving after none of 20", "queued_visitors.abandonment_rate", ratio(1, 3), ratio(0, 20), false},
+		{"30 of 100 leaving after none of 100", "queued_visitors.abandonment_rate", ratio(30, 100), ratio(0, 100), true},
+		{"1 bad of 4 after all good", "chat_ratings.satisfaction", ratio(3, 4), ratio(10, 10), false},
+		{"40 bad of 100 after all good", "chat_ratings.satisfaction", ratio(60, 100), ratio(100, 100), true},
+		{"3 slow first responses", "chats_first_response_time.seconds", mean(ptr(60), 3), mean(ptr(30), 200), false},
+		{"300 slow first responses", "chats_first_response_time.seconds", mean(ptr(60), 300), mean(ptr(30), 200), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, _ := LookupMetric(tt.key)
+			sides := []accum{sideOf(m.Agg, tt.cur)}
+			for range 8 {
+				sides = append(sides, sideOf(m.Agg, tt.hist))
+			}
+			d := &Digest{Metrics: map[string]Value{tt.key: compare(sides[0].value(), nil)}, sides: map[string][]accum{tt.key: sides}}
+			th := Threshold{Metric: tt.key, Op: Anomaly, Value: 3, Weeks: 8}
+			d.score(th, 1, DefaultMeanCV)
+			a, ok := d.AnomalyOf(th)
+			require.True(t, ok)
+			breached, _ := EvaluateOne(d, th)
+			assert.Equal(t, tt.breach, breached, "%+v", a)
 		})
 	}
 }

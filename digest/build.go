@@ -202,7 +202,7 @@ func Build(ctx context.Context, f Fetcher, s Spec) (*Digest, error) {
 	first := len(w.sides) // the first side of the history
 	for _, t := range s.Thresholds {
 		if t.Op == Anomaly {
-			d.score(t, first)
+			d.score(t, first, s.Insight.withDefaults().MeanCV)
 		}
 	}
 	d.Breaches = Evaluate(d, s.Thresholds)
