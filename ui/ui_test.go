@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -183,33 +182,15 @@ func TestSessionCookie(t *testing.T) {
 		Requeuer: requeueFunc(func(_ context.Context, id int64) (int, error) { requeued.Store(id); return 1, nil })})
 	srv := httptest.NewServer(u.Handler())
 	t.Cleanup(srv.Close)
-	jar := newJar(t)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-	res, err := c.Get(srv.URL + "/login")
-	require.NoError(t, err)
-	body := readAll(t, res)
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
-	require.Len(t, csrf, 2)
-	res, err = c.PostForm(srv.URL+"/login", url.Values{"csrf": {csrf[1]}, "user": {"admin"}, "password": {"pw"}})
-	require.NoError(t, err)
-	_ = res.Body.Close()
-	require.Equal(t, http.StatusSeeOther, res.StatusCode)
-	var session *http.Cookie
-	for _, ck := range res.Cookies() {
-		if ck.Name == sessionCookie {
-			session = ck
-		}
-	}
-	require.NotNil(t, session)
+	c, session, token := signIn(t, srv, "admin", "pw")
 	assert.True(t, session.HttpOnly)
 	assert.True(t, session.Secure)
 	assert.Equal(t, http.SameSiteLaxMode, session.SameSite)
 
-	res, err = c.Get(srv.URL + "/")
+	res, err := c.Get(srv.URL + "/")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, res.StatusCode)
-	body = readAll(t, res)
+	body := readAll(t, res)
 	assert.Contains(t, body, "&lt;b&gt;451&lt;/b&gt;", "data is escaped")
 
 	res, err = c.PostForm(srv.URL+"/deliveries/7/requeue", url.Values{})
@@ -217,7 +198,6 @@ func TestSessionCookie(t *testing.T) {
 	_ = res.Body.Close()
 	assert.Equal(t, http.StatusForbidden, res.StatusCode, "no CSRF token")
 	assert.Zero(t, requeued.Load())
-	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
 	res, err = c.PostForm(srv.URL+"/deliveries/7/requeue", url.Values{"csrf": {token}})
 	require.NoError(t, err)
 	_ = res.Body.Close()
