@@ -41,6 +41,9 @@ func rawField(t *testing.T, raw []byte, name string) []string {
 	return nil
 }
 
+// longSubject is folded over several lines, with words to encode.
+const longSubject = "Zażółć gęślą jaźń — wsparcie tygodniowe dla zespołu obsługi klienta weekly-support: 2026-11-16 – 2026-11-22"
+
 // TestDigestHeadersOverSMTP sends a digest and an alert to a real go-smtp
 // server and reads the headers of what it received.
 func TestDigestHeadersOverSMTP(t *testing.T) {
@@ -53,7 +56,7 @@ func TestDigestHeadersOverSMTP(t *testing.T) {
 	const unsub = "https://digest.example.com/unsubscribe?t=d2Vla2x5.AbC-_9"
 	digestMsg := Message{Channel: ChannelEmail, Email: &EmailMessage{
 		From: from, To: []string{"leads@example.com"},
-		Subject:     "weekly-support: 2026-11-16 – 2026-11-22",
+		Subject:     longSubject,
 		Text:        "Chats: 700\n",
 		MessageID:   MessageID("weekly-support", firing, "email:leads@example.com", from),
 		ListID:      ListID("weekly-support", from),
@@ -84,6 +87,14 @@ func TestDigestHeadersOverSMTP(t *testing.T) {
 
 	d, err := mail.ReadMessage(bytes.NewReader(msgs[0]))
 	require.NoError(t, err)
+	// The long subject arrives folded after encoded words, never right
+	// after "Subject:" (a first line of only a space).
+	lines := rawField(t, msgs[0], "Subject")
+	assert.Greater(t, len(lines), 1, "long enough to be folded: %q", lines)
+	assert.NotEmpty(t, strings.TrimSpace(strings.TrimPrefix(lines[0], "Subject:")), "first line carries text: %q", lines)
+	subject, err := new(mime.WordDecoder).DecodeHeader(d.Header.Get("Subject"))
+	require.NoError(t, err)
+	assert.Equal(t, longSubject, subject)
 	assert.Equal(t, "<weekly-support.digest.example.com>", d.Header.Get("List-Id"))
 	assert.Equal(t, "<"+unsub+">", d.Header.Get("List-Unsubscribe"))
 	assert.Equal(t, "List-Unsubscribe=One-Click", d.Header.Get("List-Unsubscribe-Post"))
