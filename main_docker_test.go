@@ -223,10 +223,9 @@ func TestDockerImageRunsInAnEmptyRoot(t *testing.T) {
 	require.NoError(t, os.MkdirAll(volume, 0o755))
 	uid, gid := imageUser(t, d.user)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
+	// The port serve and healthcheck use (LIVECHAT_DIGEST_ADDR); chosen
+	// just before serve starts, below.
+	port := 0
 
 	chroot := os.Geteuid() == 0
 	if chroot {
@@ -295,35 +294,75 @@ func TestDockerImageRunsInAnEmptyRoot(t *testing.T) {
 	assert.Len(t, emls, 1, "the message is in the volume")
 	assert.FileExists(t, filepath.Join(volume, "state.db"))
 
-	// Nothing serves yet: unhealthy.
-	code, out2 = run("healthcheck")
-	assert.Equal(t, 1, code, out2)
+	// A port free a moment ago, which another process can still take
+	// before serve listens (a listener cannot be handed to the image's
+	// process): serve then exits "address already in use", and starts
+	// again on another port.
+	var serve *exec.Cmd
+	var logs *syncBuffer
+	var done chan error
+	for attempt := 1; ; attempt++ {
+		port = freePort(t)
+		// Nothing serves yet: unhealthy.
+		code, out2 = run("healthcheck")
+		assert.Equal(t, 1, code, out2)
 
-	serve := cmd("serve")
-	var logs bytes.Buffer
-	serve.Stdout, serve.Stderr = &logs, &logs
-	require.NoError(t, serve.Start())
-	done := make(chan error, 1)
-	go func() { done <- serve.Wait() }()
-	t.Cleanup(func() {
-		_ = serve.Process.Kill()
-		<-done
-	})
-	require.Eventually(t, func() bool {
-		code, _ := run(d.health[1:]...)
-		return code == 0
-	}, time.Minute, 100*time.Millisecond, "healthcheck never passed; serve: %s", &logs)
+		serve, logs, done = cmd("serve"), &syncBuffer{}, make(chan error, 1)
+		serve.Stdout, serve.Stderr = logs, logs
+		require.NoError(t, serve.Start())
+		c, ended := serve, done
+		go func() { ended <- c.Wait() }()
+		t.Cleanup(func() {
+			_ = c.Process.Kill()
+			err := <-ended
+			ended <- err
+		})
+		if imageHealthy(t, func() bool { code, _ := run(d.health[1:]...); return code == 0 }, done) {
+			break
+		}
+		taken := strings.Contains(logs.String(), "address already in use")
+		require.True(t, taken && attempt < 3, "serve exited before healthcheck passed; its log:\n%s", logs)
+		t.Logf("port %d was taken before serve listened; again on another", port)
+	}
 
 	require.NoError(t, serve.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-done:
 		done <- err
-		assert.NoError(t, err, "serve exits 0 on SIGTERM: %s", &logs)
+		assert.NoError(t, err, "serve exits 0 on SIGTERM: %s", logs)
 	case <-time.After(2 * time.Minute): // hang guard
 		t.Fatal("serve did not stop on SIGTERM")
 	}
 	code, _ = run("healthcheck")
 	assert.Equal(t, 1, code)
+}
+
+// freePort is a loopback port nothing listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// imageHealthy polls healthy until it holds (true) or serve exits (done
+// gets its end, false); the minute only bounds a hang.
+func imageHealthy(t *testing.T, healthy func() bool, done chan error) bool {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !healthy() {
+		select {
+		case err := <-done:
+			done <- err
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("healthcheck never passed within a minute and serve still runs")
+		}
+	}
+	return true
 }
 
 // imageUser reads USER uid:gid.
