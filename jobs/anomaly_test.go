@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"livechat-digest/digest"
 	"livechat-digest/livechat"
+	"livechat-digest/store"
 )
 
 // anomalyYAML watches yesterday's chats against the same weekday of the 8
@@ -101,4 +103,44 @@ func TestAnomalyFiresOnceAndResolvesOnce(t *testing.T) {
 	st, err := e.st.Alert(context.Background(), job.Name, key)
 	require.NoError(t, err)
 	assert.False(t, st.Firing)
+}
+
+// TestAnomalyReleasedSaysTheRatio: an anomaly that fires while silenced is
+// announced when the silence ends by the release, which evaluates nothing;
+// its message still says how far from the usual it is, from the score
+// stored with the state ("3.4× the usual Tuesday"), not "anomaly 5".
+func TestAnomalyReleasedSaysTheRatio(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, day(24))
+	e.runner = newRunner(t, spike{f: e.up.client(t, testLogin, testKey), day: livechat.Date{Year: 2026, Month: 11, Day: 24}, factor: 4}, e.st, e.clock, "replica-1")
+	cfg := parseConfig(t, anomalyYAML)
+	job, ok := cfg.Job("chat-anomaly")
+	require.True(t, ok)
+	ctx := context.Background()
+	now := e.clock.Now()
+	s, err := e.st.AddSilence(ctx, store.Silence{Job: job.Name, StartsAt: now, EndsAt: day(26), CreatedBy: "test", CreatedAt: now})
+	require.NoError(t, err)
+
+	res := e.fireAt(t, job, day(25))
+	require.Len(t, res.Fired, 1)
+	f, _ := e.alertCounts(t)
+	require.Zero(t, f, "silenced: held")
+	st, err := e.st.Alert(ctx, job.Name, res.Fired[0])
+	require.NoError(t, err)
+	require.NotNil(t, st.Anomaly, "the score is stored with the state")
+	assert.Equal(t, "Tuesday", st.Anomaly.Usual)
+	assert.Greater(t, st.Anomaly.Z, 5.0)
+
+	e.clock.Advance(time.Hour)
+	_, err = e.st.ExpireSilence(ctx, s.ID, e.clock.Now())
+	require.NoError(t, err)
+	_, err = e.runner.Release(ctx, job)
+	require.NoError(t, err)
+	require.NoError(t, e.worker.Drain(ctx))
+	var subjects []string
+	for _, m := range outboxFiles(t, e.outbox) {
+		subjects = append(subjects, m.Subject)
+	}
+	require.Len(t, subjects, 1)
+	assert.Regexp(t, `^\[FIRING\] chat-anomaly: Chats [0-9,]+ — [0-9.]+× the usual Tuesday \(z [0-9.]+, limit 5\)$`, subjects[0])
 }

@@ -126,10 +126,12 @@ func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Ti
 		if value == nil {
 			continue
 		}
+		next, tr := Step(prev, breached, value, firing, job.Thresholds[i].For)
+		next.Anomaly = nil
 		if a, ok := d.AnomalyOf(t); ok {
 			steps[len(steps)-1].anomaly = &a
+			next.Anomaly = &store.AnomalyNote{Baseline: a.Baseline, Z: a.Z, Usual: a.Usual}
 		}
-		next, tr := Step(prev, breached, value, firing, job.Thresholds[i].For)
 		changes = append(changes, store.AlertChange{State: next, Read: prev.Updated})
 		steps[len(steps)-1].next, steps[len(steps)-1].tr, steps[len(steps)-1].evaluated = next, tr, true
 		switch tr {
@@ -142,13 +144,19 @@ func (r *Runner) stepAlerts(ctx context.Context, job *config.Job, firing time.Ti
 	return steps, changes, nil
 }
 
-// event is how the messages tell threshold s's state st.
+// event is how the messages tell threshold s's state st. An anomaly not
+// scored by this run (a release, another alert's post) is told from the
+// score stored with st.
 func event(job *config.Job, s alertStep, st store.AlertState, period digest.DateRange) templates.AlertEvent {
+	a := s.anomaly
+	if n := st.Anomaly; a == nil && n != nil && st.Value != nil {
+		a = &digest.AnomalyScore{Value: *st.Value, Baseline: n.Baseline, Z: n.Z, Usual: n.Usual}
+	}
 	return templates.AlertEvent{
 		Job: job.Name, Metric: s.t.Metric, Rule: s.t.Rule(), Value: st.Value, Threshold: s.t.Value,
 		Period: period, Timezone: job.Location.String(), State: templates.StateFiring, Since: st.Since,
 		Previous: st.Previous, RunbookURL: s.cfg.RunbookURL, DashboardURL: s.cfg.DashboardURL,
-		Anomaly: s.anomaly,
+		Anomaly: a,
 	}
 }
 

@@ -83,3 +83,41 @@ func TestTimesRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// An anomaly threshold's score is stored with its state, by every way a
+// state is written, and goes away with the next state that has none.
+func TestAnomalyNoteRoundTrips(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		v := 412.0
+		note := &AnomalyNote{Baseline: 121, Z: 5.24, Usual: "Monday until 10:00"}
+		a := AlertState{Job: "j", Key: "total_chats.chats anomaly weeks=8 z=3", Firing: true, Since: t0, Value: &v, Updated: t0, Anomaly: note}
+		_, err := s.Record(ctx, nil, []AlertChange{{State: a}})
+		require.NoError(t, err)
+		got, err := s.Alert(ctx, a.Job, a.Key)
+		require.NoError(t, err)
+		assert.Equal(t, note, got.Anomaly, "inserted")
+
+		a.Updated, a.Anomaly = t0.Add(time.Minute), &AnomalyNote{Baseline: 0, Z: -0.5, Usual: "week"}
+		_, err = s.Record(ctx, nil, []AlertChange{{State: a, Read: t0}})
+		require.NoError(t, err)
+		got, err = s.Alert(ctx, a.Job, a.Key)
+		require.NoError(t, err)
+		assert.Equal(t, a.Anomaly, got.Anomaly, "updated; a baseline of 0 is a baseline")
+
+		a.Updated, a.Anomaly = t0.Add(2*time.Minute), nil
+		_, err = s.Record(ctx, nil, []AlertChange{{State: a, Read: t0.Add(time.Minute)}})
+		require.NoError(t, err)
+		got, err = s.Alert(ctx, a.Job, a.Key)
+		require.NoError(t, err)
+		assert.Nil(t, got.Anomaly, "cleared")
+
+		a.Anomaly = note
+		require.NoError(t, s.PutAlert(ctx, a))
+		list, err := s.Alerts(ctx)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.Equal(t, note, list[0].Anomaly, "put and listed")
+	})
+}

@@ -254,6 +254,20 @@ var migrations = []migration{
 		},
 	},
 	{
+		version: 30,
+		name:    "alert_states.anomaly_baseline, anomaly_z, anomaly_usual",
+		sqlite: []string{
+			`ALTER TABLE alert_states ADD COLUMN anomaly_baseline REAL`,
+			`ALTER TABLE alert_states ADD COLUMN anomaly_z REAL`,
+			`ALTER TABLE alert_states ADD COLUMN anomaly_usual TEXT NOT NULL DEFAULT ''`,
+		},
+		postgres: []string{
+			`ALTER TABLE alert_states ADD COLUMN anomaly_baseline DOUBLE PRECISION`,
+			`ALTER TABLE alert_states ADD COLUMN anomaly_z DOUBLE PRECISION`,
+			`ALTER TABLE alert_states ADD COLUMN anomaly_usual TEXT NOT NULL DEFAULT ''`,
+		},
+	},
+	{
 		version: 40,
 		name:    "unsubscribes",
 		sqlite: []string{

@@ -93,6 +93,18 @@ type AlertState struct {
 	// Previous is the value evaluated at the run before Updated's, for
 	// the "was … at the previous run" of a firing message.
 	Previous *float64
+	// Anomaly is an anomaly threshold's score at the run that evaluated
+	// Value, so that a message sent without a run (a firing released when
+	// its silence ends, a post rewritten for another alert) still says
+	// "3.4× the usual Monday"; nil for other thresholds.
+	Anomaly *AnomalyNote
+}
+
+// AnomalyNote is what an alert message needs of an anomaly score besides
+// the value: the usual value, the robust z and what "usual" is ("Monday").
+type AnomalyNote struct {
+	Baseline, Z float64
+	Usual       string
 }
 
 // ErrLeaseLost is returned when a worker updates a run or a delivery it no
