@@ -60,11 +60,15 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		names[i] = cfg.Jobs[i].Name
 	}
 	metrics.ForJobs(names)
+	newStore, err := st.StartServing(ctx)
+	if err != nil {
+		return failed(err)
+	}
 	lease := time.Duration(cfg.Scheduler.Lease)
 	sched, err := jobs.NewScheduler(p.runner, cfg.Jobs, jobs.SchedulerOptions{Clock: p.clock,
 		Grace: time.Duration(cfg.Scheduler.CatchUpGrace), Logger: log.With("component", "scheduler"),
 		Locker: jobs.NewLocker(st, p.owner, p.clock, lease), Store: st, ReapEvery: time.Duration(cfg.Scheduler.ReapEvery),
-		MaxRuns: cfg.Scheduler.MaxRuns, Runs: st, ClaimErrors: metrics.FiringClaimError, NewStore: st.New()})
+		MaxRuns: cfg.Scheduler.MaxRuns, Runs: st, ClaimErrors: metrics.FiringClaimError, NewStore: newStore})
 	if err != nil {
 		return failed(err)
 	}

@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -384,9 +385,59 @@ func TestDeletedStoreIsNoticedAndNotCaughtUp(t *testing.T) {
 
 	var logs2 syncBuffer
 	stop = serveUntilUp(t, newTestApp(io.Discard, &logs2), held, held.serveAs(t, addr), "--config", path)
+	waitCaughtUp(t, &logs2)
 	assert.Equal(t, exitOK, stop(), logs2.String())
-	assert.Contains(t, logs2.String(), "the store was created at this start and has no history")
+	assert.Contains(t, logs2.String(), "serve has not run on this store before")
 	assert.Equal(t, 1, mx.total(), "the restart on a new store sent the last firing again")
+}
+
+// waitCaughtUp waits until serve says it is serving, which it does once the
+// start-up catch-up has run (or decided to run nothing): /healthz answers
+// before that, and a serve stopped then would cut a catch-up short, so a
+// test could not tell whether it would have sent anything. What it queued
+// is sent while serve stops.
+func waitCaughtUp(t *testing.T, logs fmt.Stringer) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "msg=serving") }, 60*time.Second, 10*time.Millisecond,
+		"serve never said it was serving: %s", logs)
+}
+
+// TestStoreMadeByAnotherCommandIsNotCaughtUp: state.db is lost; someone
+// runs `jobs` to look (which creates a new, empty store), and serve is
+// restarted on it more than five minutes later. The store is old by then,
+// yet it has no history: serve has never run on it, so nothing is caught
+// up and the last firing is not sent again. Before, a store older than
+// five minutes counted as having history, and the restart sent it twice.
+func TestStoreMadeByAnotherCommandIsNotCaughtUp(t *testing.T) {
+	t.Parallel()
+	mx := newMailCounter(t)
+	held := holdListeners(t)
+	addr := held.addr(t)
+	last := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute)
+	dir, path := deliveryConfigAt(t, mx, fmt.Sprintf("%d %d * * *", last.Minute(), last.Hour()), "server: {addr: \""+addr+"\"}")
+	code, stdout, stderr := runCLI(t, nil, "run", "daily", "--at", last.Format(time.RFC3339), "--config", path)
+	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+	require.Equal(t, 1, mx.total())
+
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		err := os.Remove(filepath.Join(dir, "state.db"+suffix))
+		require.True(t, err == nil || errors.Is(err, os.ErrNotExist), "%v", err)
+	}
+	code, _, stderr = runCLI(t, nil, "jobs", "--config", path)
+	require.Equal(t, exitOK, code, stderr)
+	// Ten minutes pass before serve is restarted.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "state.db"))
+	require.NoError(t, err)
+	_, err = db.ExecContext(t.Context(), `UPDATE store_identity SET created_at = created_at - 600000`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	var logs syncBuffer
+	stop := serveUntilUp(t, newTestApp(io.Discard, &logs), held, addr, "--config", path)
+	waitCaughtUp(t, &logs)
+	assert.Equal(t, exitOK, stop(), logs.String())
+	assert.Contains(t, logs.String(), "serve has not run on this store before")
+	assert.Equal(t, 1, mx.total(), "the restart on a store jobs made sent the last firing again")
 }
 
 // newTestApp is an app on the real clock with an empty environment.

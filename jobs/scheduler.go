@@ -41,9 +41,10 @@ type SchedulerOptions struct {
 	// ClaimErrors, when set, is told of each failed claim of a firing on a
 	// store error (by the Locker or the reconciler), for a metric.
 	ClaimErrors func(job string)
-	// NewStore says the store was created at this start (store.New): it
-	// has no history, so a firing it has no row for may have run on the
-	// store that was lost. Start then catches nothing up, and says so.
+	// NewStore says serve has not run on the store before this start
+	// (store.StartServing): it has no history, so a firing it has no row
+	// for may have run on a store that was lost. Start then catches
+	// nothing up, and says so.
 	NewStore bool
 	// ReleaseEvery is how often held alert firings are looked at even
 	// when none is due (a silence expired by another process); each is
@@ -250,7 +251,7 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 	}
 	sc.rec.start(sc, now)
 	if sc.o.NewStore && sc.o.Grace > 0 {
-		sc.o.Logger.Info("the store was created at this start and has no history: firings missed before now are not caught up, so a lost store never sends its last firing again")
+		sc.o.Logger.Info("serve has not run on this store before (a first start, or the store was lost and created again): it has no history, so firings missed before now are not caught up and a lost store never sends its last firing again")
 	}
 	err := sc.catchUp(ctx, now)
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))

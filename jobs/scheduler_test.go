@@ -290,7 +290,7 @@ func TestCatchUp(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, sc.Start(ctx))
 			require.NoError(t, sc.CatchUp(ctx), "a second catch-up")
-			assert.Equal(t, tt.newStore, strings.Contains(logs.String(), "the store was created at this start and has no history"))
+			assert.Equal(t, tt.newStore, strings.Contains(logs.String(), "serve has not run on this store before"))
 			require.NoError(t, sc.Shutdown())
 
 			runs := e.runs(t, job.Name)

@@ -33,33 +33,33 @@ func (e *ChangedError) Error() string {
 // Unwrap returns ErrStoreChanged and the underlying failure.
 func (e *ChangedError) Unwrap() []error { return []error{ErrStoreChanged, e.Err} }
 
-// newWindow is how recently a store must have been created, by the
-// database's clock, to count as new at Open (see New): wide enough for
-// replicas that start together on an empty database to agree.
+// newWindow is how recently serve must have first run on a store, by the
+// database's clock, for the store to count as new (see StartServing): wide
+// enough for replicas that start together on an empty database to agree.
 const newWindow = 5 * time.Minute
 
-// identity is what Open learns of the store it opened, for Check and New.
+// identity is what Open learns of the store it opened, for Check.
 type identity struct {
 	id string
 	// file is the SQLite file as opened (device and inode), and path where
 	// it was; zero for PostgreSQL.
 	file os.FileInfo
 	path string
-	// isNew: created less than newWindow before Open.
-	isNew bool
+}
+
+// dbNow is the database's clock in Unix milliseconds.
+func (s *Store) dbNow() string {
+	if s.dialect == DialectPostgres {
+		return `CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)`
+	}
+	return `CAST(strftime('%s','now') AS INTEGER) * 1000`
 }
 
 // readIdentity records the store's identity row and, for SQLite, its file.
 func (s *Store) readIdentity(ctx context.Context, sqlitePath string) error {
-	var created, now int64
-	dbNow := `CAST(strftime('%s','now') AS INTEGER) * 1000`
-	if s.dialect == DialectPostgres {
-		dbNow = `CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)`
-	}
-	if err := s.ro.QueryRowContext(ctx, `SELECT id, created_at, `+dbNow+` FROM store_identity`).Scan(&s.ident.id, &created, &now); err != nil {
+	if err := s.ro.QueryRowContext(ctx, `SELECT id FROM store_identity`).Scan(&s.ident.id); err != nil {
 		return fmt.Errorf("store: read identity: %w", err)
 	}
-	s.ident.isNew = time.Duration(now-created)*time.Millisecond < newWindow
 	if sqlitePath != "" {
 		abs, err := filepath.Abs(sqlitePath)
 		if err != nil {
@@ -74,11 +74,25 @@ func (s *Store) readIdentity(ctx context.Context, sqlitePath string) error {
 	return nil
 }
 
-// New reports whether the store was created at this start: less than five
-// minutes before Open, by the database's clock. A new store has no history,
-// so a firing it has no row for may well have run already (the old store
-// was lost); the scheduler catches nothing up on it.
-func (s *Store) New() bool { return s.ident.isNew }
+// StartServing records that serve runs on this store (the first time it
+// does: now, by the database's clock) and reports whether the store is new
+// to serve: serve first ran on it less than five minutes ago, at this start
+// or with replicas starting together. A new store has no history of the
+// schedule, so a firing it has no row for may well have run already (on a
+// store that was lost); the scheduler catches nothing up on it. How old the
+// store itself is does not tell: `jobs`, `alerts` or `deliveries list`,
+// run to look after the old store was lost, create the new one long before
+// serve is restarted on it.
+func (s *Store) StartServing(ctx context.Context) (isNew bool, err error) {
+	if _, err := s.rw.ExecContext(ctx, `UPDATE store_identity SET served_at = `+s.dbNow()+` WHERE served_at IS NULL`); err != nil {
+		return false, fmt.Errorf("store: mark served: %w", err)
+	}
+	var served, now int64
+	if err := s.ro.QueryRowContext(ctx, `SELECT served_at, `+s.dbNow()+` FROM store_identity`).Scan(&served, &now); err != nil {
+		return false, fmt.Errorf("store: read served: %w", err)
+	}
+	return time.Duration(now-served)*time.Millisecond < newWindow, nil
+}
 
 // Check is the store's health: it answers (Ping), and it is still the one
 // this process opened. For SQLite the file at the path must be the file

@@ -5,28 +5,44 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestStoreIdentity: a store knows it is new when it was just created, and
-// Check notices when the store at its URL is no longer the one it opened.
+// TestStoreIdentity: a store is new to serve until serve has run on it for
+// a while, however long ago it was created, and Check notices when the
+// store at its URL is no longer the one it opened.
 func TestStoreIdentity(t *testing.T) {
 	t.Parallel()
 	forEachBackendURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		s := openT(t, url)
 		require.NoError(t, s.Check(ctx))
-		assert.True(t, s.New(), "created just now")
 		again := openT(t, url)
 		assert.Equal(t, s.ident.id, again.ident.id, "one store, one identity")
 		require.NoError(t, again.Check(ctx))
 
-		// A store created long ago is not new.
+		// Created long ago by another command (jobs, alerts): still new
+		// to serve. Before, a store older than five minutes had history.
 		_, err := s.rw.ExecContext(ctx, `UPDATE store_identity SET created_at = 0`)
 		require.NoError(t, err)
-		assert.False(t, openT(t, url).New())
+		isNew, err := openT(t, url).StartServing(ctx)
+		require.NoError(t, err)
+		assert.True(t, isNew, "serve's first start on it")
+		isNew, err = again.StartServing(ctx)
+		require.NoError(t, err)
+		assert.True(t, isNew, "a replica starting with it agrees")
+		// Served long ago: it has history.
+		_, err = s.rw.ExecContext(ctx, `UPDATE store_identity SET served_at = 1000`)
+		require.NoError(t, err)
+		isNew, err = openT(t, url).StartServing(ctx)
+		require.NoError(t, err)
+		assert.False(t, isNew)
+		var served int64
+		require.NoError(t, s.ro.QueryRowContext(ctx, `SELECT served_at FROM store_identity`).Scan(&served))
+		assert.Equal(t, int64(1000), served, "the first start is kept")
 
 		// Reset under the running process: another identity.
 		_, err = s.rw.ExecContext(ctx, `UPDATE store_identity SET id = 'another'`)
@@ -71,4 +87,35 @@ func TestStoreFileDeletedOrReplaced(t *testing.T) {
 	require.NoError(t, o.Close())
 	require.NoError(t, os.Rename(other, path))
 	assert.Equal(t, "the store file was replaced by another file", reason(t, s.Check(ctx)))
+}
+
+// TestServedAtOnUpgrade: a store from before migration 4 that has runs
+// has history (served since it was created, as New said of it before);
+// one with none is new to serve.
+func TestServedAtOnUpgrade(t *testing.T) {
+	t.Parallel()
+	forEachBackendURL(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		downgrade := func(s *Store) {
+			t.Helper()
+			for _, q := range []string{`ALTER TABLE store_identity DROP COLUMN served_at`,
+				`DELETE FROM schema_migrations WHERE version = 4`, `UPDATE store_identity SET created_at = 1000`} {
+				_, err := s.rw.ExecContext(ctx, q)
+				require.NoError(t, err, q)
+			}
+		}
+		s := openT(t, url)
+		downgrade(s)
+		isNew, err := openT(t, url).StartServing(ctx)
+		require.NoError(t, err)
+		assert.True(t, isNew, "no runs: no history")
+
+		s = openT(t, url)
+		downgrade(s)
+		_, _, err = s.ClaimRun(ctx, "weekly", t0, "replica-1", t0, time.Minute, false)
+		require.NoError(t, err)
+		isNew, err = openT(t, url).StartServing(ctx)
+		require.NoError(t, err)
+		assert.False(t, isNew, "runs from before the upgrade: history")
+	})
 }

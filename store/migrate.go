@@ -146,6 +146,22 @@ var migrations = []migration{
 		},
 	},
 	{
+		// served_at is when serve first ran on this store (see
+		// StartServing): a store other commands created (jobs, alerts)
+		// has no schedule history either. A store that has runs already is
+		// taken as served since it was created, as before this step.
+		version: 4,
+		name:    "store_identity.served_at",
+		sqlite: []string{
+			`ALTER TABLE store_identity ADD COLUMN served_at BIGINT`,
+			`UPDATE store_identity SET served_at = created_at WHERE EXISTS (SELECT 1 FROM runs)`,
+		},
+		postgres: []string{
+			`ALTER TABLE store_identity ADD COLUMN served_at BIGINT`,
+			`UPDATE store_identity SET served_at = created_at WHERE EXISTS (SELECT 1 FROM runs)`,
+		},
+	},
+	{
 		version: 10,
 		name:    "api_lifecycle",
 		// Legacy/Deprecation headers seen on LiveChat answers, so that
