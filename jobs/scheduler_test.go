@@ -264,7 +264,7 @@ func TestCatchUp(t *testing.T) {
 		grace   time.Duration
 		ranMiss bool // the missed firing ran before the restart
 		want    int  // runs recorded
-		// newStore: the store was created at this start (the old one was
+		// newStore: serve has not run on the store before (the old one was
 		// lost): its missing row says nothing, so nothing is caught up.
 		newStore bool
 	}{
