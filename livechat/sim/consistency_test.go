@@ -3,6 +3,7 @@ package sim
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // bucketReports are the endpoints answered in time buckets.
@@ -215,6 +216,27 @@ func TestDeterminism(t *testing.T) {
 		}
 		if string(ra.body) == string(rc.body) {
 			t.Errorf("%s: seeds 42 and 43 give the same answer", ep)
+		}
+	}
+}
+
+// TestDayStartIsTheFirstInstant: a day of the zone starts at its first
+// instant, also where a DST change skips midnight (time.Date puts it at
+// 23:00 the day before in Santiago, Havana, the Azores) or repeats it
+// (Amman, 2021), so a v2 range ending the day before such a change keeps
+// its last hour and one starting on it takes none of the day before.
+func TestDayStartIsTheFirstInstant(t *testing.T) {
+	t.Parallel()
+	for _, zone := range []string{"America/Santiago", "America/Havana", "Atlantic/Azores", "Asia/Beirut", "Asia/Amman", "Europe/Warsaw", "UTC"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := civilDay(2000, 1, 1); d < civilDay(2040, 1, 1); d++ {
+			start := dayStart(d, loc)
+			if dayOf(start) != d || dayOf(start.Add(-time.Nanosecond)) != d-1 {
+				t.Fatalf("day %s in %s starts at %s: not its first instant", dayString(d), zone, start.Format(time.RFC3339Nano))
+			}
 		}
 	}
 }

@@ -292,8 +292,26 @@ func dayString(d int64) string {
 	return time.Unix(d*86400, 0).UTC().Format(time.DateOnly)
 }
 
-// dayStart is the first instant of day d in loc.
+// dayStart is the first instant of day d in loc: its midnight, or where a
+// DST change skips midnight, the instant the clock jumps to, and where it
+// repeats midnight, the first. time.Date alone may put a skipped midnight
+// at 23:00 the day before (America/Santiago, Atlantic/Azores) and pick the
+// second of two.
 func dayStart(d int64, loc *time.Location) time.Time {
 	y, m, dd := dayDate(d)
-	return time.Date(y, m, dd, 0, 0, 0, 0, loc)
+	t := time.Date(y, m, dd, 0, 0, 0, 0, loc)
+	if dayOf(t) < d {
+		if _, end := t.ZoneBounds(); !end.IsZero() {
+			t = end
+		}
+	}
+	if start, _ := t.ZoneBounds(); !start.IsZero() {
+		if before := start.Add(-time.Nanosecond); dayOf(before) == d {
+			_, off := before.Zone()
+			if first := time.Date(y, m, dd, 0, 0, 0, 0, time.FixedZone("", off)).In(loc); dayOf(first) == d && first.Before(t) {
+				t = first
+			}
+		}
+	}
+	return t
 }
