@@ -357,23 +357,10 @@ func TestDeliverBacksOffBehindADeadClaim(t *testing.T) {
 // catches nothing up and the last firing is not sent again.
 func TestDeletedStoreIsNoticedAndNotCaughtUp(t *testing.T) {
 	t.Parallel()
-	mx := newMailCounter(t)
-	held := holdListeners(t)
-	addr := held.addr(t)
-	// A daily job whose firing was half an hour ago: within the catch-up
-	// grace, and not due again during the test.
-	last := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute)
-	dir, path := deliveryConfigAt(t, mx, fmt.Sprintf("%d %d * * *", last.Minute(), last.Hour()), "server: {addr: \""+addr+"\"}")
-	code, stdout, stderr := runCLI(t, nil, "run", "daily", "--at", last.Format(time.RFC3339), "--config", path)
-	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
-	require.Equal(t, 1, mx.total())
-
+	mx, held, addr, dir, path := lastFiringSent(t)
 	var logs syncBuffer
 	stop := serveUntilUp(t, newTestApp(io.Discard, &logs), held, addr, "--config", path)
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		err := os.Remove(filepath.Join(dir, "state.db"+suffix))
-		require.True(t, err == nil || errors.Is(err, os.ErrNotExist), "%v", err)
-	}
+	removeStore(t, dir)
 	resp, err := http.Get("http://" + addr + "/healthz")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
@@ -389,6 +376,31 @@ func TestDeletedStoreIsNoticedAndNotCaughtUp(t *testing.T) {
 	assert.Equal(t, exitOK, stop(), logs2.String())
 	assert.Contains(t, logs2.String(), "serve has not run on this store before")
 	assert.Equal(t, 1, mx.total(), "the restart on a new store sent the last firing again")
+}
+
+// lastFiringSent configures a daily job whose firing was half an hour ago
+// (within the catch-up grace, and not due again during the test), with
+// serve on addr, and runs that firing: one message sent.
+func lastFiringSent(t *testing.T) (mx *mailCounter, held *heldListeners, addr, dir, path string) {
+	t.Helper()
+	mx = newMailCounter(t)
+	held = holdListeners(t)
+	addr = held.addr(t)
+	last := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute)
+	dir, path = deliveryConfigAt(t, mx, fmt.Sprintf("%d %d * * *", last.Minute(), last.Hour()), "server: {addr: \""+addr+"\"}")
+	code, stdout, stderr := runCLI(t, nil, "run", "daily", "--at", last.Format(time.RFC3339), "--config", path)
+	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
+	require.Equal(t, 1, mx.total())
+	return mx, held, addr, dir, path
+}
+
+// removeStore deletes dir's state.db with its WAL files.
+func removeStore(t *testing.T, dir string) {
+	t.Helper()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		err := os.Remove(filepath.Join(dir, "state.db"+suffix))
+		require.True(t, err == nil || errors.Is(err, os.ErrNotExist), "%v", err)
+	}
 }
 
 // waitCaughtUp waits until serve says it is serving, which it does once the
@@ -410,20 +422,9 @@ func waitCaughtUp(t *testing.T, logs fmt.Stringer) {
 // five minutes counted as having history, and the restart sent it twice.
 func TestStoreMadeByAnotherCommandIsNotCaughtUp(t *testing.T) {
 	t.Parallel()
-	mx := newMailCounter(t)
-	held := holdListeners(t)
-	addr := held.addr(t)
-	last := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute)
-	dir, path := deliveryConfigAt(t, mx, fmt.Sprintf("%d %d * * *", last.Minute(), last.Hour()), "server: {addr: \""+addr+"\"}")
-	code, stdout, stderr := runCLI(t, nil, "run", "daily", "--at", last.Format(time.RFC3339), "--config", path)
-	require.Equal(t, exitOK, code, "stdout %s\nstderr %s", stdout, stderr)
-	require.Equal(t, 1, mx.total())
-
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		err := os.Remove(filepath.Join(dir, "state.db"+suffix))
-		require.True(t, err == nil || errors.Is(err, os.ErrNotExist), "%v", err)
-	}
-	code, _, stderr = runCLI(t, nil, "jobs", "--config", path)
+	mx, held, addr, dir, path := lastFiringSent(t)
+	removeStore(t, dir)
+	code, _, stderr := runCLI(t, nil, "jobs", "--config", path)
 	require.Equal(t, exitOK, code, stderr)
 	// Ten minutes pass before serve is restarted.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "state.db"))
