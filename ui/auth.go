@@ -24,8 +24,8 @@ type userKey struct{}
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// dummyHash is compared against when the user name is unknown, so a wrong
-// name costs as much time as a wrong password.
+// dummyHash is compared against when the user name is unknown and no
+// configured hash can stand in (see UI.unknownHash).
 var dummyHash = []byte("$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
 
 // sign returns value "." mac, with the mac over value under key.
@@ -168,7 +168,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	}
 	name, pw := r.PostForm.Get("user"), r.PostForm.Get("password")
 	hash, known := u.o.Users[name]
-	h := dummyHash
+	h := u.unknownHash
 	if known {
 		h = []byte(hash)
 	}

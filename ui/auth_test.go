@@ -250,3 +250,38 @@ func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
 	}
 	assert.Zero(t, unsubscribed.Load(), "no GET (and no POST without One-Click) unsubscribed anyone")
 }
+
+// TestUnknownNameCostsAsMuchAsAWrongPassword: the password of a name that
+// is not configured is checked against a hash of the configured cost, so
+// the time a refusal takes does not tell which names exist. Before, it
+// was a fixed cost-10 hash: next to cost-12 users, a wrong name was
+// refused four times faster than a wrong password.
+func TestUnknownNameCostsAsMuchAsAWrongPassword(t *testing.T) {
+	t.Parallel()
+	const cost = bcrypt.MinCost + 2
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), cost)
+	require.NoError(t, err)
+	u := newTestUI(t, Options{Users: map[string]string{"admin": string(hash)}})
+	var costs []int
+	u.compare = func(h, pw []byte) error {
+		c, err := bcrypt.Cost(h)
+		require.NoError(t, err)
+		costs = append(costs, c)
+		return bcrypt.CompareHashAndPassword(h, pw)
+	}
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+	for _, name := range []string{"admin", "root"} {
+		c := &http.Client{Jar: newJar(t)}
+		res, err := c.Get(srv.URL + "/login")
+		require.NoError(t, err)
+		token := csrfField.FindStringSubmatch(readAll(t, res))[1]
+		res, err = c.PostForm(srv.URL+"/login", url.Values{"csrf": {token}, "user": {name}, "password": {"pw"}})
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		if name == "root" {
+			assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "an unknown name with a configured user's password is refused")
+		}
+	}
+	assert.Equal(t, []int{cost, cost}, costs)
+}

@@ -104,6 +104,11 @@ type UI struct {
 	logins chan struct{}
 	// compare is bcrypt.CompareHashAndPassword; tests hold it.
 	compare func(hash, password []byte) error
+	// unknownHash is what the password of an unknown user name is checked
+	// against: the configured hash of the highest cost, so that a wrong
+	// name takes as long as a wrong password and does not tell which
+	// names exist (a fixed cost-10 hash did, next to cost-12 users).
+	unknownHash []byte
 }
 
 // keys are the HMAC keys derived from the secret, one per use.
@@ -150,7 +155,13 @@ func New(o Options) (*UI, error) {
 	}
 	u := &UI{o: o, log: o.Logger, pages: map[string]*template.Template{},
 		keys:   keys{session: derive(o.Secret, "session"), csrf: derive(o.Secret, "csrf")},
-		logins: make(chan struct{}, 1), compare: bcrypt.CompareHashAndPassword}
+		logins: make(chan struct{}, 1), compare: bcrypt.CompareHashAndPassword, unknownHash: dummyHash}
+	best := -1
+	for _, h := range o.Users {
+		if c, err := bcrypt.Cost([]byte(h)); err == nil && c > best {
+			best, u.unknownHash = c, []byte(h)
+		}
+	}
 	u.previews = newPreviews(o.Previewer, o.PreviewTimeout, o.PreviewWait, o.Now)
 	for _, name := range []string{"login", "index", "job", "unsubscribe", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "tmpl/layout.html", "tmpl/"+name+".html")
