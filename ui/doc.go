@@ -21,9 +21,18 @@
 // unsubscribe tokens are HMACs keyed by server.secret, each under its own
 // derived key; nothing is generated at start-up, so replicas sharing the
 // secret accept each other's cookies and links, and rotating the secret
-// ends them all. Every state-changing POST needs the session's CSRF token,
-// except the unsubscribe POST, whose token is its own authority (RFC 8058:
-// mail providers POST it without a session).
+// ends them all. A session is signed with its user's bcrypt hash too, so a
+// changed password ends it. Every state-changing POST needs a CSRF token
+// made for the browser's csrf cookie and the signed-in user (a cookie
+// planted from a sibling subdomain brings no valid token with it), except
+// the unsubscribe POST, whose token is its own authority (RFC 8058: mail
+// providers POST it without a session). Passwords are checked one at a
+// time, an unknown name against a configured hash of the same cost.
+//
+// A preview is built as if the job ran now (a period that is over, with
+// final numbers), and the page says which period that is and which one the
+// next scheduled run covers. A page waits for a build less than serve's
+// write timeout and then says it is under way; the build goes on.
 //
 // ui never imports jobs or store: it declares the small interfaces it
 // needs (Data, Previewer, Requeuer, Unsubscriber) and main wires them.
