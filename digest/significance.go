@@ -253,6 +253,7 @@ type assessment struct {
 	rel    float64 // the relative change the size guard reads
 	perDay bool    // rel is the change of the rate per day
 	family bool    // tested and enough volume: joins the BH correction
+	unread bool    // the test gave no statistic: not significant
 }
 
 // assess runs the test of metric m on the current side c and previous side
@@ -274,6 +275,12 @@ func assess(m Metric, c, p accum, t1, t0, cv float64) (a assessment, ok bool) {
 	case m.Agg == WeightedMean:
 		a.test, a.volume = TestMeans, min(c.w, p.w)
 		a.z, a.family = meanZ(*cur, meanVariance(c, cv), c.w, *prev, meanVariance(p, cv), p.w)
+	}
+	if math.IsNaN(a.z) {
+		// Numbers the test cannot read (a rate whose numerator outgrew its
+		// denominator, a spread that overflowed): no statistic, so no
+		// evidence either.
+		a.z, a.family, a.unread = 0, false, true
 	}
 	if m.Agg == Sum && t1 != t0 && t1 > 0 && t0 > 0 {
 		a.rel, a.perDay = relChange(*cur/t1, *prev/t0), true
@@ -330,6 +337,8 @@ func decide(as []assessment, in Insight) []Value {
 		switch {
 		case a.rel == 0:
 			v.Reason = ReasonNoChange
+		case a.unread:
+			v.Reason = ReasonNotSignificant
 		case a.test != TestRelative && !a.family:
 			v.Reason = ReasonMinCount
 		case a.test != TestRelative && q > in.FDR:

@@ -375,3 +375,33 @@ func TestInsightDefaults(t *testing.T) {
 	assert.Equal(t, Insight{FDR: 0.05, MeanCV: 1}, Insight{}.withDefaults())
 	assert.Equal(t, Insight{FDR: 0.1, MeanCV: 2}, Insight{FDR: 0.1, MeanCV: 2}.withDefaults())
 }
+
+// TestVerdictWithoutAStatistic: numbers a test cannot read (more visitors
+// left the queue than were queued, as an upstream that counts them on
+// different days may say; means so large their spread overflows) give no z,
+// and a change without a z passes for nothing: it was "worse" by the size
+// guard alone, with a null z, p and q.
+func TestVerdictWithoutAStatistic(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		key  string
+		c, p accum
+	}{
+		{"left more than queued", "queued_visitors.abandonment_rate", sideOf(Ratio, ratio(60, 30)), sideOf(Ratio, ratio(40, 30))},
+		{"a spread that overflows", "chats_first_response_time.seconds",
+			sideOf(WeightedMean, mean(ptr(2e160), 50), mean(ptr(1e160), 50)), sideOf(WeightedMean, mean(ptr(1e160), 100))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := compared(t, tt.key, tt.c, tt.p)
+			require.NotNil(t, d.Metrics[tt.key].Current)
+			d.judge(DefaultInsight(), 7, 7)
+			v := d.Metrics[tt.key]
+			assert.Equal(t, VerdictNoise, v.Verdict)
+			assert.Equal(t, ReasonNotSignificant, v.Reason)
+			assert.Nil(t, v.Z)
+			assert.Nil(t, v.Q)
+		})
+	}
+}
