@@ -115,6 +115,21 @@ func TestBreakdownEqualsFilteredDigests(t *testing.T) {
 					}
 				}
 			}
+			// And against the job itself: the simulator puts every chat in
+			// one of its three groups, so the groups' chats add up to the
+			// job's (a filter dropped on the way would give each group the
+			// total).
+			var cur, prev float64
+			for _, e := range d.Breakdown["total_chats.chats"] {
+				if e.By == ByGroup {
+					cur, prev = cur+*e.Current, prev+*e.Previous
+				}
+			}
+			total := d.Metrics["total_chats.chats"]
+			assert.InDelta(t, *total.Current, cur, 1e-6, "groups add up to the total")
+			assert.InDelta(t, *total.Previous, prev, 1e-6, "groups add up to the previous total")
+			assert.Positive(t, *total.Current)
+
 			// The separate digests were all answered from the firing's answers.
 			assert.Equal(t, int64(main+BreakdownRequests(spec)), requests.Load(), "requests after the separate digests")
 
