@@ -34,12 +34,17 @@ func hasVerdicts(d *digest.Digest) bool {
 	return false
 }
 
-// headlineLines are the headline's sentences, made single-line (a breakdown
-// name in one comes from the config).
+// headlineLines are the headline's sentences, made single-line, with the
+// breakdown name in one ("most in …": a group's from the config, an
+// agent's login from LiveChat) clipped like every upstream name.
 func headlineLines(d *digest.Digest) []string {
 	var out []string
 	for _, h := range d.Headline {
-		out = append(out, oneLine(h.Sentence))
+		s := h.Sentence
+		if h.Most != nil {
+			s = strings.Replace(s, "; most in "+h.Most.Name+", ", "; most in "+clip(h.Most.Name, maxNameRunes)+", ", 1)
+		}
+		out = append(out, oneLine(s))
 	}
 	return out
 }
@@ -124,7 +129,7 @@ func breakdownViews(d *digest.Digest) []breakdownView {
 				val.Change = &c
 			}
 			r := breakdownRow{
-				Name:    string(e.By) + " " + oneLine(e.Name),
+				Name:    string(e.By) + " " + clip(e.Name, maxNameRunes),
 				Values:  formatValue(m, e.Previous) + " → " + formatValue(m, e.Current),
 				Change:  formatChange(m, val),
 				Verdict: string(e.Verdict),

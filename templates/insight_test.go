@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"encoding/json"
 	"html"
 	"regexp"
 	"strings"
@@ -216,4 +217,44 @@ func TestPartialPeriodHeading(t *testing.T) {
 	text, err = r.Render(d, FormatText)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(string(text), "mtd: 2026-03-01 – 2026-03-30 until 09:15\nCompare   2026-02-01 – 2026-02-28\n"), string(text))
+}
+
+// TestHostileBreakdownNames: an agent login from LiveChat's ranking names a
+// breakdown row and the headline's "most in"; like every upstream string it
+// is clipped to 64 characters in messages and has its control characters
+// and bidi overrides removed everywhere, the JSON included (which keeps it
+// whole otherwise, as it keeps ranking names).
+func TestHostileBreakdownNames(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	d := insightFixture()
+	login := "\u202eevil\x07\x1b[31m" + strings.Repeat("é", 10_000) + "@example.com"
+	john := d.Breakdown["chats_first_response_time.seconds"][1]
+	john.Key, john.Name = login, login
+	d.Breakdown["chats_first_response_time.seconds"][1] = john
+	h := &d.Headline[0]
+	h.Most = &john
+	h.Sentence = "First response time rose 77% to 75.2 s, worse; most in " + login + ", +80%"
+
+	for _, format := range []Format{FormatText, FormatHTML, FormatSlack} {
+		out, err := r.Render(d, format)
+		require.NoError(t, err)
+		s := html.UnescapeString(string(out))
+		assert.Less(t, len(s), 64<<10, format) // the fixture alone is 50 KB of HTML (its chart)
+		assert.Contains(t, s, "most in evil[31méé", format)
+		assert.Contains(t, s, "agent evil[31méé", format)
+		assert.Contains(t, s, "éé…", "%s: clipped with …", format)
+		for _, bad := range []string{"\u202e", "\x07", "\x1b"} {
+			assert.NotContains(t, s, bad, format)
+		}
+	}
+	j, err := r.Render(d, FormatJSON)
+	require.NoError(t, err)
+	var back digest.Digest
+	require.NoError(t, json.Unmarshal(j, &back))
+	clean := "evil[31m" + strings.Repeat("é", 10_000) + "@example.com"
+	assert.Equal(t, "First response time rose 77% to 75.2 s, worse; most in "+clean+", +80%", back.Headline[0].Sentence)
+	assert.Equal(t, clean, back.Headline[0].Most.Name)
+	assert.Equal(t, clean, back.Breakdown["chats_first_response_time.seconds"][1].Name)
+	assert.Equal(t, clean, back.Breakdown["chats_first_response_time.seconds"][1].Key)
 }

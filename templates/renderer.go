@@ -252,8 +252,24 @@ func withEmptyLists(d *digest.Digest) *digest.Digest {
 			c.Breaches = append(c.Breaches, b)
 		}
 	}
-	if c.Headline == nil {
-		c.Headline = []digest.HeadlineItem{}
+	c.Headline = make([]digest.HeadlineItem, len(d.Headline))
+	for i, h := range d.Headline {
+		h.Metric, h.Sentence = oneLine(h.Metric), oneLine(h.Sentence)
+		if h.Most != nil {
+			m := cleanEntry(*h.Most)
+			h.Most = &m
+		}
+		c.Headline[i] = h
+	}
+	if d.Breakdown != nil {
+		c.Breakdown = make(map[string][]digest.BreakdownEntry, len(d.Breakdown))
+		for k, es := range d.Breakdown {
+			out := make([]digest.BreakdownEntry, len(es))
+			for i, e := range es {
+				out[i] = cleanEntry(e)
+			}
+			c.Breakdown[oneLine(k)] = out
+		}
 	}
 	c.Errors = make([]digest.ReportError, len(d.Errors))
 	for i, e := range d.Errors {
@@ -261,6 +277,13 @@ func withEmptyLists(d *digest.Digest) *digest.Digest {
 		c.Errors[i] = e
 	}
 	return &c
+}
+
+// cleanEntry is a breakdown entry with its names Cleaned (an agent's is a
+// login from LiveChat), kept whole as the rankings keep theirs.
+func cleanEntry(e digest.BreakdownEntry) digest.BreakdownEntry {
+	e.Key, e.Name = oneLine(e.Key), oneLine(e.Name)
+	return e
 }
 
 func cleanRanking(es []digest.RankEntry) []digest.RankEntry {
