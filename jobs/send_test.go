@@ -108,3 +108,40 @@ func TestSendRules(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldDigestStillResolves: a digest held back by send: breaches still
+// steps its alerts, and a resolve goes out although the digest does not.
+// Week one (a spike: 3× the chats of one day) breaches and is sent with its
+// firing; week two is quiet: no digest, one resolved message.
+func TestHeldDigestStillResolves(t *testing.T) {
+	t.Parallel()
+	week1, week2 := day(23), day(30)
+	e := newRunEnv(t, week1.Add(-time.Hour))
+	e.runner = newRunner(t, spike{f: e.up.client(t, testLogin, testKey), day: livechat.Date{Year: 2026, Month: 11, Day: 18}, factor: 3}, e.st, e.clock, "replica-1")
+	cfg := parseConfig(t, strings.NewReplacer("SEND", "breaches", "LIMIT", "1e9").Replace(sendYAML))
+	job, ok := cfg.Job("weekly")
+	require.True(t, ok)
+	chats := func(at time.Time) float64 {
+		d, err := e.runner.Build(context.Background(), job, at)
+		require.NoError(t, err)
+		return *d.Metrics["total_chats.chats"].Current
+	}
+	high, low := chats(week1), chats(week2)
+	require.Greater(t, high, low)
+	t.Logf("chats: %v with the spike, %v the week after", high, low)
+	*job.Thresholds[0].Above = (high + low) / 2
+
+	res := e.fireAt(t, job, week1)
+	assert.Equal(t, store.RunOK, res.Run.Status)
+	assert.Len(t, res.Fired, 1)
+	assert.Equal(t, 1, e.digests(t))
+
+	res = e.fireAt(t, job, week2)
+	assert.Equal(t, store.RunSkipped, res.Run.Status)
+	assert.Equal(t, "digest not sent (send: breaches): no threshold breaches", res.Run.Error)
+	assert.Len(t, res.Resolved, 1)
+	assert.Equal(t, 1, res.Queued, "the resolve alone")
+	assert.Equal(t, 1, e.digests(t), "no second digest")
+	f, r := e.alertCounts(t)
+	assert.Equal(t, [2]int{1, 1}, [2]int{f, r})
+}
