@@ -335,3 +335,28 @@ func waitString(w WaitStat) string {
 	}
 	return fmt.Sprintf("{count %d min %s max %s avg %s}", w.Count, s(w.MinSeconds), s(w.MaxSeconds), s(w.Avg))
 }
+
+// TestDecodeV36CountsAtTheLimit: a greetings sum or a chatting time of
+// exactly 2^53 (the largest count a float64 carries exactly) is a number;
+// one past it is refused.
+func TestDecodeV36CountsAtTheLimit(t *testing.T) {
+	t.Parallel()
+	q := Query{From: date("2026-03-02"), To: date("2026-03-02")}
+	const limit = "9007199254740992" // 2^53
+	for _, field := range []string{"displayed", "accepted", "goals", "canceled"} {
+		body := `{"records":{"2026-03-02":{"1":{"` + field + `":` + limit + `}}}}`
+		if _, err := decodeV36(v36(t, Greetings), q, []byte(body)); err != nil {
+			t.Errorf("%s at 2^53: %v", field, err)
+		}
+		body = `{"records":{"2026-03-02":{"1":{"` + field + `":` + limit + `},"2":{"` + field + `":1}}}}`
+		if _, err := decodeV36(v36(t, Greetings), q, []byte(body)); err == nil {
+			t.Errorf("%s past 2^53 accepted", field)
+		}
+	}
+	if _, err := decodeV36(v36(t, ChattingTime), q, []byte(`{"records":{"a@example.com":{"chatting_time":`+limit+`}}}`)); err != nil {
+		t.Errorf("chatting_time at 2^53: %v", err)
+	}
+	if _, err := decodeV36(v36(t, ChattingTime), q, []byte(`{"records":{"a@example.com":{"chatting_time":`+limit+`},"b@example.com":{"chatting_time":2}}}`)); err == nil {
+		t.Error("chatting_time past 2^53 accepted")
+	}
+}
