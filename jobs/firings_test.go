@@ -157,7 +157,7 @@ func TestLockerHoldsTheFiringWhileWaitingForASlot(t *testing.T) {
 	l := &shareLog{}
 	fs := newFiringShares(l, nil, clock)
 	locker := NewLocker(claimAll{}, "me", clock, time.Minute)
-	locker.slots = make(chan struct{}, 1)
+	locker.slots = newRunSlots(1)
 	locker.hold = func(ctx context.Context, at time.Time) func() { _, r := fs.hold(ctx, at); return r }
 	ctx := context.Background()
 

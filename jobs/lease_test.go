@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -171,57 +172,104 @@ func TestMaxRunsBoundsRunsWorkingAtOnce(t *testing.T) {
 
 // TestLockHoldsASlotUntilUnlock: with the Locker, a replica claims a firing
 // only when it has a free slot, and keeps the slot until gocron unlocks
-// after the task; a replica with no free slot leaves the firing alone.
+// after the task. A firing that finds no free slot is queued, claims
+// nothing meanwhile (another replica with a free slot may take it), and is
+// claimed and run as the firing it was scheduled for once a slot is free;
+// one queued when shutdown has begun is dropped, claiming nothing.
 func TestLockHoldsASlotUntilUnlock(t *testing.T) {
 	t.Parallel()
 	e := newRunEnv(t, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
-	a, b := *weeklyJob(t), *weeklyJob(t)
-	a.Name, b.Name = "a", "b"
+	a, b, c := *weeklyJob(t), *weeklyJob(t), *weeklyJob(t)
+	a.Name, b.Name, c.Name = "a", "b", "c"
 	l := NewLocker(e.st, "replica-1", e.clock, time.Minute)
-	sc, err := NewScheduler(e.runner, []config.Job{a, b}, SchedulerOptions{Clock: e.clock, Locker: l, MaxRuns: 1})
+	sc, err := NewScheduler(e.runner, []config.Job{a, b, c}, SchedulerOptions{Clock: e.clock, Locker: l, MaxRuns: 1})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sc.Shutdown() })
 	ctx := context.Background()
+	firing := FiringKey(e.clock.Now())
 
 	lockA, err := l.Lock(ctx, "a")
 	require.NoError(t, err)
-	waiting, cancel := context.WithCancel(ctx)
-	cancel() // no slot is free: Lock gives up with the context, claiming nothing
-	_, err = l.Lock(waiting, "b")
-	require.ErrorIs(t, err, context.Canceled)
+	_, err = l.Lock(ctx, "b")
+	require.ErrorIs(t, err, errQueued, "no slot is free: the firing waits in the queue")
+	shutting, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = l.Lock(shutting, "c")
+	require.ErrorIs(t, err, errQueued)
+	assert.True(t, l.claiming("b", firing), "the reconciler leaves a queued firing to the locker")
+	_, err = l.Lock(ctx, "b")
+	require.ErrorIs(t, err, ErrJobRunning, "one run of a job at a time, queued ones included")
+	e.clock.Advance(2 * time.Minute) // the queued firing keeps its instant
 	runs, err := e.st.Runs(ctx, "b", 1)
 	require.NoError(t, err)
-	assert.Empty(t, runs)
+	assert.Empty(t, runs, "a queued firing claims nothing")
+	assert.Equal(t, 1, sc.slots.busy())
 
 	require.NoError(t, lockA.Unlock(ctx))
 	require.NoError(t, lockA.Unlock(ctx)) // twice is harmless
+	require.Eventually(t, func() bool {
+		runs := e.runs(t, "b")
+		return len(runs) == 1 && runs[0].Status == store.RunOK && sc.slots.busy() == 0 && sc.slots.waiting() == 0
+	}, 10*time.Second, time.Millisecond)
+	assert.True(t, e.runs(t, "b")[0].FiringAt.Equal(firing), "run as the firing it was scheduled for")
+	assert.False(t, l.claiming("b", firing))
+	assert.Empty(t, e.runs(t, "c"), "queued at shutdown: dropped, for the next start to catch up")
 	lockB, err := l.Lock(ctx, "b")
-	require.NoError(t, err)
+	require.NoError(t, err, "the job is free again")
 	require.NoError(t, lockB.Unlock(ctx))
 }
 
-// TestGocronLockRunUnlockFreesTheSlot drives the real path, gocron calling
-// Lock, the task and Unlock, with one slot: every firing runs and gives its
-// slot back.
-func TestGocronLockRunUnlockFreesTheSlot(t *testing.T) {
+// TestQueuedFiringsAreValuesNotGoroutines: 120 jobs firing together on one
+// slot wait as queued values; the goroutines gocron started for them end,
+// and every firing still runs once. Before the queue each waited in Lock
+// as a goroutine of its own, so a replica's memory grew with its jobs.
+func TestQueuedFiringsAreValuesNotGoroutines(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newSchedEnv(t, time.Date(2026, 11, 24, 8, 0, 30, 0, time.UTC))
-	job := dailyJob(t, "every", "* * * * *", "UTC")
-	l := NewLocker(e.st, "replica-1", e.clock, 5*time.Minute)
-	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.sched, Locker: l, MaxRuns: 1})
+	e := newRunEnv(t, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
+	var jobs []config.Job
+	for i := range 120 {
+		j := *weeklyJob(t)
+		j.Name = fmt.Sprintf("weekly-%d", i)
+		jobs = append(jobs, j)
+	}
+	l := NewLocker(e.st, "replica-1", e.clock, time.Minute)
+	sc, err := NewScheduler(e.runner, jobs, SchedulerOptions{Clock: e.clock, Locker: l, MaxRuns: 1})
 	require.NoError(t, err)
-	require.NoError(t, sc.Start(ctx))
-	for i := range 3 {
-		e.sched.advanceTo(t, time.Date(2026, 11, 24, 8, 1+i, 0, 0, time.UTC))
-		want := i + 1
-		// gocron runs the task on its own goroutines (not a timing assertion).
-		require.Eventually(t, func() bool { return len(e.runs(t, job.Name)) == want && len(sc.slots) == 0 },
-			10*time.Second, time.Millisecond, "run %d", want)
+	t.Cleanup(func() { _ = sc.Shutdown() })
+
+	before := runtime.NumGoroutine()
+	first, err := l.Lock(ctx, jobs[0].Name)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for _, j := range jobs[1:] {
+		wg.Go(func() {
+			_, err := l.Lock(ctx, j.Name) // as gocron's goroutine per firing calls it
+			assert.ErrorIs(t, err, errQueued)
+		})
 	}
-	require.NoError(t, sc.Shutdown())
-	assert.Empty(t, sc.slots)
-	for _, r := range e.runs(t, job.Name) {
-		assert.Equal(t, store.RunOK, r.Status)
+	wg.Wait()
+	assert.Equal(t, len(jobs)-1, sc.slots.waiting())
+	assert.Less(t, runtime.NumGoroutine()-before, 40, "the waiting firings hold no goroutines")
+
+	require.NoError(t, first.Unlock(ctx))
+	require.Eventually(t, func() bool { return sc.slots.waiting() == 0 && sc.slots.busy() == 0 },
+		2*time.Minute, time.Millisecond)
+	runs, err := e.st.Runs(ctx, "", 1000)
+	require.NoError(t, err)
+	ok := 0
+	for _, r := range runs {
+		if r.Status == store.RunOK {
+			ok++
+		}
 	}
+	assert.Equal(t, len(jobs), len(runs), "one run row per firing")
+	assert.Equal(t, len(jobs)-1, ok, "every queued firing ran (the first one was only locked)")
+}
+
+func (e *runEnv) runs(t *testing.T, job string) []store.Run {
+	t.Helper()
+	rs, err := e.st.Runs(context.Background(), job, 0)
+	require.NoError(t, err)
+	return rs
 }

@@ -54,7 +54,10 @@ type Locker struct {
 	// Unlock, after the task: a firing is claimed (and its lease starts)
 	// only when this replica can work on it at once, and a replica that
 	// is busy leaves the firing to one that is not.
-	slots chan struct{}
+	slots *runSlots
+	// run, set by the Scheduler, runs a firing that waited in the slots'
+	// queue, once claimed (see Lock).
+	run func(ctx context.Context, job string, firing time.Time)
 	// hold, set by the Scheduler, keeps the firing's shared answers from
 	// the moment gocron asks for it until Unlock, so the runs of one firing
 	// that wait for a slot still find the answers the first ones fetched.
@@ -106,6 +109,12 @@ func (l *Locker) take(job string) (time.Time, bool) {
 
 // Lock claims the current firing of job for this owner; see NewLocker.
 //
+// When no run slot is free, the firing waits for one as a value in the
+// Scheduler's queue, not as this goroutine: Lock returns errQueued (gocron
+// skips the task) and the queued firing is claimed and run by the
+// Scheduler once a slot is free, still as the firing it was scheduled
+// for, and holding that firing's shared answers meanwhile.
+//
 // Another owner holding the firing is normal (ErrFiringTaken, quiet). A
 // store error is not: the firing would be lost, since gocron skips a firing
 // whose lock fails and runs the job next at its next firing. So Lock logs
@@ -121,7 +130,6 @@ func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	}
 	ref := firingRef{job: job, at: firing}
 	l.pending.Store(ref, struct{}{})
-	defer l.pending.Delete(ref)
 	hold := func() {}
 	if l.hold != nil {
 		hold = l.hold(ctx, firing)
@@ -129,23 +137,61 @@ func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	// unhold lets the firing and the job go, on every way out but a lock
 	// taken, whose Unlock does it.
 	unhold := func() { hold(); l.running.Delete(job) }
+	queues := l.slots != nil && l.run != nil
+	if queues && !l.slots.tryTake() {
+		l.slots.later(func() { l.runQueued(ctx, ref, unhold) })
+		return nil, errQueued
+	}
+	defer l.pending.Delete(ref)
+	lock, err := l.claim(ctx, ref, unhold, queues)
+	if err == nil {
+		l.claimed.Store(job, firing)
+	}
+	return lock, err
+}
+
+// errQueued tells gocron to skip the task: the firing waits in the
+// Scheduler's queue for a run slot (see Lock).
+var errQueued = errors.New("jobs: the firing waits for a run slot")
+
+// runQueued claims and runs a firing that waited in the queue for a run
+// slot; it starts with the slot taken for it.
+func (l *Locker) runQueued(ctx context.Context, ref firingRef, unhold func()) {
+	defer l.pending.Delete(ref)
+	if ctx.Err() != nil { // shutting down: the next start catches it up
+		l.slots.give()
+		unhold()
+		return
+	}
+	lock, err := l.claim(ctx, ref, unhold, true)
+	if err != nil {
+		return // taken by another replica, shutting down, or logged by claim
+	}
+	defer func() { _ = lock.Unlock(ctx) }()
+	l.run(ctx, ref.job, ref.at)
+}
+
+// claim claims the firing ref, retrying on store errors (see Lock). With
+// slots, each attempt holds a run slot, the first one the slot the caller
+// took when haveSlot says so. On every way out but a lock taken it calls
+// unhold; the lock's Unlock calls it and gives the slot back.
+func (l *Locker) claim(ctx context.Context, ref firingRef, unhold func(), haveSlot bool) (gocron.Lock, error) {
+	job, firing := ref.job, ref.at
 	for attempt := 1; ; attempt++ {
 		release := unhold
 		if l.slots != nil {
-			select {
-			case l.slots <- struct{}{}:
-				release = func() { <-l.slots; unhold() }
-			case <-ctx.Done():
+			if !haveSlot && !l.slots.take(ctx) {
 				unhold()
 				return nil, ctx.Err()
 			}
+			haveSlot = false
+			release = func() { l.slots.give(); unhold() }
 		}
 		cctx, cancel := context.WithTimeout(ctx, claimTimeout)
 		_, ok, err := l.s.ClaimRun(cctx, job, firing, l.owner, l.clock.Now(), l.lease, false)
 		cancel()
 		switch {
 		case err == nil && ok:
-			l.claimed.Store(job, firing)
 			return &slotLock{release: release}, nil
 		case err == nil:
 			release()
@@ -153,7 +199,7 @@ func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 		}
 		// Give the slot back while waiting: other firings may go on.
 		if l.slots != nil {
-			<-l.slots
+			l.slots.give()
 		}
 		if ctx.Err() != nil {
 			unhold()

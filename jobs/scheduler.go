@@ -68,8 +68,9 @@ type Scheduler struct {
 	runner *Runner
 	jobs   []*config.Job
 	o      SchedulerOptions
-	// slots bounds the runs working at once (MaxRuns).
-	slots chan struct{}
+	// slots bounds the runs working at once (MaxRuns) and queues the
+	// firings that wait for one.
+	slots *runSlots
 	// running holds the jobs with a run under way when there is no Locker
 	// (which keeps this itself): one run of a job at a time.
 	running sync.Map // job name → struct{}
@@ -113,9 +114,14 @@ func NewScheduler(r *Runner, jobs []config.Job, o SchedulerOptions) (*Scheduler,
 	if o.ReleaseEvery <= 0 {
 		o.ReleaseEvery = 15 * time.Second
 	}
-	sc := &Scheduler{runner: r, o: o, slots: make(chan struct{}, o.MaxRuns)}
+	sc := &Scheduler{runner: r, o: o, slots: newRunSlots(o.MaxRuns)}
 	if o.Locker != nil {
 		o.Locker.slots = sc.slots
+		o.Locker.run = func(ctx context.Context, name string, firing time.Time) {
+			if job := sc.job(name); job != nil {
+				sc.run(ctx, job, firing)
+			}
+		}
 		o.Locker.hold = r.holdFiring
 		o.Locker.retryFor, o.Locker.log, o.Locker.claimError = o.Grace, o.Logger, o.ClaimErrors
 	}
@@ -230,6 +236,11 @@ func (sc *Scheduler) fire(ctx context.Context, job *config.Job) {
 		}
 		defer sc.giveSlot()
 	}
+	sc.run(ctx, job, firing)
+}
+
+// run runs job's scheduled firing, holding its lock and a slot.
+func (sc *Scheduler) run(ctx context.Context, job *config.Job, firing time.Time) {
 	if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, firing, false); err != nil {
 		sc.o.Logger.Error("run failed", "job", job.Name, "err", err)
 	}
@@ -322,19 +333,9 @@ func (sc *Scheduler) Reap(ctx context.Context) error {
 }
 
 // takeSlot waits for one of the MaxRuns slots; false when ctx ends first.
-func (sc *Scheduler) takeSlot(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return false // a free slot must not win the race against shutdown
-	}
-	select {
-	case sc.slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func (sc *Scheduler) takeSlot(ctx context.Context) bool { return sc.slots.take(ctx) }
 
-func (sc *Scheduler) giveSlot() { <-sc.slots }
+func (sc *Scheduler) giveSlot() { sc.slots.give() }
 
 func (sc *Scheduler) job(name string) *config.Job {
 	for _, j := range sc.jobs {
@@ -398,6 +399,12 @@ func (sc *Scheduler) Shutdown() error {
 	}
 	if err := sc.shutdownAll(); err != nil {
 		errs = append(errs, err)
+	}
+	// gocron has cancelled the jobs' contexts: the firings still queued
+	// for a slot end as soon as they start, and those running are
+	// finished, like gocron's own, within the stop timeout.
+	if !sc.slots.wait(sc.o.Clock, sc.o.StopTimeout) {
+		errs = append(errs, errors.New("runs that waited for a slot were still running at the stop timeout"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("jobs: scheduler shutdown: %w", err)
