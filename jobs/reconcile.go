@@ -8,12 +8,16 @@ import (
 	"time"
 
 	"livechat-digest/config"
+	"livechat-digest/store"
 )
 
 // RunFirings lists the firings of a job in [from, to] that have a run row;
 // *store.Store provides it.
 type RunFirings interface {
 	RunFirings(ctx context.Context, job string, from, to time.Time) ([]time.Time, error)
+	// FailedRuns lists the failed runs of firings at or after since that
+	// no later firing of their job superseded (store.FailedRuns).
+	FailedRuns(ctx context.Context, since time.Time) ([]store.Run, error)
 }
 
 // reconcileSettle is how long after its instant a firing is left to the
@@ -62,7 +66,9 @@ func (rc *reconciler) start(sc *Scheduler, now time.Time) {
 // a minutely job's 10:00 lost to a store error is still run at 10:05. Each
 // replica runs it on its reaper's tick; the run store grants each firing
 // to one. A firing this replica's Locker is still trying to claim is left
-// to it. Without Runs, or with a zero grace, it does nothing.
+// to it. Then it tries again the failed firings within the grace that a
+// later firing of their job has not superseded (retryFailed). Without
+// Runs, or with a zero grace, it does nothing.
 func (sc *Scheduler) Reconcile(ctx context.Context) error {
 	if sc.o.Runs == nil || sc.o.Grace <= 0 {
 		return nil
@@ -130,7 +136,61 @@ func (sc *Scheduler) Reconcile(ctx context.Context) error {
 		}
 		sc.rec.cursor[job.Name] = next
 	}
+	if ctx.Err() == nil {
+		if err := sc.retryFailed(ctx, now, held); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// retryFailed runs again the firings within the grace whose run failed
+// (nothing was sent: LiveChat or the store was down at the firing) and
+// that no later firing of their job superseded. Each waits, after its
+// last failure, as long as that failure came after the firing, between
+// failedRetryMin and failedRetryMax: an outage of minutes costs a retry
+// a minute or two later, one of hours a retry about every half hour, not
+// one every tick. The run store grants each retry to one replica.
+func (sc *Scheduler) retryFailed(ctx context.Context, now time.Time, held *heldFirings) error {
+	failed, err := sc.o.Runs.FailedRuns(ctx, now.Add(-sc.o.Grace))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, run := range failed {
+		if ctx.Err() != nil {
+			break
+		}
+		job := sc.job(run.Job)
+		if job == nil || now.Before(run.FinishedAt.Add(failedRetryWait(run))) ||
+			(sc.o.Locker != nil && sc.o.Locker.claiming(job.Name, run.FiringAt)) {
+			continue
+		}
+		held.add(ctx, run.FiringAt)
+		if !sc.takeSlot(ctx) {
+			break // shutting down
+		}
+		sc.o.Logger.Warn("trying a failed firing again", "job", run.Job, "firing", run.FiringAt.Format(time.RFC3339),
+			"failed_at", run.FinishedAt.Format(time.RFC3339), "failure", run.Error)
+		// Like a scheduled run, it is finished at shutdown.
+		if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, run.FiringAt, run.CaughtUp); err != nil {
+			errs = append(errs, err)
+		}
+		sc.giveSlot()
+	}
+	return errors.Join(errs...)
+}
+
+// failedRetryMin and failedRetryMax bound the wait before a failed firing
+// is tried again (see retryFailed).
+const (
+	failedRetryMin = time.Minute
+	failedRetryMax = 30 * time.Minute
+)
+
+// failedRetryWait is how long after its failure run is tried again.
+func failedRetryWait(run store.Run) time.Duration {
+	return min(max(run.FinishedAt.Sub(run.FiringAt), failedRetryMin), failedRetryMax)
 }
 
 // reconcileOne runs job's firing f, which has no run row, unless this

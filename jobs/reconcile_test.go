@@ -294,3 +294,87 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestReconcileRetriesAFailedFiring: LiveChat down at a daily firing fails
+// its run, and nothing is sent. The reconciler tries the firing again after
+// a pause as long as the outage so far (at least a minute, at most half an
+// hour), one try per pause, until it runs; then it leaves it alone. A
+// failed firing older than the grace is not tried again.
+func TestReconcileRetriesAFailedFiring(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ten := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	e := newSchedEnv(t, ten)
+	job := dailyJob(t, "daily", "0 10 * * *", "UTC")
+	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Grace: time.Hour, Runs: e.st})
+	require.NoError(t, err)
+	sc.rec.start(sc, ten)
+	results := func(result string) int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.fires[result]
+	}
+	e.up.fail(failAll)
+	_, err = e.r.Run(ctx, &job, ten, false)
+	require.Error(t, err)
+	require.Equal(t, 1, results(store.RunFailed))
+
+	// (minutes after 10:00 to reconcile at, failed runs so far after it)
+	steps := []struct {
+		at     time.Duration
+		failed int
+	}{
+		{30 * time.Second, 1}, // the first pause is a minute
+		{time.Minute, 2},      // tried: fails at 10:01, a minute after the firing
+		{90 * time.Second, 2}, //
+		{2 * time.Minute, 3},  // fails at 10:02: two minutes
+		{3 * time.Minute, 3},  //
+		{4 * time.Minute, 4},  // fails at 10:04: four minutes
+		{7 * time.Minute, 4},  //
+	}
+	for _, s := range steps {
+		e.clock.Advance(ten.Add(s.at).Sub(e.clock.Now()))
+		_ = sc.Reconcile(ctx) // a failed try is also an error here
+		require.Equal(t, s.failed, results(store.RunFailed), "at 10:00 + %s", s.at)
+	}
+	e.up.fail(nil) // LiveChat is back
+	e.clock.Advance(ten.Add(8 * time.Minute).Sub(e.clock.Now()))
+	require.NoError(t, sc.Reconcile(ctx))
+	assert.Equal(t, 1, results(store.RunOK), "tried at 10:08 and run")
+	runs := e.runs(t, job.Name)
+	require.Len(t, runs, 1)
+	assert.Equal(t, store.RunOK, runs[0].Status)
+	assert.Equal(t, 1, runs[0].Attempt, "the same owner's tries are one attempt")
+	before := e.observed()
+	e.clock.Advance(40 * time.Minute)
+	require.NoError(t, sc.Reconcile(ctx))
+	assert.Equal(t, before, e.observed(), "nothing more to try")
+
+	// The next day's firing fails and stays down past the grace (1h).
+	e.up.fail(failAll)
+	next := ten.AddDate(0, 0, 1)
+	e.clock.Advance(next.Sub(e.clock.Now()))
+	_, err = e.r.Run(ctx, &job, next, false)
+	require.Error(t, err)
+	e.clock.Advance(next.Add(time.Hour + time.Minute).Sub(e.clock.Now()))
+	e.up.fail(nil)
+	require.NoError(t, sc.Reconcile(ctx))
+	assert.Equal(t, store.RunFailed, e.runs(t, job.Name)[0].Status, "older than the grace: left failed")
+}
+
+func TestFailedRetryWait(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct{ failedAfter, want time.Duration }{
+		{0, time.Minute},
+		{20 * time.Second, time.Minute},
+		{time.Minute, time.Minute},
+		{90 * time.Second, 90 * time.Second},
+		{10 * time.Minute, 10 * time.Minute},
+		{30 * time.Minute, 30 * time.Minute},
+		{5 * time.Hour, 30 * time.Minute},
+	} {
+		got := failedRetryWait(store.Run{FiringAt: at, FinishedAt: at.Add(tt.failedAfter)})
+		assert.Equal(t, tt.want, got, "failed %s after the firing", tt.failedAfter)
+	}
+}

@@ -87,6 +87,27 @@ func (s *Store) claimRun(ctx context.Context, job string, firingAt time.Time, ow
 	return r, false, nil
 }
 
+// FailedRuns lists the failed runs of firings at or after since that no
+// later firing of the same job has superseded (run ok, partly or held back
+// by its send rule), oldest first: the reconciler tries them again within
+// the catch-up grace (a LiveChat or store outage at the firing instant
+// would otherwise lose the digest).
+func (s *Store) FailedRuns(ctx context.Context, since time.Time) ([]Run, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE status = $1 AND firing_at >= $2 AND NOT EXISTS (
+			SELECT 1 FROM runs later WHERE later.job = runs.job AND later.firing_at > runs.firing_at
+				AND later.status IN ($3, $4, $5))
+		ORDER BY firing_at, job`, RunFailed, ms(since), RunOK, RunPartial, RunSkipped)
+	if err != nil {
+		return nil, fmt.Errorf("store: failed runs: %w", err)
+	}
+	out, err := collect(rows, scanRun)
+	if err != nil {
+		return nil, fmt.Errorf("store: failed runs: %w", err)
+	}
+	return out, nil
+}
+
 // StaleRuns lists runs still marked running whose lease expired before now:
 // their owner died mid-run, and another replica should take them over.
 func (s *Store) StaleRuns(ctx context.Context, now time.Time) ([]Run, error) {

@@ -207,3 +207,46 @@ func TestRunFirings(t *testing.T) {
 		assert.Empty(t, got)
 	})
 }
+
+// TestFailedRuns: a failed firing is listed until a later firing of its
+// job runs (ok, partly, or held back), not one older than since, not a
+// running or finished one, and not another job's later success.
+func TestFailedRuns(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
+		finish := func(job string, m int, status string) {
+			t.Helper()
+			r, ok, err := s.ClaimRun(ctx, job, at(m), "a", at(m), time.Minute, false)
+			require.NoError(t, err)
+			require.True(t, ok)
+			if status != RunRunning {
+				require.NoError(t, s.FinishRun(ctx, r.ID, "a", at(m), status, "why "+status, nil))
+			}
+		}
+		finish("a", 0, RunFailed)  // superseded by 1
+		finish("a", 1, RunOK)      //
+		finish("a", 2, RunFailed)  // listed: 3 is running, 4 failed
+		finish("a", 3, RunRunning) //
+		finish("a", 4, RunFailed)  // listed
+		finish("b", 0, RunFailed)  // older than since
+		finish("b", 2, RunFailed)  // superseded by 3, held back
+		finish("b", 3, RunSkipped) //
+		finish("c", 2, RunFailed)  // superseded by 5, partly sent
+		finish("c", 5, RunPartial) //
+		finish("d", 2, RunFailed)  // listed: a's successes are not d's
+
+		got, err := s.FailedRuns(ctx, at(1))
+		require.NoError(t, err)
+		var names []string
+		for _, r := range got {
+			names = append(names, fmt.Sprintf("%s %s %s", r.Job, r.FiringAt.Format("15:04"), r.Error))
+		}
+		assert.Equal(t, []string{"a 10:02 why failed", "d 10:02 why failed", "a 10:04 why failed"}, names)
+		got, err = s.FailedRuns(ctx, at(5))
+		require.NoError(t, err)
+		assert.Empty(t, got)
+	})
+}
