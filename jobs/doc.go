@@ -18,8 +18,10 @@
 // (FiringHolds). At most MaxRuns runs work at once and GOMAXPROCS of them
 // render and queue at once; one run of a job at a time is kept by the
 // Locker (not gocron's singleton mode, which costs a goroutine and a queue
-// per job). What still grows with the jobs is mainly a goroutine per fired
-// job waiting in the Locker for a run slot (docs/performance.md).
+// per job). A fired job that finds no free run slot waits as a value in
+// the slots' queue (runSlots), not as a goroutine parked in Lock, and is
+// claimed only when a slot frees, still as the firing it was scheduled
+// for (docs/performance.md).
 //
 // jobs imports config, digest, templates, notify, store and alerting (the
 // pure alert rules); it must not import server or main.
