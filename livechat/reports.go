@@ -28,23 +28,31 @@ func (c *Client) fetchReport(ctx context.Context, sh *Share, r Report, q Query) 
 	if !ok {
 		return nil, fmt.Errorf("livechat: %s: Reports API %s: %w", r, c.api, ErrNotOnAPI)
 	}
-	body, err := c.get(ctx, sh, m, q)
+	decodeFn := func(body []byte) (any, error) {
+		var v any
+		var err error
+		if m.API == V36 {
+			v, err = decodeV36(m, q, body)
+		} else {
+			v, err = decode(info, q, body)
+		}
+		if de, ok := err.(*DecodeError); ok {
+			// The excerpt is the upstream's text, and the reason may quote a
+			// piece of it; make sure neither can echo the key.
+			de.Excerpt = c.redact(de.Excerpt)
+			de.Reason = c.redact(de.Reason)
+		}
+		return v, err
+	}
+	body, key, err := c.get(ctx, sh, m, q)
 	if err != nil {
 		return nil, err
 	}
-	var v any
-	if m.API == V36 {
-		v, err = decodeV36(m, q, body)
-	} else {
-		v, err = decode(info, q, body)
+	if sh == nil {
+		return decodeFn(body)
 	}
-	if de, ok := err.(*DecodeError); ok {
-		// The excerpt is the upstream's text, and the reason may quote a
-		// piece of it; make sure neither can echo the key.
-		de.Excerpt = c.redact(de.Excerpt)
-		de.Reason = c.redact(de.Reason)
-	}
-	return v, err
+	// The query decides both the request and how its answer is read.
+	return sh.decode(key, string(r)+"\x00"+fmt.Sprint(q), body, decodeFn)
 }
 
 // fetchAs is Fetch with the answer's type known to the caller.

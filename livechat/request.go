@@ -152,29 +152,33 @@ func (c *Client) authorization() string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c.login+":"+c.apiKey))
 }
 
-// get returns the body of a 200 answer for report method m and q, asked
-// in share sh (nil: no share). Without a share, identical requests
-// (shareKey) in flight at the same moment share one fetch and nothing is
-// kept afterwards: that is a slash command's or a `report`'s own request.
+// get returns the body of a 200 answer for report method m and q, and the
+// request's sharing key, asked in share sh (nil: no share). Without a
+// share, identical requests (shareKey) in flight at the same moment share
+// one fetch and nothing is kept afterwards: that is a slash command's or a
+// `report`'s own request.
 // In a share, every run of the share's firing gets the one answer (or
 // failure) of each distinct request (see Share). Each caller waits only as
 // long as its own ctx allows.
-func (c *Client) get(ctx context.Context, sh *Share, m Method, q Query) ([]byte, error) {
+func (c *Client) get(ctx context.Context, sh *Share, m Method, q Query) ([]byte, string, error) {
 	if ctx == nil {
-		return nil, fmt.Errorf("livechat: %s: nil context", m.Name())
+		return nil, "", fmt.Errorf("livechat: %s: nil context", m.Name())
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("livechat: %s: %w", m.Name(), err)
+		return nil, "", fmt.Errorf("livechat: %s: %w", m.Name(), err)
 	}
 	req, err := c.build(m, q)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	key := c.shareKey(req)
+	var body []byte
 	if sh != nil {
-		return sh.get(ctx, key, req)
+		body, err = sh.get(ctx, key, req)
+	} else {
+		body, err = c.flight(ctx, key, req)
 	}
-	return c.flight(ctx, key, req)
+	return body, key, err
 }
 
 // flight returns the body of a 200 answer for req, whose sharing key is

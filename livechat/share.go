@@ -106,6 +106,15 @@ type entry struct {
 	err      error
 	waiters  int
 	cancel   context.CancelFunc
+	// decoded holds the kept answer decoded, per report and query that
+	// read it (two reports may read one request): see Share.decode.
+	decoded map[string]decoded
+}
+
+// decoded is one decoding of a kept answer.
+type decoded struct {
+	v   any
+	err error
 }
 
 // Firing opens the Share of the firing at the given instant (jobs passes
@@ -188,6 +197,51 @@ func (s *Share) get(ctx context.Context, key string, req request) ([]byte, error
 		}
 		return e.body, e.err
 	}
+}
+
+// decode returns decodeFn's result for the kept answer of key as read by
+// the report and query named by dk, decoding it once for the whole firing:
+// a thousand runs of one firing read the same few hundred answers, and
+// decoding each for every run made a replica's memory and CPU grow with
+// its jobs (docs/performance.md). The runs only read what they are given
+// (the digest copies what it aggregates), so one decoded value serves them
+// all. An answer that is not kept (over the limit, failed, cancelled) is
+// decoded for the caller alone. The decoded value counts against the
+// Shares' byte limit as much again as its body; past the limit it is not
+// kept either.
+func (s *Share) decode(key, dk string, body []byte, decodeFn func([]byte) (any, error)) (any, error) {
+	s.mu.Lock()
+	e := s.entries[key]
+	kept := e != nil && e.finished && e.err == nil && !s.closed
+	if kept {
+		if d, ok := e.decoded[dk]; ok {
+			s.mu.Unlock()
+			return d.v, d.err
+		}
+	}
+	s.mu.Unlock()
+	v, err := decodeFn(body)
+	if !kept {
+		return v, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.entries[key] != e {
+		return v, err
+	}
+	if _, ok := e.decoded[dk]; !ok {
+		size := int64(len(body) + len(dk) + entryOverhead)
+		if !s.c.reserveShare(size) {
+			return v, err
+		}
+		s.kept += size
+		if e.decoded == nil {
+			e.decoded = map[string]decoded{}
+		}
+		e.decoded[dk] = decoded{v: v, err: err}
+	}
+	d := e.decoded[dk]
+	return d.v, d.err
 }
 
 // leave drops a caller of e and cancels its resolution when nobody is left

@@ -252,3 +252,56 @@ func TestSharedRateLimitFallsBack(t *testing.T) {
 		t.Errorf("reserve calls %d, failures %d, requests %d; want 1 each", calls.Load(), e.c.ReserveFailures(), e.hits.Load())
 	}
 }
+
+// TestShareDecodesOncePerFiring: the runs of a firing get one decoded value
+// per kept answer, not a decoding each (1,000 runs decoding the same few
+// hundred answers made memory grow with the jobs); an answer not kept, or
+// asked outside a share, is decoded for each caller.
+func TestShareDecodesOncePerFiring(t *testing.T) {
+	t.Parallel()
+	first := func(v any) *Bucket[ChatRatingCount] { return &v.(Series[ChatRatingCount]).Buckets[0] }
+	fetch2 := func(t *testing.T, f interface {
+		Fetch(context.Context, Report, Query) (any, error)
+	}) (any, any) {
+		t.Helper()
+		a, err := f.Fetch(t.Context(), ChatRatings, week)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.Fetch(t.Context(), ChatRatings, week)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	}
+
+	e := newShareEnv(t)
+	f := e.c.Firing(time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC))
+	a, b := fetch2(t, f)
+	if first(a) != first(b) {
+		t.Error("two runs of a firing got two decodings of one answer")
+	}
+	withDecoded := e.c.shareBytes.Load()
+	f.Close()
+	if e.c.shareBytes.Load() != 0 {
+		t.Errorf("closed share still counts %d bytes", e.c.shareBytes.Load())
+	}
+
+	a, b = fetch2(t, e.c)
+	if first(a) == first(b) {
+		t.Error("outside a share the callers share a decoding")
+	}
+
+	// Room for the answer, not for its decoding as well: the answer is
+	// kept, each caller decodes it.
+	small := newShareEnv(t, WithShareLimit(withDecoded-1))
+	g := small.c.Firing(time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC))
+	defer g.Close()
+	a, b = fetch2(t, g)
+	if first(a) == first(b) {
+		t.Error("a decoding past the limit was kept")
+	}
+	if n := small.hits.Load(); n != 1 {
+		t.Errorf("requests: %d, want 1 (the answer is kept)", n)
+	}
+}
