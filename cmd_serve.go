@@ -50,10 +50,17 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	}
 	defer p.close()
 	log, st := p.log, p.store
-	if n, err := st.RequeueFailed(ctx, store.RequeueFilter{}, p.clock.Now()); err != nil {
-		return failed(err)
-	} else if n > 0 {
-		log.Info("requeued failed deliveries", "count", n)
+	// Failed deliveries of recent firings get another try at each start
+	// (the peer may have been down for the whole retry window); those of
+	// firings older than the catch-up grace stay failed, so a restart never
+	// sends a digest that failed weeks ago. `deliveries retry` takes any.
+	if grace := time.Duration(cfg.Scheduler.CatchUpGrace); grace > 0 {
+		now := p.clock.Now()
+		if n, err := st.RequeueFailed(ctx, store.RequeueFilter{Since: now.Add(-grace)}, now); err != nil {
+			return failed(err)
+		} else if n > 0 {
+			log.Info("requeued failed deliveries of recent firings", "count", n, "since", now.Add(-grace).Format(time.RFC3339))
+		}
 	}
 	names := make([]string, len(cfg.Jobs))
 	for i := range cfg.Jobs {

@@ -476,3 +476,43 @@ func TestWatchStoreSaysWhyOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs.String(), "level=ERROR"), logs.String())
 	assert.Contains(t, logs.String(), `reason="the store file was deleted"`)
 }
+
+// TestServeStartRequeuesRecentFailuresOnly: a `serve` start gives the
+// failed deliveries of firings within catch_up_grace another try (the mail
+// server was down for their whole retry window) and leaves older ones
+// failed: a restart never sends a digest that failed a month ago.
+func TestServeStartRequeuesRecentFailuresOnly(t *testing.T) {
+	t.Parallel()
+	mx := newMailCounter(t)
+	mx.reject.Store(true)
+	held := holdListeners(t)
+	addr := held.addr(t)
+	dir, path := deliveryConfigAt(t, mx, "0 0 1 1 *", "server: {addr: \""+addr+"\"}\ndelivery: {retry_for: 1s}\nscheduler: {catch_up_grace: 2h}")
+	now := time.Now().UTC()
+	recent := now.Add(-time.Hour).Format("2006-01-02T15:04")
+	old := now.AddDate(0, -1, 0).Format("2006-01-02T15:04")
+	for _, at := range []string{old, recent} {
+		code, stdout, stderr := runCLI(t, nil, "run", "daily", "--at", at, "--config", path)
+		require.Equal(t, exitFailed, code, "stdout %s\nstderr %s", stdout, stderr)
+		require.Contains(t, stdout, "1 NOT DELIVERED")
+	}
+	mx.reject.Store(false) // the mail server is back
+
+	var errb syncBuffer
+	stop := serveUntilUp(t, newTestApp(io.Discard, &errb), held, addr, "--config", path)
+	require.Eventually(t, func() bool { return mx.total() == 1 }, 30*time.Second, 10*time.Millisecond, errb.String())
+	assert.Equal(t, exitOK, stop(), errb.String())
+	assert.Equal(t, 1, mx.total())
+	assert.Contains(t, errb.String(), "requeued failed deliveries of recent firings")
+
+	st, err := store.Open(t.Context(), "sqlite:"+filepath.Join(dir, "state.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	ds, err := st.Deliveries(t.Context(), store.DeliveryFilter{Job: "daily"})
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, d := range ds {
+		got[d.FiringAt.Format("2006-01-02T15:04")] = d.Status
+	}
+	assert.Equal(t, map[string]string{old: store.DeliveryFailed, recent: store.DeliverySent}, got)
+}

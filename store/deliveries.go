@@ -252,6 +252,10 @@ type RequeueFilter struct {
 	// IDs, when not empty, keeps only these deliveries; IDs of deliveries
 	// that are not failed are ignored.
 	IDs []int64
+	// Since, when set, keeps only the deliveries of firings at or after
+	// it: a `serve` start re-queues the recent failures, not a digest that
+	// failed weeks ago.
+	Since time.Time
 }
 
 // requeueChunk bounds the ids bound in one statement (SQLite allows 32766
@@ -274,6 +278,10 @@ func (s *Store) RequeueFailed(ctx context.Context, f RequeueFilter, now time.Tim
 			if f.Job != "" {
 				args = append(args, f.Job)
 				q += fmt.Sprintf(` AND job = $%d`, len(args))
+			}
+			if !f.Since.IsZero() {
+				args = append(args, ms(f.Since))
+				q += fmt.Sprintf(` AND firing_at >= $%d`, len(args))
 			}
 			if len(ids) > 0 {
 				ph := make([]string, len(ids))

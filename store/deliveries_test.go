@@ -513,3 +513,33 @@ func TestRequeueFailed(t *testing.T) {
 		assert.Zero(t, n)
 	})
 }
+
+// TestRequeueFailedSince: with Since, only the failures of firings at or
+// after it come back (a serve start re-queues recent ones only).
+func TestRequeueFailedSince(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		old, recent, edge := delivery("old", t0), delivery("recent", t0), delivery("edge", t0)
+		old.Target, recent.Target, edge.Target = "a", "b", "c"
+		recent.FiringAt, edge.FiringAt = t0.Add(7*time.Hour), t0.Add(6*time.Hour)
+		_, err := s.Enqueue(ctx, []Delivery{old, recent, edge})
+		require.NoError(t, err)
+		claimed, err := s.Claim(ctx, "w", t0, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, claimed, 3)
+		for _, d := range claimed {
+			require.NoError(t, s.MarkFailed(ctx, d.ID, "w", 4, "smtp: 451"))
+		}
+		n, err := s.RequeueFailed(ctx, RequeueFilter{Since: t0.Add(6 * time.Hour)}, t0.Add(12*time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 2, n, "recent, and edge at Since itself")
+		ds, err := s.Deliveries(ctx, DeliveryFilter{})
+		require.NoError(t, err)
+		got := map[string]string{}
+		for _, d := range ds {
+			got[d.Key] = d.Status
+		}
+		assert.Equal(t, map[string]string{"old": DeliveryFailed, "recent": DeliveryQueued, "edge": DeliveryQueued}, got)
+	})
+}
