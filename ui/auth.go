@@ -14,11 +14,23 @@ import (
 	"time"
 )
 
-// Cookie names.
+// Cookie names, as set without Secure; see cookieName.
 const (
 	sessionCookie = "ld_session"
 	csrfCookie    = "ld_csrf"
 )
+
+// cookieName is name as this UI sets and reads it. With Secure (public_url
+// is https) it carries the __Host- prefix: browsers take such a cookie only
+// from a secure origin, with Path=/ and no Domain, so neither a sibling
+// subdomain nor a man in the middle of plain http can plant or overwrite
+// it, and a planted cookie without the prefix is not read.
+func (u *UI) cookieName(name string) string {
+	if u.o.Secure {
+		return "__Host-" + name
+	}
+	return name
+}
 
 type userKey struct{}
 
@@ -109,7 +121,7 @@ func (u *UI) sessionKey(hash string) []byte {
 // session returns the signed-in user of a valid, unexpired session cookie
 // naming a configured user, signed with that user's current hash.
 func (u *UI) session(r *http.Request) (string, bool) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(u.cookieName(sessionCookie))
 	if err != nil {
 		return "", false
 	}
@@ -138,7 +150,7 @@ func (u *UI) session(r *http.Request) (string, bool) {
 }
 
 func (u *UI) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+	return &http.Cookie{Name: u.cookieName(name), Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
 		Secure: u.o.Secure, SameSite: http.SameSiteLaxMode}
 }
 
@@ -199,14 +211,14 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 // sign-in form or its own session; that token is not the victim's.
 func (u *UI) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	seed := ""
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 22 {
+	if c, err := r.Cookie(u.cookieName(csrfCookie)); err == nil && len(c.Value) >= 22 {
 		seed = c.Value
 	} else {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
 		seed = b64.EncodeToString(b[:])
 		http.SetCookie(w, u.cookie(csrfCookie, seed, 0))
-		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: seed})
+		r.AddCookie(&http.Cookie{Name: u.cookieName(csrfCookie), Value: seed})
 	}
 	return u.csrfFor(seed, r)
 }
@@ -222,7 +234,7 @@ func (u *UI) csrfFor(seed string, r *http.Request) string {
 }
 
 func (u *UI) csrfOK(r *http.Request) bool {
-	c, err := r.Cookie(csrfCookie)
+	c, err := r.Cookie(u.cookieName(csrfCookie))
 	got := r.PostForm.Get("csrf")
 	if err != nil || got == "" {
 		return false

@@ -34,7 +34,7 @@ func signIn(t *testing.T, srv *httptest.Server, user, pw string) (*http.Client, 
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	var session *http.Cookie
 	for _, ck := range res.Cookies() {
-		if ck.Name == sessionCookie {
+		if strings.TrimPrefix(ck.Name, "__Host-") == sessionCookie {
 			session = ck
 		}
 	}

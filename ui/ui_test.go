@@ -170,8 +170,9 @@ func TestSecurityHeaders(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, get("/jobs/nosuch").StatusCode)
 }
 
-// TestSessionCookie: a sign-in sets an HttpOnly, SameSite, Secure cookie;
-// a tampered cookie signs nobody in; a POST without the CSRF token is
+// TestSessionCookie: a sign-in sets an HttpOnly, SameSite, Secure cookie
+// with the __Host- prefix; a tampered cookie, or a good value planted
+// under the name without the prefix, signs nobody in; a POST without the CSRF token is
 // refused even with a valid session.
 func TestSessionCookie(t *testing.T) {
 	t.Parallel()
@@ -186,6 +187,11 @@ func TestSessionCookie(t *testing.T) {
 	assert.True(t, session.HttpOnly)
 	assert.True(t, session.Secure)
 	assert.Equal(t, http.SameSiteLaxMode, session.SameSite)
+	// __Host-: the browser takes it only from https, for the whole host
+	// and no other, so a sibling subdomain cannot plant one.
+	assert.Equal(t, "__Host-"+sessionCookie, session.Name)
+	assert.Equal(t, "/", session.Path)
+	assert.Empty(t, session.Domain)
 
 	res, err := c.Get(srv.URL + "/")
 	require.NoError(t, err)
@@ -204,13 +210,14 @@ func TestSessionCookie(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, int64(7), requeued.Load())
 
-	for name, v := range map[string]string{
-		"other user":   strings.Replace(session.Value, session.Value[:4], "bWFs", 1),
-		"no signature": session.Value[:strings.LastIndexByte(session.Value, '.')],
-		"garbage":      "x.y.z",
+	for name, ck := range map[string]*http.Cookie{
+		"other user":                 {Name: session.Name, Value: strings.Replace(session.Value, session.Value[:4], "bWFs", 1)},
+		"no signature":               {Name: session.Name, Value: session.Value[:strings.LastIndexByte(session.Value, '.')]},
+		"garbage":                    {Name: session.Name, Value: "x.y.z"},
+		"planted without the prefix": {Name: sessionCookie, Value: session.Value},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: v})
+		req.AddCookie(ck)
 		res, err := http.DefaultTransport.RoundTrip(req)
 		require.NoError(t, err)
 		_ = res.Body.Close()
