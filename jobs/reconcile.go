@@ -137,48 +137,73 @@ func (sc *Scheduler) Reconcile(ctx context.Context) error {
 		sc.rec.cursor[job.Name] = next
 	}
 	if ctx.Err() == nil {
-		if err := sc.retryFailed(ctx, now, held); err != nil {
+		if err := sc.retryFailed(ctx, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// retryFailed runs again the firings within the grace whose run failed
-// (nothing was sent: LiveChat or the store was down at the firing) and
-// that no later firing of their job superseded. Each waits, after its
-// last failure, as long as that failure came after the firing, between
-// failedRetryMin and failedRetryMax: an outage of minutes costs a retry
-// a minute or two later, one of hours a retry about every half hour, not
-// one every tick. The run store grants each retry to one replica.
-func (sc *Scheduler) retryFailed(ctx context.Context, now time.Time, held *heldFirings) error {
+// retryFailed runs again, for each job, the newest firing within the
+// grace whose run failed (nothing was sent: LiveChat or the store was down
+// at the firing) and that no later firing of the job superseded (ran, or
+// is running: store.FailedRuns). Only the newest: it reads the same or
+// newer numbers than the older failures, which an outage must not turn
+// into a burst of stale digests. Each waits, after its last failure, as
+// long as that failure came after the firing, between failedRetryMin and
+// failedRetryMax: an outage of minutes costs a retry a minute or two
+// later, one of hours a retry about every half hour, not one every tick.
+//
+// The retries wait for run slots in the slots' queue like scheduled
+// firings and run there, not on the reconciler's goroutine, so a thousand
+// of them neither hold up the takeover of dead replicas' runs nor run one
+// after another. The run store grants each retry to one replica.
+func (sc *Scheduler) retryFailed(ctx context.Context, now time.Time) error {
 	failed, err := sc.o.Runs.FailedRuns(ctx, now.Add(-sc.o.Grace))
 	if err != nil {
 		return err
 	}
-	var errs []error
+	newest := map[string]store.Run{}
+	for _, run := range failed { // oldest first
+		newest[run.Job] = run
+	}
 	for _, run := range failed {
-		if ctx.Err() != nil {
-			break
-		}
-		job := sc.job(run.Job)
-		if job == nil || now.Before(run.FinishedAt.Add(failedRetryWait(run))) ||
-			(sc.o.Locker != nil && sc.o.Locker.claiming(job.Name, run.FiringAt)) {
+		if newest[run.Job].ID != run.ID {
 			continue
 		}
-		held.add(ctx, run.FiringAt)
-		if !sc.takeSlot(ctx) {
-			break // shutting down
+		job := sc.job(run.Job)
+		if job == nil || now.Before(run.FinishedAt.Add(failedRetryWait(run))) {
+			continue
 		}
-		sc.o.Logger.Warn("trying a failed firing again", "job", run.Job, "firing", run.FiringAt.Format(time.RFC3339),
-			"failed_at", run.FinishedAt.Format(time.RFC3339), "failure", run.Error)
-		// Like a scheduled run, it is finished at shutdown.
-		if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, run.FiringAt, run.CaughtUp); err != nil {
-			errs = append(errs, err)
+		if sc.o.Locker != nil {
+			if sc.o.Locker.claiming(job.Name, run.FiringAt) {
+				continue
+			}
+			if _, busy := sc.o.Locker.running.Load(job.Name); busy {
+				continue // one run of a job at a time; its later firing may supersede this one
+			}
 		}
-		sc.giveSlot()
+		ref := firingRef{job: job.Name, at: run.FiringAt}
+		if _, queued := sc.retrying.LoadOrStore(ref, struct{}{}); queued {
+			continue
+		}
+		release := sc.runner.holdFiring(ctx, run.FiringAt)
+		sc.slots.later(func() {
+			defer sc.slots.give()
+			defer sc.retrying.Delete(ref)
+			defer release()
+			if ctx.Err() != nil {
+				return // shutting down: the next start, or another replica, tries it
+			}
+			sc.o.Logger.Warn("trying a failed firing again", "job", run.Job, "firing", run.FiringAt.Format(time.RFC3339),
+				"failed_at", run.FinishedAt.Format(time.RFC3339), "failure", run.Error)
+			// Like a scheduled run, it is finished at shutdown.
+			if _, err := sc.runner.Run(context.WithoutCancel(ctx), job, run.FiringAt, run.CaughtUp); err != nil {
+				sc.o.Logger.Error("a failed firing failed again", "job", run.Job, "firing", run.FiringAt.Format(time.RFC3339), "err", err)
+			}
+		})
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // failedRetryMin and failedRetryMax bound the wait before a failed firing

@@ -334,12 +334,12 @@ func TestReconcileRetriesAFailedFiring(t *testing.T) {
 	}
 	for _, s := range steps {
 		e.clock.Advance(ten.Add(s.at).Sub(e.clock.Now()))
-		_ = sc.Reconcile(ctx) // a failed try is also an error here
+		reconcileAndSettle(t, sc)
 		require.Equal(t, s.failed, results(store.RunFailed), "at 10:00 + %s", s.at)
 	}
 	e.up.fail(nil) // LiveChat is back
 	e.clock.Advance(ten.Add(8 * time.Minute).Sub(e.clock.Now()))
-	require.NoError(t, sc.Reconcile(ctx))
+	reconcileAndSettle(t, sc)
 	assert.Equal(t, 1, results(store.RunOK), "tried at 10:08 and run")
 	runs := e.runs(t, job.Name)
 	require.Len(t, runs, 1)
@@ -347,7 +347,7 @@ func TestReconcileRetriesAFailedFiring(t *testing.T) {
 	assert.Equal(t, 1, runs[0].Attempt, "the same owner's tries are one attempt")
 	before := e.observed()
 	e.clock.Advance(40 * time.Minute)
-	require.NoError(t, sc.Reconcile(ctx))
+	reconcileAndSettle(t, sc)
 	assert.Equal(t, before, e.observed(), "nothing more to try")
 
 	// The next day's firing fails and stays down past the grace (1h).
@@ -358,8 +358,67 @@ func TestReconcileRetriesAFailedFiring(t *testing.T) {
 	require.Error(t, err)
 	e.clock.Advance(next.Add(time.Hour + time.Minute).Sub(e.clock.Now()))
 	e.up.fail(nil)
-	require.NoError(t, sc.Reconcile(ctx))
+	reconcileAndSettle(t, sc)
 	assert.Equal(t, store.RunFailed, e.runs(t, job.Name)[0].Status, "older than the grace: left failed")
+}
+
+// reconcileAndSettle reconciles and waits until the retries it queued are
+// done (they run in the run slots, not on the reconciler's goroutine).
+func reconcileAndSettle(t *testing.T, sc *Scheduler) {
+	t.Helper()
+	_ = sc.Reconcile(context.Background()) // a run of a firing that failed again is logged, not returned
+	require.Eventually(t, func() bool {
+		n := 0
+		sc.retrying.Range(func(any, any) bool { n++; return true })
+		return n == 0 && sc.slots.busy() == 0 && sc.slots.waiting() == 0
+	}, 10*time.Second, time.Millisecond)
+}
+
+// TestReconcileRetriesOnlyTheNewestFailure: an hourly job whose 09:00,
+// 10:00 and 11:00 firings failed in an outage sends one digest when
+// LiveChat is back, the 11:00 one: the older ones read no newer numbers,
+// and an outage must not become a burst of stale digests. A failed firing
+// whose job has a later firing running is left alone.
+func TestReconcileRetriesOnlyTheNewestFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 24, h, m, 0, 0, time.UTC) }
+	e := newSchedEnv(t, at(9, 0))
+	job := dailyJob(t, "hourly", "0 * * * *", "UTC")
+	sc, err := NewScheduler(e.r, []config.Job{job}, SchedulerOptions{Clock: e.clock, Grace: 6 * time.Hour, Runs: e.st})
+	require.NoError(t, err)
+	sc.rec.start(sc, at(9, 0))
+	e.up.fail(failAll)
+	for _, h := range []int{9, 10, 11} {
+		e.clock.Advance(at(h, 0).Sub(e.clock.Now()))
+		_, err := e.r.Run(ctx, &job, at(h, 0), false)
+		require.Error(t, err)
+	}
+	e.up.fail(nil)
+	e.clock.Advance(at(11, 40).Sub(e.clock.Now()))
+	reconcileAndSettle(t, sc)
+	status := map[string]string{}
+	for _, r := range e.runs(t, job.Name) {
+		status[r.FiringAt.Format("15:04")] = r.Status
+	}
+	assert.Equal(t, map[string]string{"09:00": store.RunFailed, "10:00": store.RunFailed, "11:00": store.RunOK}, status)
+
+	// 12:00 fails, 13:00 is running (on any replica): 12:00 is left to it.
+	e.up.fail(failAll)
+	e.clock.Advance(at(12, 0).Sub(e.clock.Now()))
+	_, err = e.r.Run(ctx, &job, at(12, 0), false)
+	require.Error(t, err)
+	e.up.fail(nil)
+	_, ok, err := e.st.ClaimRun(ctx, job.Name, at(13, 0), "replica-2", at(13, 0), time.Hour, false)
+	require.NoError(t, err)
+	require.True(t, ok)
+	e.clock.Advance(at(13, 10).Sub(e.clock.Now()))
+	reconcileAndSettle(t, sc)
+	for _, r := range e.runs(t, job.Name) {
+		if r.FiringAt.Equal(at(12, 0)) {
+			assert.Equal(t, store.RunFailed, r.Status, "a later firing is running")
+		}
+	}
 }
 
 func TestFailedRetryWait(t *testing.T) {

@@ -88,6 +88,9 @@ type Scheduler struct {
 	// rec is the reconciler's state: the earliest firing of each job it
 	// still has to look at.
 	rec reconciler
+	// retrying holds the failed firings queued or running for another try
+	// (retryFailed), so a later tick does not queue them twice.
+	retrying sync.Map // firingRef → struct{}
 
 	stopRelease context.CancelFunc
 	releaseDone chan struct{}
@@ -382,6 +385,7 @@ func (sc *Scheduler) catchUp(ctx context.Context, now time.Time) error {
 func (sc *Scheduler) Shutdown() error {
 	// The reaper and every zone stop together, each bounded by the stop
 	// timeout, so stopping takes at most about one stop timeout.
+	deadline := sc.o.Clock.Now().Add(sc.o.StopTimeout)
 	var errs []error
 	if sc.stopRelease != nil {
 		sc.stopRelease()
@@ -402,8 +406,8 @@ func (sc *Scheduler) Shutdown() error {
 	}
 	// gocron has cancelled the jobs' contexts: the firings still queued
 	// for a slot end as soon as they start, and those running are
-	// finished, like gocron's own, within the stop timeout.
-	if !sc.slots.wait(sc.o.Clock, sc.o.StopTimeout) {
+	// finished, like gocron's own, within the same stop timeout.
+	if !sc.slots.wait(sc.o.Clock, max(0, deadline.Sub(sc.o.Clock.Now()))) {
 		errs = append(errs, errors.New("runs that waited for a slot were still running at the stop timeout"))
 	}
 	if err := errors.Join(errs...); err != nil {

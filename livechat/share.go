@@ -212,7 +212,9 @@ func (s *Share) get(ctx context.Context, key string, req request) ([]byte, error
 func (s *Share) decode(key, dk string, body []byte, decodeFn func([]byte) (any, error)) (any, error) {
 	s.mu.Lock()
 	e := s.entries[key]
-	kept := e != nil && e.finished && e.err == nil && !s.closed
+	// The decoding kept must be of the very body kept: a caller may hold
+	// the body of an earlier fetch of the question that was not kept.
+	kept := e != nil && e.finished && e.err == nil && !s.closed && sameBytes(e.body, body)
 	if kept {
 		if d, ok := e.decoded[dk]; ok {
 			s.mu.Unlock()
@@ -242,6 +244,11 @@ func (s *Share) decode(key, dk string, body []byte, decodeFn func([]byte) (any, 
 	}
 	d := e.decoded[dk]
 	return d.v, d.err
+}
+
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // leave drops a caller of e and cancels its resolution when nobody is left

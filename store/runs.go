@@ -89,15 +89,15 @@ func (s *Store) claimRun(ctx context.Context, job string, firingAt time.Time, ow
 
 // FailedRuns lists the failed runs of firings at or after since that no
 // later firing of the same job has superseded (run ok, partly or held back
-// by its send rule), oldest first: the reconciler tries them again within
-// the catch-up grace (a LiveChat or store outage at the firing instant
-// would otherwise lose the digest).
+// by its send rule, or running now), oldest first: the reconciler tries
+// the newest of each job again within the catch-up grace (a LiveChat or
+// store outage at the firing instant would otherwise lose the digest).
 func (s *Store) FailedRuns(ctx context.Context, since time.Time) ([]Run, error) {
 	rows, err := s.ro.QueryContext(ctx, `SELECT `+runColumns+` FROM runs
 		WHERE status = $1 AND firing_at >= $2 AND NOT EXISTS (
 			SELECT 1 FROM runs later WHERE later.job = runs.job AND later.firing_at > runs.firing_at
-				AND later.status IN ($3, $4, $5))
-		ORDER BY firing_at, job`, RunFailed, ms(since), RunOK, RunPartial, RunSkipped)
+				AND later.status IN ($3, $4, $5, $6))
+		ORDER BY firing_at, job`, RunFailed, ms(since), RunOK, RunPartial, RunSkipped, RunRunning)
 	if err != nil {
 		return nil, fmt.Errorf("store: failed runs: %w", err)
 	}
