@@ -149,8 +149,8 @@ func TestFiringSharesHoldInTheStore(t *testing.T) {
 }
 
 // TestLockerHoldsTheFiringWhileWaitingForASlot: the runs of one firing that
-// wait for a run slot keep the firing open, so its answers are still there
-// when their turn comes.
+// wait in the queue for a run slot keep the firing open, so its answers are
+// still there when their turn comes.
 func TestLockerHoldsTheFiringWhileWaitingForASlot(t *testing.T) {
 	t.Parallel()
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
@@ -158,32 +158,28 @@ func TestLockerHoldsTheFiringWhileWaitingForASlot(t *testing.T) {
 	fs := newFiringShares(l, nil, clock)
 	locker := NewLocker(claimAll{}, "me", clock, time.Minute)
 	locker.slots = newRunSlots(1)
+	running, finish := make(chan string, 1), make(chan struct{})
+	locker.run = func(_ context.Context, job string, _ time.Time) { running <- job; <-finish }
 	locker.hold = func(ctx context.Context, at time.Time) func() { _, r := fs.hold(ctx, at); return r }
 	ctx := context.Background()
 
 	first, err := locker.Lock(ctx, "a")
 	require.NoError(t, err)
-	second := make(chan error, 1)
-	var lock2 interface{ Unlock(context.Context) error }
-	go func() {
-		l, err := locker.Lock(ctx, "b") // waits for the slot
-		lock2 = l
-		second <- err
-	}()
-	require.Eventually(t, func() bool {
-		fs.mu.Lock()
-		defer fs.mu.Unlock()
-		f := fs.m[FiringKey(clock.Now())]
-		return f != nil && f.holders == 2
-	}, 10*time.Second, time.Millisecond, "the waiting lock holds the firing")
+	_, err = locker.Lock(ctx, "b")
+	require.ErrorIs(t, err, errQueued, "no slot is free")
+	fs.mu.Lock()
+	holders := fs.m[FiringKey(clock.Now())].holders
+	fs.mu.Unlock()
+	assert.Equal(t, 2, holders, "the queued firing holds the firing")
+
 	require.NoError(t, first.Unlock(ctx))
-	require.NoError(t, <-second)
+	assert.Equal(t, "b", <-running)
 	_, closed := l.counts()
-	assert.Zero(t, closed, "the firing stays open while the second run is still to come")
-	require.NoError(t, lock2.Unlock(ctx))
-	opened, closed := l.counts()
+	assert.Zero(t, closed, "the firing stays open while the queued run is still going")
+	close(finish)
+	require.Eventually(t, func() bool { _, closed := l.counts(); return closed == 1 }, 10*time.Second, time.Millisecond)
+	opened, _ := l.counts()
 	assert.Equal(t, 1, opened)
-	assert.Equal(t, 1, closed)
 }
 
 // claimAll grants every claim.

@@ -55,8 +55,8 @@ type Locker struct {
 	// only when this replica can work on it at once, and a replica that
 	// is busy leaves the firing to one that is not.
 	slots *runSlots
-	// run, set by the Scheduler, runs a firing that waited in the slots'
-	// queue, once claimed (see Lock).
+	// run, set by the Scheduler with slots, runs a firing that waited in
+	// the slots' queue, once claimed (see Lock).
 	run func(ctx context.Context, job string, firing time.Time)
 	// hold, set by the Scheduler, keeps the firing's shared answers from
 	// the moment gocron asks for it until Unlock, so the runs of one firing
@@ -137,13 +137,12 @@ func (l *Locker) Lock(ctx context.Context, job string) (gocron.Lock, error) {
 	// unhold lets the firing and the job go, on every way out but a lock
 	// taken, whose Unlock does it.
 	unhold := func() { hold(); l.running.Delete(job) }
-	queues := l.slots != nil && l.run != nil
-	if queues && !l.slots.tryTake() {
+	if l.slots != nil && !l.slots.tryTake() {
 		l.slots.later(func() { l.runQueued(ctx, ref, unhold) })
 		return nil, errQueued
 	}
 	defer l.pending.Delete(ref)
-	lock, err := l.claim(ctx, ref, unhold, queues)
+	lock, err := l.claim(ctx, ref, unhold, l.slots != nil)
 	if err == nil {
 		l.claimed.Store(job, firing)
 	}
