@@ -20,9 +20,7 @@ const DefaultWatchEvery = 15 * time.Second
 type Metrics struct {
 	upstreamRequests *prometheus.CounterVec
 	upstreamDuration *prometheus.HistogramVec
-	jobRuns          *prometheus.CounterVec
-	claimErrors      *prometheus.CounterVec
-	jobDuration      *prometheus.HistogramVec
+	jobs             *jobCollector // runs, claim errors and run time per job
 	deliveries       *prometheus.CounterVec
 	queueDepth       *prometheus.GaugeVec
 	queueErrors      prometheus.Counter
@@ -49,21 +47,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time of one LiveChat Reports API attempt.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"endpoint"}),
-		jobRuns: f.NewCounterVec(prometheus.CounterOpts{
-			Name: "livechat_digest_job_runs_total",
-			Help: "Job runs by job and result.",
-		}, []string{"job", "result"}),
-		claimErrors: f.NewCounterVec(prometheus.CounterOpts{
-			Name: "livechat_digest_firing_claim_errors_total",
-			Help: "Claims of a firing that failed on a store error (each is retried until its catch-up grace ends), by job.",
-		}, []string{"job"}),
-		jobDuration: f.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "livechat_digest_job_run_duration_seconds",
-			Help: "Time of one job run, fetch to enqueue.",
-			// 0.1 s … about 27 min: a run with retries and a slow API
-			// takes minutes, far beyond DefBuckets' 10 s.
-			Buckets: prometheus.ExponentialBuckets(0.1, 2, 15),
-		}, []string{"job"}),
 		deliveries: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "livechat_digest_deliveries_total",
 			Help: "Delivery attempts by channel kind and result.",
@@ -99,6 +82,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{ResultSilenced, ResultIgnored, ResultUnauthorized, ResultReplayed, ResultError} {
 		m.interactions.WithLabelValues(r)
 	}
+	m.jobs = newJobCollector()
+	if reg != nil {
+		reg.MustRegister(m.jobs)
+	}
 	m.registerShareMetrics(f)
 	// Every result exists from the start, so rate() sees the first one.
 	m.lifecycle = newLifecycleCounter(f)
@@ -132,8 +119,7 @@ func (m *Metrics) JobRun(job, result string, elapsed time.Duration) {
 	if m == nil {
 		return
 	}
-	m.jobRuns.WithLabelValues(job, result).Inc()
-	m.jobDuration.WithLabelValues(job).Observe(elapsed.Seconds())
+	m.jobs.run(job, result, elapsed)
 }
 
 // ForJobs creates the per-job series of each job at zero (firing claim
@@ -143,12 +129,7 @@ func (m *Metrics) ForJobs(jobs []string) {
 	if m == nil {
 		return
 	}
-	for _, j := range jobs {
-		m.claimErrors.WithLabelValues(j)
-		for _, r := range []string{"ok", "partial", "failed", "skipped", "quiet"} {
-			m.jobRuns.WithLabelValues(j, r)
-		}
-	}
+	m.jobs.add(jobs)
 }
 
 // FiringClaimError counts a claim of job's firing that failed on a store
@@ -157,7 +138,7 @@ func (m *Metrics) FiringClaimError(job string) {
 	if m == nil {
 		return
 	}
-	m.claimErrors.WithLabelValues(job).Inc()
+	m.jobs.claimError(job)
 }
 
 // Delivery records one delivery attempt's result for a channel kind
