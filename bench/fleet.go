@@ -180,10 +180,6 @@ store: {url: %q}
 scheduler: {catch_up_grace: 0s}
 jobs:
 %s`, up.URL, login, apiKey, filepath.Join(sub, "outbox"), addr, pprofAddr, storeURL, jobs.String())
-		if dir := os.Getenv("LCD_BENCH_PROFILES"); dir != "" {
-			stop := collectProfiles(ctx, pprofAddr, filepath.Join(dir, fmt.Sprintf("jobs%d-replica%d", n, r)))
-			defer stop()
-		}
 		path := filepath.Join(sub, fmt.Sprintf("config-%d.yaml", r))
 		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 			return res, err
@@ -199,6 +195,10 @@ jobs:
 			return res, err
 		}
 		procs = append(procs, cmd)
+		if dir := os.Getenv("LCD_BENCH_PROFILES"); dir != "" {
+			stop := collectProfiles(ctx, pprofAddr, cmd.Process.Pid, filepath.Join(dir, fmt.Sprintf("jobs%d-replica%d", n, r)))
+			defer stop()
+		}
 		addrs = append(addrs, addr)
 	}
 	for _, a := range addrs {
@@ -362,7 +362,7 @@ func procStatusOf(pid int, key string) int64 {
 // whose pprof listener is at addr every 5 s, into files named prefix-N,
 // until stop is called: LCD_BENCH_PROFILES=DIR shows where a firing's
 // memory goes (go tool pprof -sample_index=inuse_space FILE).
-func collectProfiles(ctx context.Context, addr, prefix string) (stop func()) {
+func collectProfiles(ctx context.Context, addr string, pid int, prefix string) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -372,6 +372,17 @@ func collectProfiles(ctx context.Context, addr, prefix string) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-time.After(5 * time.Second):
+			}
+			// The runtime's own account (debug=1 ends with MemStats) and
+			// the kernel's: where the resident memory is, Go heap, stacks
+			// or memory outside the Go runtime (SQLite's page caches).
+			if resp, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1"); err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if k := bytes.Index(b, []byte("# runtime.MemStats")); k >= 0 {
+					rss := fmt.Sprintf("# VmRSS %d KiB\n# VmHWM %d KiB\n", procStatusOf(pid, "VmRSS:"), procStatusOf(pid, "VmHWM:"))
+					_ = os.WriteFile(fmt.Sprintf("%s-memstats-%03d.txt", prefix, i), append([]byte(rss), b[k:]...), 0o600)
+				}
 			}
 			for _, p := range []string{"heap", "goroutine"} {
 				resp, err := http.Get("http://" + addr + "/debug/pprof/" + p)
