@@ -1,11 +1,19 @@
 package server
 
 import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
+
+	"livechat-digest/templates"
 )
 
 // TestAckJSON pins the hand-assembled acknowledgement to what marshalling
@@ -53,3 +61,46 @@ func BenchmarkAck(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSlashHandler is the server's own work per acknowledged command,
+// without the network: signature, replay set, parse, queue, ack. The
+// answers are never run (the queue is drained by a worker that drops them).
+//
+//	go test -run '^$' -bench SlashHandler -benchmem ./server/
+func BenchmarkSlashHandler(b *testing.B) {
+	r, err := templates.New("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(Options{
+		SigningSecret: testSecret, Answerer: &fakeAnswerer{}, Renderer: r,
+		ResponseURLPrefix: "https://hooks.slack.com/commands/",
+		AnswerQueue:       1 << 20,
+		HTTPClient:        &http.Client{Transport: refuse{}}, // the answers' posts go nowhere
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	reqs := make([]*http.Request, b.N)
+	for i := range reqs {
+		f := slashForm("report total_chats last week", "https://hooks.slack.com/commands/T0001/1/abc")
+		f.Set("trigger_id", strconv.Itoa(i)) // each signed request is new: no replays
+		reqs[i] = signedRequest(b, "http://127.0.0.1", testSecret, time.Now(), []byte(f.Encode()))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, reqs[i])
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code, w.Body.String())
+		}
+	}
+}
+
+// refuse is a RoundTripper that sends nothing.
+type refuse struct{}
+
+func (refuse) RoundTrip(*http.Request) (*http.Response, error) { return nil, errors.New("refused") }
