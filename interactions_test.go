@@ -153,13 +153,22 @@ func TestSilenceButtonTwoReplicasOnPostgres(t *testing.T) {
 	cfg, err := (&app{configPath: path, getenv: func(string) (string, bool) { return "", false }}).loadConfig()
 	require.NoError(t, err)
 	dsn := pgSchema(t)
-	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	var (
+		mu    sync.Mutex
+		posts = map[string]int{} // answers posted, by response_url path
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts[r.URL.Path]++
+		mu.Unlock()
+	}))
 	defer hook.Close()
 	rend, err := templates.New("")
 	require.NoError(t, err)
 	var (
 		stores []*store.Store
 		webs   []*httptest.Server
+		srvs   []*server.Server
 	)
 	for range 2 {
 		st, err := store.Open(context.Background(), dsn)
@@ -171,7 +180,7 @@ func TestSilenceButtonTwoReplicasOnPostgres(t *testing.T) {
 		web := httptest.NewServer(srv.Handler())
 		defer web.Close()
 		defer srv.Wait(context.Background())
-		stores, webs = append(stores, st), append(webs, web)
+		stores, webs, srvs = append(stores, st), append(webs, web), append(srvs, srv)
 	}
 	now := time.Now()
 	_, err = stores[0].Enqueue(context.Background(), []store.Delivery{{Key: "frt-watch|post", Job: "frt-watch", Kind: "alert",
@@ -194,7 +203,18 @@ func TestSilenceButtonTwoReplicasOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-	res, err = http.DefaultClient.Do(signedInteraction(t, webs[0].URL, interactionSecret, body))
+	press := signedInteraction(t, webs[0].URL, interactionSecret, body)
+	res, err = http.DefaultClient.Do(press)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	// The same signed press replayed to the other replica, whose replay
+	// set never saw it (a proxy retry, or an attacker with a copy within
+	// Slack's five minutes): acknowledged, and nothing more is done.
+	replay, err := http.NewRequest(http.MethodPost, webs[1].URL+"/slack/interactions", bytes.NewReader(body))
+	require.NoError(t, err)
+	replay.Header = press.Header.Clone()
+	res, err = http.DefaultClient.Do(replay)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -207,4 +227,29 @@ func TestSilenceButtonTwoReplicasOnPostgres(t *testing.T) {
 	rs, err := stores[1].Receipts(context.Background(), []string{"frt-watch|post"})
 	require.NoError(t, err)
 	assert.Equal(t, "<@U123>", rs["frt-watch|post"].SilencedBy)
+
+	// A silence command replayed to the other replica likewise: one
+	// silence, one answer.
+	form := url.Values{"team_id": {"T1"}, "channel_id": {"C1"}, "user_id": {"U123"}, "command": {"/livechat"},
+		"text": {"silence frt-watch 2h deploy"}, "response_url": {hook.URL + "/commands/1"}, "trigger_id": {"1.2.3"}}
+	cmdBody := []byte(form.Encode())
+	first := signedInteraction(t, webs[1].URL, interactionSecret, cmdBody)
+	for i, web := range []*httptest.Server{webs[1], webs[0]} {
+		req, err := http.NewRequest(http.MethodPost, web.URL+"/slack/commands", bytes.NewReader(cmdBody))
+		require.NoError(t, err)
+		req.Header = first.Header.Clone()
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode, "copy %d", i)
+	}
+	for _, srv := range srvs {
+		srv.Wait(context.Background()) // every answer posted (or dropped)
+	}
+	ss, err = stores[0].Silences(context.Background(), store.SilenceFilter{Job: "frt-watch", EndsAfter: now})
+	require.NoError(t, err)
+	assert.Len(t, ss, 2, "the button's silence and the command's, once each")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]int{"/actions/1": 1, "/commands/1": 1}, posts, "one answer per request")
 }

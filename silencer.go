@@ -51,7 +51,10 @@ func (s silencer) Silence(ctx context.Context, r server.SilenceRequest) (string,
 		ss = append(ss, store.Silence{Job: job.Name, Metric: m, StartsAt: now, EndsAt: until,
 			CreatedBy: r.By, Reason: r.Reason, CreatedAt: now})
 	}
-	if _, err := s.store.AddSilences(ctx, ss, store.SlackPost{Channel: r.Channel, TS: r.TS}); err != nil {
+	if _, err := s.store.AddSilencesOnce(ctx, r.Key, ss, store.SlackPost{Channel: r.Channel, TS: r.TS}); err != nil {
+		if errors.Is(err, store.ErrSeenRequest) {
+			return "", server.ErrReplayed
+		}
 		return "", err
 	}
 	return until.In(job.Location).Format("2006-01-02 15:04 MST"), nil

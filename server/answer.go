@@ -24,11 +24,18 @@ const (
 	maxErrorRunes = 1000 // of an error text shown to the user
 )
 
-// answer computes the answer to c and posts it once to responseURL.
-func (s *Server) answer(ctx context.Context, c query.Command, responseURL string, log *slog.Logger) {
+// answer computes the answer to c, asked by the signed request named by
+// key, and posts it once to responseURL.
+func (s *Server) answer(ctx context.Context, c query.Command, responseURL, key string, log *slog.Logger) {
 	started := time.Now() // for the log only; answers use Options.Now
 	result := ResultOK
-	msg, err := s.compute(ctx, c)
+	msg, err := s.compute(ctx, c, key)
+	if errors.Is(err, ErrReplayed) {
+		// Another replica got the same request and answers it.
+		log.Debug("slash command replayed to another replica; ignored")
+		s.o.Metrics.SlashCommand(ResultReplayed)
+		return
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// Shutdown cancelled the answer; ctx cannot carry a post either.
@@ -56,7 +63,7 @@ func (s *Server) answer(ctx context.Context, c query.Command, responseURL string
 // list go in_channel: the user asked for them in that channel, and they are
 // worth sharing. A job's digest goes to the asker only: it is the job's own
 // message, which its schedule already posts where it belongs.
-func (s *Server) compute(ctx context.Context, c query.Command) (*slack.WebhookMessage, error) {
+func (s *Server) compute(ctx context.Context, c query.Command, key string) (*slack.WebhookMessage, error) {
 	actx, cancel := context.WithTimeout(ctx, s.o.AnswerTimeout)
 	defer cancel()
 	at := s.o.Now()
@@ -76,7 +83,7 @@ func (s *Server) compute(ctx context.Context, c query.Command) (*slack.WebhookMe
 		}
 		return alertsMessage(alerts, at), nil
 	case query.Silence, query.Silences:
-		return s.silenceAnswer(actx, c)
+		return s.silenceAnswer(actx, c, key)
 	default:
 		return nil, fmt.Errorf("server: no answer for %s", c.Kind)
 	}

@@ -75,7 +75,16 @@ type SilenceRequest struct {
 	// for a slash command), so that later rewrites of it keep saying who
 	// silenced it until when.
 	Channel, TS string
+	// Key names the signed request that asks (its Slack signature): the
+	// Silencer adds the silence for the first request with a key, on
+	// whichever replica, and answers every later one with ErrReplayed.
+	Key string
 }
+
+// ErrReplayed is a Silencer's answer to a request another replica (or this
+// one, before a restart) has carried out already: a replay, which the
+// server ignores as it ignores one its own replay set catches.
+var ErrReplayed = errors.New("server: this request was carried out already")
 
 // Alert is one threshold of a job as `/livechat alerts` lists it.
 type Alert struct {

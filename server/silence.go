@@ -24,8 +24,9 @@ const (
 	ResultIgnored  = "ignored"  // an interaction that is not ours
 )
 
-// silenceAnswer answers the silence and silences commands.
-func (s *Server) silenceAnswer(ctx context.Context, c query.Command) (*slack.WebhookMessage, error) {
+// silenceAnswer answers the silence and silences commands; key names the
+// signed request (see SilenceRequest.Key).
+func (s *Server) silenceAnswer(ctx context.Context, c query.Command, key string) (*slack.WebhookMessage, error) {
 	if s.o.Silencer == nil {
 		return nil, errors.New("silences are not available on this server")
 	}
@@ -49,7 +50,7 @@ func (s *Server) silenceAnswer(ctx context.Context, c query.Command) (*slack.Web
 		}
 		return msg, nil
 	}
-	r := SilenceRequest{Job: c.Job, For: c.For, By: c.By, Reason: c.Reason}
+	r := SilenceRequest{Job: c.Job, For: c.For, By: c.By, Reason: c.Reason, Key: key}
 	if c.Metric != "" {
 		r.Metrics = []string{c.Metric}
 	}
@@ -108,7 +109,8 @@ func (s *Server) interaction(w http.ResponseWriter, r *http.Request) {
 	}
 	log := s.log.With("user_id", cb.User.ID, "team_id", cb.Team.ID, "channel_id", cb.Channel.ID, "job", v.Job)
 	req := SilenceRequest{Job: v.Job, Metrics: v.Metrics, By: "<@" + cb.User.ID + ">", Reason: "silenced from Slack",
-		Channel: cb.Channel.ID, TS: cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)}
+		Channel: cb.Channel.ID, TS: cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp),
+		Key: r.Header.Get("X-Slack-Signature")}
 	if act.ActionID == templates.ActionSilenceHour {
 		req.For = time.Hour
 	} else {
@@ -118,6 +120,13 @@ func (s *Server) interaction(w http.ResponseWriter, r *http.Request) {
 	// presser sees comes through response_url, the silence's note on the
 	// message or, when it failed, a message only they see.
 	until, err := s.o.Silencer.Silence(r.Context(), req)
+	if errors.Is(err, ErrReplayed) {
+		// Another replica got the same press and rewrites the message.
+		log.Debug("interaction replayed to another replica; ignored")
+		s.o.Metrics.Interaction(ResultReplayed)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	var msg *slack.WebhookMessage
 	if err != nil {
 		log.Warn("silence from a button failed", "err", err)

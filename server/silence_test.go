@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,6 +47,8 @@ func TestSlashSilence(t *testing.T) {
 	assert.Contains(t, p.Text, "until 2026-11-24 11:00 CET")
 	assert.NotContains(t, p.Text, "*42*", "the reason is escaped")
 	require.Len(t, fs.reqs, 1)
+	assert.True(t, strings.HasPrefix(fs.reqs[0].Key, "v0="), "the request's signature names it: %q", fs.reqs[0].Key)
+	fs.reqs[0].Key = ""
 	assert.Equal(t, SilenceRequest{Job: "frt-watch", Metrics: []string{"chats_first_response_time.seconds"}, For: 2 * time.Hour,
 		By: "<@U2147483697>", Reason: "incident *42*"}, fs.reqs[0])
 
@@ -134,5 +137,36 @@ func TestInteractionErrorReachesThePresser(t *testing.T) {
 	assert.Contains(t, p.Text, "unknown job")
 	assert.NotContains(t, p.raw, `"replace_original":true`)
 	require.Len(t, fs.reqs, 1)
-	assert.Equal(t, SilenceRequest{Job: "gone", For: time.Hour, By: "<@U1>", Reason: "silenced from Slack", Channel: "C1", TS: "1.000100"}, fs.reqs[0])
+	assert.Equal(t, SilenceRequest{Job: "gone", For: time.Hour, By: "<@U1>", Reason: "silenced from Slack", Channel: "C1", TS: "1.000100",
+		Key: req.Header.Get("X-Slack-Signature")}, fs.reqs[0])
+}
+
+// TestReplayCarriedOutElsewhereIsIgnored: when the Silencer says another
+// replica carried the request out already (ErrReplayed), a button press is
+// acknowledged and a silence command's ack stands, and neither posts
+// anything: the replica that carried it out answers. Each is counted as a
+// replay.
+func TestReplayCarriedOutElsewhereIsIgnored(t *testing.T) {
+	t.Parallel()
+	fs := &fakeSilencer{err: fmt.Errorf("store says: %w", ErrReplayed)}
+	e := newEnv(t, &fakeAnswerer{}, func(o *Options) { o.Silencer = fs })
+	payload := `{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"container":{"message_ts":"1.000100"},` +
+		`"response_url":"` + e.hook.URL + `/commands/T0001/1/x","actions":[{"type":"button","block_id":"b1","action_id":"silence_1h","value":"{\"job\":\"frt\"}"}]}`
+	req := signedRequest(t, e.http.URL, testSecret, time.Now(), []byte("payload="+url.QueryEscape(payload)))
+	req.URL.Path = "/slack/interactions"
+	status, _ := e.send(t, req)
+	require.Equal(t, http.StatusOK, status)
+	status, ack := e.command(t, "silence frt 1h")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, ack.Text, "Working on it")
+	e.settle(t)
+
+	assert.Zero(t, e.hook.count.Load(), "nothing posted")
+	require.Len(t, fs.reqs, 2)
+	assert.Equal(t, req.Header.Get("X-Slack-Signature"), fs.reqs[0].Key)
+	assert.NotEmpty(t, fs.reqs[1].Key)
+	assert.NotEqual(t, fs.reqs[0].Key, fs.reqs[1].Key)
+	assert.Equal(t, 1.0, testutil.ToFloat64(e.metrics.interactions.WithLabelValues(ResultReplayed)))
+	assert.Equal(t, 1.0, testutil.ToFloat64(e.metrics.slashCommands.WithLabelValues(ResultReplayed)))
+	assert.Zero(t, testutil.ToFloat64(e.metrics.slashCommands.WithLabelValues(ResultError)))
 }

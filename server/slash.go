@@ -65,9 +65,9 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.By = "<@" + cmd.UserID + ">"
-	responseURL := cmd.ResponseURL
+	responseURL, key := cmd.ResponseURL, r.Header.Get("X-Slack-Signature")
 	err = s.enqueue(r.Context(), func(ctx context.Context) {
-		s.answer(ctx, c, responseURL, logger())
+		s.answer(ctx, c, responseURL, key, logger())
 	})
 	switch {
 	case errors.Is(err, errBusy):

@@ -353,6 +353,22 @@ var migrations = []migration{
 			`CREATE INDEX runs_firing ON runs (firing_at, status)`,
 		},
 	},
+	{
+		version: 60,
+		name:    "seen_requests",
+		sqlite: []string{
+			`CREATE TABLE seen_requests (
+				request_key TEXT PRIMARY KEY,
+				created_at BIGINT NOT NULL
+			)`,
+		},
+		postgres: []string{
+			`CREATE TABLE seen_requests (
+				request_key TEXT PRIMARY KEY,
+				created_at BIGINT NOT NULL
+			)`,
+		},
+	},
 }
 
 // migrate applies every step the database lacks, each in its own

@@ -71,6 +71,21 @@ type SlackPost struct {
 // CreatedBy and EndsAt), so that a later rewrite of the post, its resolve,
 // keeps saying so; a post no delivery sent is no error.
 func (s *Store) AddSilences(ctx context.Context, ss []Silence, post SlackPost) ([]Silence, error) {
+	return s.AddSilencesOnce(ctx, "", ss, post)
+}
+
+// ErrSeenRequest is AddSilencesOnce's answer to a request it has seen.
+var ErrSeenRequest = errors.New("store: this request was seen before")
+
+// AddSilencesOnce is AddSilences for one signed request, named by key (its
+// Slack signature, which a replay repeats): the first call with a key adds
+// the silences; every later one, on any replica of the store, adds nothing
+// and returns ErrSeenRequest. A replica's own replay set cannot see a
+// request another replica received; the key and the silences are written
+// in one transaction, so of two replicas that got the same request at the
+// same moment one adds and the other waits for it and finds the key. An
+// empty key is AddSilences.
+func (s *Store) AddSilencesOnce(ctx context.Context, key string, ss []Silence, post SlackPost) ([]Silence, error) {
 	if len(ss) == 0 {
 		return nil, nil
 	}
@@ -82,6 +97,18 @@ func (s *Store) AddSilences(ctx context.Context, ss []Silence, post SlackPost) (
 	var out []Silence
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
+		if key != "" {
+			res, err := tx.ExecContext(ctx, `INSERT INTO seen_requests (request_key, created_at) VALUES ($1, $2)
+				ON CONFLICT (request_key) DO NOTHING`, key, ms(ss[0].CreatedAt))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return ErrSeenRequest
+			}
+		}
 		for _, si := range ss {
 			added, err := scanSilence(tx.QueryRowContext(ctx, `INSERT INTO silences
 				(job, metric, starts_at, ends_at, created_by, reason, created_at)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,5 +106,69 @@ func TestAddSilencesNotesThePost(t *testing.T) {
 
 		_, err = s.AddSilences(ctx, []Silence{one}, SlackPost{Channel: "C1", TS: "9.999"})
 		assert.NoError(t, err, "a post no delivery sent is no error")
+	})
+}
+
+// TestAddSilencesOnce: one signed request (a button press, a silence
+// command) replayed to several replicas at once adds its silences once; the
+// others find the key. A request whose silences failed leaves no key, so
+// Slack's retry of it still works.
+func TestAddSilencesOnce(t *testing.T) {
+	t.Parallel()
+	forEachBackendURL(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		replicas := []*Store{openT(t, url), openT(t, url)}
+		until := t0.Add(time.Hour)
+		one := Silence{Job: "frt", Metric: "a", StartsAt: t0, EndsAt: until, CreatedBy: "<@U1>", CreatedAt: t0}
+		two := one
+		two.Metric = "b"
+
+		const tries = 8
+		errs := make([]error, tries)
+		var wg sync.WaitGroup
+		for i := range tries {
+			wg.Go(func() {
+				_, errs[i] = replicas[i%2].AddSilencesOnce(ctx, "v0=sig-1", []Silence{one, two}, SlackPost{})
+			})
+		}
+		wg.Wait()
+		added := 0
+		for _, err := range errs {
+			if err == nil {
+				added++
+				continue
+			}
+			assert.ErrorIs(t, err, ErrSeenRequest)
+		}
+		assert.Equal(t, 1, added, "one of the copies adds")
+		ss, err := replicas[0].Silences(ctx, SilenceFilter{})
+		require.NoError(t, err)
+		assert.Len(t, ss, 2, "both metrics, once")
+
+		bad := one
+		bad.EndsAt = t0
+		_, err = replicas[1].AddSilencesOnce(ctx, "v0=sig-2", []Silence{bad}, SlackPost{})
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, ErrSeenRequest)
+		_, err = replicas[0].AddSilencesOnce(ctx, "v0=sig-2", []Silence{one}, SlackPost{})
+		require.NoError(t, err, "the failed request left no key behind")
+
+		for range 2 {
+			_, err = replicas[0].AddSilencesOnce(ctx, "", []Silence{one}, SlackPost{})
+			require.NoError(t, err, "no key: no check")
+		}
+		ss, err = replicas[0].Silences(ctx, SilenceFilter{})
+		require.NoError(t, err)
+		assert.Len(t, ss, 5)
+
+		// Prune forgets keys older than its cut-off, and only those.
+		_, _, err = replicas[0].Prune(ctx, t0.Add(time.Millisecond))
+		require.NoError(t, err)
+		_, err = replicas[1].AddSilencesOnce(ctx, "v0=sig-1", []Silence{one}, SlackPost{})
+		require.NoError(t, err, "pruned")
+		_, _, err = replicas[0].Prune(ctx, t0)
+		require.NoError(t, err)
+		_, err = replicas[1].AddSilencesOnce(ctx, "v0=sig-1", []Silence{one}, SlackPost{})
+		assert.ErrorIs(t, err, ErrSeenRequest, "a key younger than the cut-off stays")
 	})
 }
