@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,8 +27,11 @@ type webData struct {
 	wake   func() // the worker's Notify: a re-queued delivery goes out now
 }
 
-func (w webData) job(ctx context.Context, job *config.Job, now time.Time) (ui.Job, error) {
-	j := ui.Job{Name: job.Name, Schedule: job.Schedule, Timezone: job.Location.String()}
+// job is one job's line: its schedule, and its last run and unsent
+// deliveries from last and unsent, which hold every job's (LastRuns,
+// UnsentByJob: two queries for the whole page, however many jobs).
+func (w webData) job(job *config.Job, now time.Time, last map[string]store.Run, unsent map[string]int) (ui.Job, error) {
+	j := ui.Job{Name: job.Name, Schedule: job.Schedule, Timezone: job.Location.String(), Undelivered: unsent[job.Name]}
 	next, err := jobs.NextRuns(job, now, 3)
 	if err != nil {
 		return j, err
@@ -37,21 +39,20 @@ func (w webData) job(ctx context.Context, job *config.Job, now time.Time) (ui.Jo
 	for _, t := range next {
 		j.Next = append(j.Next, t.In(job.Location))
 	}
-	r, err := w.store.LastRun(ctx, job.Name)
-	switch {
-	case err == nil:
+	if r, ok := last[job.Name]; ok {
 		j.Last = &ui.Run{FiringAt: r.FiringAt.In(job.Location), Status: r.Status, Error: r.Error, CaughtUp: r.CaughtUp}
-	case !errors.Is(err, store.ErrNotFound):
-		return j, err
-	}
-	for _, status := range []string{store.DeliveryQueued, store.DeliverySending, store.DeliveryFailed} {
-		ds, err := w.store.Deliveries(ctx, store.DeliveryFilter{Job: job.Name, Status: status})
-		if err != nil {
-			return j, err
-		}
-		j.Undelivered += len(ds)
 	}
 	return j, nil
+}
+
+// jobLines reads what job needs for every job.
+func (w webData) jobLines(ctx context.Context) (map[string]store.Run, map[string]int, error) {
+	last, err := w.store.LastRuns(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	unsent, err := w.store.UnsentByJob(ctx)
+	return last, unsent, err
 }
 
 func uiDelivery(d store.Delivery) ui.Delivery {
@@ -61,8 +62,12 @@ func uiDelivery(d store.Delivery) ui.Delivery {
 
 func (w webData) Overview(ctx context.Context, now time.Time) (ui.Overview, error) {
 	var o ui.Overview
+	last, unsent, err := w.jobLines(ctx)
+	if err != nil {
+		return o, err
+	}
 	for i := range w.cfg.Jobs {
-		j, err := w.job(ctx, &w.cfg.Jobs[i], now)
+		j, err := w.job(&w.cfg.Jobs[i], now, last, unsent)
 		if err != nil {
 			return o, err
 		}
@@ -123,7 +128,11 @@ func (w webData) Job(ctx context.Context, name string, now time.Time) (ui.JobDet
 	if !ok {
 		return ui.JobDetail{}, fmt.Errorf("%w %q", ui.ErrNoJob, name)
 	}
-	j, err := w.job(ctx, job, now)
+	last, unsent, err := w.jobLines(ctx)
+	if err != nil {
+		return ui.JobDetail{}, err
+	}
+	j, err := w.job(job, now, last, unsent)
 	if err != nil {
 		return ui.JobDetail{}, err
 	}

@@ -366,6 +366,32 @@ func (s *Store) CountDeliveries(ctx context.Context, f DeliveryFilter) (map[stri
 	return out, nil
 }
 
+// UnsentByJob counts each job's deliveries not sent yet (queued, sending
+// or failed), in one query; a job with none is absent.
+func (s *Store) UnsentByJob(ctx context.Context) (map[string]int, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT job, COUNT(*) FROM deliveries
+		WHERE status IN ($1, $2, $3) GROUP BY job`, DeliveryQueued, DeliverySending, DeliveryFailed)
+	if err != nil {
+		return nil, fmt.Errorf("store: unsent deliveries by job: %w", err)
+	}
+	type count struct {
+		job string
+		n   int
+	}
+	counts, err := collect(rows, func(sc scanner) (count, error) {
+		var c count
+		return c, sc.Scan(&c.job, &c.n)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: unsent deliveries by job: %w", err)
+	}
+	out := make(map[string]int, len(counts))
+	for _, c := range counts {
+		out[c.job] = c.n
+	}
+	return out, nil
+}
+
 // Deliveries lists deliveries matching f, newest first.
 func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
 	where, args := f.where()

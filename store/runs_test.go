@@ -251,3 +251,64 @@ func TestFailedRuns(t *testing.T) {
 		assert.Empty(t, got)
 	})
 }
+
+// TestLastRunsAndUnsentByJob: the operator page's two queries for all jobs
+// agree with the per-job ones they replace.
+func TestLastRunsAndUnsentByJob(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for _, f := range []struct {
+			job    string
+			firing time.Time
+			status string
+		}{
+			{"weekly", t0, RunOK},
+			{"weekly", t0.Add(time.Hour), RunFailed},
+			{"daily", t0.Add(-time.Hour), RunOK},
+			{"daily", t0.Add(24 * time.Hour), RunOK},
+			{"daily", t0, RunPartial},
+			{"new", t0, ""}, // still running
+		} {
+			r, ok, err := s.ClaimRun(ctx, f.job, f.firing, "w", t0, time.Minute, false)
+			require.NoError(t, err)
+			require.True(t, ok)
+			if f.status != "" {
+				require.NoError(t, s.FinishRun(ctx, r.ID, "w", t0, f.status, "", []byte(`{"job":"`+f.job+`"}`)))
+			}
+		}
+		last, err := s.LastRuns(ctx)
+		require.NoError(t, err)
+		require.Len(t, last, 3)
+		for _, job := range []string{"weekly", "daily", "new"} {
+			want, err := s.LastRun(ctx, job)
+			require.NoError(t, err)
+			want.Digest = nil // not read for the page
+			assert.Equal(t, want, last[job], job)
+		}
+		assert.Equal(t, RunFailed, last["weekly"].Status)
+		assert.Equal(t, t0.Add(24*time.Hour).UTC(), last["daily"].FiringAt)
+
+		var ds []Delivery
+		for i, job := range []string{"weekly", "weekly", "weekly", "daily", "daily"} {
+			d := delivery(fmt.Sprintf("%s|%d", job, i), t0)
+			d.Job = job
+			ds = append(ds, d)
+		}
+		_, err = s.Enqueue(ctx, ds)
+		require.NoError(t, err)
+		claimed, err := s.Claim(ctx, "w", t0, time.Minute, 10)
+		require.NoError(t, err)
+		for _, d := range claimed {
+			switch d.Key {
+			case "weekly|0", "daily|3":
+				require.NoError(t, s.MarkSent(ctx, d.ID, "w", t0))
+			case "weekly|1":
+				require.NoError(t, s.MarkFailed(ctx, d.ID, "w", 1, "boom"))
+			}
+		}
+		unsent, err := s.UnsentByJob(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{"weekly": 2, "daily": 1}, unsent, "failed and sending count; sent does not")
+	})
+}
