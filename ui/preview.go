@@ -35,6 +35,10 @@ type previews struct {
 	group singleflight.Group
 	mu    sync.Mutex
 	last  map[string]preview
+
+	// missed, when set (tests only), runs after a request found no fresh
+	// preview and before it joins or starts a build.
+	missed func(job string)
 }
 
 type preview struct {
@@ -53,13 +57,20 @@ func newPreviews(p Previewer, timeout, wait time.Duration, now func() time.Time)
 // build has not finished within p.wait.
 func (p *previews) get(ctx context.Context, job string) (*digest.Digest, time.Time, error) {
 	now := p.now()
-	p.mu.Lock()
-	if c, ok := p.last[job]; ok && now.Sub(c.done) < previewTTL && now.Sub(c.done) >= 0 {
-		p.mu.Unlock()
+	if c, ok := p.fresh(job, now); ok {
 		return c.d, c.at, c.err
 	}
-	p.mu.Unlock()
+	if p.missed != nil {
+		p.missed(job)
+	}
 	ch := p.group.DoChan(job, func() (any, error) {
+		// A build may have finished between the look above and this
+		// one: singleflight forgets a build once it returns, so without
+		// looking again a request that missed the cache a moment before
+		// would build the same preview a second time.
+		if c, ok := p.fresh(job, p.now()); ok {
+			return c, nil
+		}
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 		defer cancel()
 		d, err := p.build.Preview(bctx, job, now)
@@ -80,4 +91,16 @@ func (p *previews) get(ctx context.Context, job string) (*digest.Digest, time.Ti
 	case <-ctx.Done():
 		return nil, now, ctx.Err()
 	}
+}
+
+// fresh returns job's last preview when it finished less than previewTTL
+// before now.
+func (p *previews) fresh(job string, now time.Time) (preview, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.last[job]
+	if !ok || now.Sub(c.done) >= previewTTL || now.Sub(c.done) < 0 {
+		return preview{}, false
+	}
+	return c, true
 }

@@ -141,6 +141,33 @@ func TestPreviewOneBuildPerJob(t *testing.T) {
 	assert.Equal(t, 2, p.calls["a"], "a stale preview is built again")
 }
 
+// TestPreviewMissedByAMomentIsNotBuiltTwice: a request that found no
+// preview just before another request's build of it finished joins that
+// result instead of building it again (CI once saw the race as two builds
+// in TestPreviewOneBuildPerJob).
+func TestPreviewMissedByAMomentIsNotBuiltTwice(t *testing.T) {
+	t.Parallel()
+	p := &countingPreviewer{calls: map[string]int{}, release: closed(), started: make(chan string, 10)}
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	pv := newPreviews(p, time.Minute, time.Hour, func() time.Time { return now })
+	paused, proceed := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	pv.missed = func(string) {
+		if first.CompareAndSwap(false, true) { // only the first request waits here
+			close(paused)
+			<-proceed
+		}
+	}
+	errs := make(chan error, 1)
+	go func() { _, _, err := pv.get(context.Background(), "a"); errs <- err }()
+	<-paused // it missed the cache; meanwhile another request builds
+	_, _, err := pv.get(context.Background(), "a")
+	require.NoError(t, err)
+	close(proceed)
+	require.NoError(t, <-errs)
+	assert.Equal(t, map[string]int{"a": 1}, p.calls, "one build")
+}
+
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	u := newTestUI(t, Options{ProxyUserHeader: "X-User", TrustedProxies: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
