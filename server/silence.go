@@ -110,7 +110,7 @@ func (s *Server) interaction(w http.ResponseWriter, r *http.Request) {
 	log := s.log.With("user_id", cb.User.ID, "team_id", cb.Team.ID, "channel_id", cb.Channel.ID, "job", v.Job)
 	req := SilenceRequest{Job: v.Job, Metrics: v.Metrics, By: "<@" + cb.User.ID + ">", Reason: "silenced from Slack",
 		Channel: cb.Channel.ID, TS: cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp),
-		Key: r.Header.Get("X-Slack-Signature")}
+		Key: requestKey(r.Header)}
 	if act.ActionID == templates.ActionSilenceHour {
 		req.For = time.Hour
 	} else {

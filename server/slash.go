@@ -65,7 +65,7 @@ func (s *Server) slashCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.By = "<@" + cmd.UserID + ">"
-	responseURL, key := cmd.ResponseURL, r.Header.Get("X-Slack-Signature")
+	responseURL, key := cmd.ResponseURL, requestKey(r.Header)
 	err = s.enqueue(r.Context(), func(ctx context.Context) {
 		s.answer(ctx, c, responseURL, key, logger())
 	})
@@ -141,7 +141,7 @@ func (s *Server) authentic(w http.ResponseWriter, r *http.Request, kind string, 
 		http.Error(w, "invalid request signature", http.StatusUnauthorized)
 		return nil, false
 	}
-	if !s.replays.first(r.Header.Get("X-Slack-Signature"), stamp(r.Header), time.Now()) {
+	if !s.replays.first(requestKey(r.Header), stamp(r.Header), time.Now()) {
 		// The same signed request again: acknowledged with an empty 200
 		// (Slack shows nothing; a duplicate from a proxy retry stays
 		// invisible) and nothing else is done.
@@ -173,6 +173,15 @@ func bodyTimeout(r *http.Request, d time.Duration) time.Duration {
 		return min(d, hs.ReadTimeout)
 	}
 	return d
+}
+
+// requestKey names a signed request by its signature, which a replay
+// repeats: the replay set and the Silencer know a request by it. It is
+// lower-cased because the check decodes the hex in either case, so
+// "v0=ABC…" passes as well as "v0=abc…", and a copy with its letters'
+// case changed must still be the same request.
+func requestKey(h http.Header) string {
+	return strings.ToLower(h.Get("X-Slack-Signature"))
 }
 
 // stamp is the request's X-Slack-Request-Timestamp, which verify has
