@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -27,11 +28,10 @@ type webData struct {
 	wake   func() // the worker's Notify: a re-queued delivery goes out now
 }
 
-// job is one job's line: its schedule, and its last run and unsent
-// deliveries from last and unsent, which hold every job's (LastRuns,
-// UnsentByJob: two queries for the whole page, however many jobs).
-func (w webData) job(job *config.Job, now time.Time, last map[string]store.Run, unsent map[string]int) (ui.Job, error) {
-	j := ui.Job{Name: job.Name, Schedule: job.Schedule, Timezone: job.Location.String(), Undelivered: unsent[job.Name]}
+// job is one job's line: its schedule, its last run (nil: never run) and
+// how many of its deliveries are not sent.
+func (w webData) job(job *config.Job, now time.Time, last *store.Run, unsent int) (ui.Job, error) {
+	j := ui.Job{Name: job.Name, Schedule: job.Schedule, Timezone: job.Location.String(), Undelivered: unsent}
 	next, err := jobs.NextRuns(job, now, 3)
 	if err != nil {
 		return j, err
@@ -39,20 +39,10 @@ func (w webData) job(job *config.Job, now time.Time, last map[string]store.Run, 
 	for _, t := range next {
 		j.Next = append(j.Next, t.In(job.Location))
 	}
-	if r, ok := last[job.Name]; ok {
-		j.Last = &ui.Run{FiringAt: r.FiringAt.In(job.Location), Status: r.Status, Error: r.Error, CaughtUp: r.CaughtUp}
+	if last != nil {
+		j.Last = &ui.Run{FiringAt: last.FiringAt.In(job.Location), Status: last.Status, Error: last.Error, CaughtUp: last.CaughtUp}
 	}
 	return j, nil
-}
-
-// jobLines reads what job needs for every job.
-func (w webData) jobLines(ctx context.Context) (map[string]store.Run, map[string]int, error) {
-	last, err := w.store.LastRuns(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	unsent, err := w.store.UnsentByJob(ctx)
-	return last, unsent, err
 }
 
 func uiDelivery(d store.Delivery) ui.Delivery {
@@ -62,12 +52,25 @@ func uiDelivery(d store.Delivery) ui.Delivery {
 
 func (w webData) Overview(ctx context.Context, now time.Time) (ui.Overview, error) {
 	var o ui.Overview
-	last, unsent, err := w.jobLines(ctx)
+	// Two queries for all the jobs' lines, however many jobs.
+	names := make([]string, len(w.cfg.Jobs))
+	for i, j := range w.cfg.Jobs {
+		names[i] = j.Name
+	}
+	last, err := w.store.LastRuns(ctx, names)
+	if err != nil {
+		return o, err
+	}
+	unsent, err := w.store.UnsentByJob(ctx)
 	if err != nil {
 		return o, err
 	}
 	for i := range w.cfg.Jobs {
-		j, err := w.job(&w.cfg.Jobs[i], now, last, unsent)
+		var lr *store.Run
+		if r, ok := last[w.cfg.Jobs[i].Name]; ok {
+			lr = &r
+		}
+		j, err := w.job(&w.cfg.Jobs[i], now, lr, unsent[w.cfg.Jobs[i].Name])
 		if err != nil {
 			return o, err
 		}
@@ -128,11 +131,18 @@ func (w webData) Job(ctx context.Context, name string, now time.Time) (ui.JobDet
 	if !ok {
 		return ui.JobDetail{}, fmt.Errorf("%w %q", ui.ErrNoJob, name)
 	}
-	last, unsent, err := w.jobLines(ctx)
+	var last *store.Run
+	switch r, err := w.store.LastRun(ctx, name); {
+	case err == nil:
+		last = &r
+	case !errors.Is(err, store.ErrNotFound):
+		return ui.JobDetail{}, err
+	}
+	counts, err := w.store.CountDeliveries(ctx, store.DeliveryFilter{Job: name})
 	if err != nil {
 		return ui.JobDetail{}, err
 	}
-	j, err := w.job(job, now, last, unsent)
+	j, err := w.job(job, now, last, counts[store.DeliveryQueued]+counts[store.DeliverySending]+counts[store.DeliveryFailed])
 	if err != nil {
 		return ui.JobDetail{}, err
 	}

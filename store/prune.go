@@ -29,11 +29,6 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (deliveries, runs i
 			return err
 		}
 		deliveries = int(n)
-		// Slack refuses a signature older than five minutes, so a seen
-		// request's key is needed far less long than the retention.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM seen_requests WHERE created_at < $1`, ms(before)); err != nil {
-			return err
-		}
 		res, err = tx.ExecContext(ctx, `UPDATE runs SET digest = NULL WHERE finished_at < $1 AND digest IS NOT NULL`, ms(before))
 		if err != nil {
 			return err

@@ -277,9 +277,9 @@ func TestLastRunsAndUnsentByJob(t *testing.T) {
 				require.NoError(t, s.FinishRun(ctx, r.ID, "w", t0, f.status, "", []byte(`{"job":"`+f.job+`"}`)))
 			}
 		}
-		last, err := s.LastRuns(ctx)
+		last, err := s.LastRuns(ctx, []string{"weekly", "daily", "new", "never-ran", `o'quote"`})
 		require.NoError(t, err)
-		require.Len(t, last, 3)
+		require.Len(t, last, 3, "a job without runs has none")
 		for _, job := range []string{"weekly", "daily", "new"} {
 			want, err := s.LastRun(ctx, job)
 			require.NoError(t, err)
@@ -287,6 +287,9 @@ func TestLastRunsAndUnsentByJob(t *testing.T) {
 			assert.Equal(t, want, last[job], job)
 		}
 		assert.Equal(t, RunFailed, last["weekly"].Status)
+		only, err := s.LastRuns(ctx, []string{"daily"})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]Run{"daily": last["daily"]}, only, "only the jobs asked for")
 		assert.Equal(t, t0.Add(24*time.Hour).UTC(), last["daily"].FiringAt)
 
 		var ds []Delivery

@@ -77,14 +77,22 @@ func (s *Store) AddSilences(ctx context.Context, ss []Silence, post SlackPost) (
 // ErrSeenRequest is AddSilencesOnce's answer to a request it has seen.
 var ErrSeenRequest = errors.New("store: this request was seen before")
 
+// SeenRequestsKept is how long AddSilencesOnce remembers a request's key.
+// Slack's requests carry a timestamp that is refused five minutes after it
+// was signed, so no copy can come later; the keys are deleted by the
+// additions that come after, so the table stays small whatever the
+// retention (even none).
+const SeenRequestsKept = time.Hour
+
 // AddSilencesOnce is AddSilences for one signed request, named by key (its
 // Slack signature, which a replay repeats): the first call with a key adds
 // the silences; every later one, on any replica of the store, adds nothing
 // and returns ErrSeenRequest. A replica's own replay set cannot see a
 // request another replica received; the key and the silences are written
 // in one transaction, so of two replicas that got the same request at the
-// same moment one adds and the other waits for it and finds the key. An
-// empty key is AddSilences.
+// same moment one adds and the other waits for it and finds the key. Keys
+// are kept SeenRequestsKept after the silences' CreatedAt. An empty key is
+// AddSilences.
 func (s *Store) AddSilencesOnce(ctx context.Context, key string, ss []Silence, post SlackPost) ([]Silence, error) {
 	if len(ss) == 0 {
 		return nil, nil
@@ -98,6 +106,10 @@ func (s *Store) AddSilencesOnce(ctx context.Context, key string, ss []Silence, p
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		if key != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM seen_requests WHERE created_at < $1`,
+				ms(ss[0].CreatedAt.Add(-SeenRequestsKept))); err != nil {
+				return err
+			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO seen_requests (request_key, created_at) VALUES ($1, $2)
 				ON CONFLICT (request_key) DO NOTHING`, key, ms(ss[0].CreatedAt))
 			if err != nil {

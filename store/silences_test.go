@@ -161,14 +161,16 @@ func TestAddSilencesOnce(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, ss, 5)
 
-		// Prune forgets keys older than its cut-off, and only those.
-		_, _, err = replicas[0].Prune(ctx, t0.Add(time.Millisecond))
+		// A key is kept for SeenRequestsKept, then the next addition
+		// deletes it.
+		later := one
+		later.CreatedAt = t0.Add(SeenRequestsKept)
+		_, err = replicas[1].AddSilencesOnce(ctx, "v0=sig-1", []Silence{later}, SlackPost{})
+		assert.ErrorIs(t, err, ErrSeenRequest, "kept for SeenRequestsKept")
+		later.CreatedAt = t0.Add(SeenRequestsKept + time.Millisecond)
+		_, err = replicas[1].AddSilencesOnce(ctx, "v0=sig-3", []Silence{later}, SlackPost{})
 		require.NoError(t, err)
-		_, err = replicas[1].AddSilencesOnce(ctx, "v0=sig-1", []Silence{one}, SlackPost{})
-		require.NoError(t, err, "pruned")
-		_, _, err = replicas[0].Prune(ctx, t0)
-		require.NoError(t, err)
-		_, err = replicas[1].AddSilencesOnce(ctx, "v0=sig-1", []Silence{one}, SlackPost{})
-		assert.ErrorIs(t, err, ErrSeenRequest, "a key younger than the cut-off stays")
+		_, err = replicas[0].AddSilencesOnce(ctx, "v0=sig-1", []Silence{later}, SlackPost{})
+		require.NoError(t, err, "forgotten after SeenRequestsKept")
 	})
 }
