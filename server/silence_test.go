@@ -117,6 +117,17 @@ livechat_digest_slack_interactions_total{result="unauthorized"} 0
 	nilM.Interaction(ResultIgnored)
 }
 
+// pressSilence1h is U1's signed press of the "Silence 1h" button of job's
+// alert post in channel C1.
+func pressSilence1h(t *testing.T, e *env, job string) *http.Request {
+	t.Helper()
+	payload := `{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"container":{"message_ts":"1.000100"},` +
+		`"response_url":"` + e.hook.URL + `/commands/T0001/1/x","actions":[{"type":"button","block_id":"b1","action_id":"silence_1h","value":"{\"job\":\"` + job + `\"}"}]}`
+	req := signedRequest(t, e.http.URL, testSecret, time.Now(), []byte("payload="+url.QueryEscape(payload)))
+	req.URL.Path = "/slack/interactions"
+	return req
+}
+
 // TestInteractionErrorReachesThePresser: Slack shows nothing of the HTTP
 // answer to a button press, so a silence that could not be made is told
 // through response_url, to the presser only, and the message stays as it
@@ -125,10 +136,7 @@ func TestInteractionErrorReachesThePresser(t *testing.T) {
 	t.Parallel()
 	fs := &fakeSilencer{err: errors.New("unknown job \"gone\"")}
 	e := newEnv(t, &fakeAnswerer{}, func(o *Options) { o.Silencer = fs })
-	payload := `{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"container":{"message_ts":"1.000100"},` +
-		`"response_url":"` + e.hook.URL + `/commands/T0001/1/x","actions":[{"type":"button","block_id":"b1","action_id":"silence_1h","value":"{\"job\":\"gone\"}"}]}`
-	req := signedRequest(t, e.http.URL, testSecret, time.Now(), []byte("payload="+url.QueryEscape(payload)))
-	req.URL.Path = "/slack/interactions"
+	req := pressSilence1h(t, e, "gone")
 	status, _ := e.send(t, req)
 	require.Equal(t, http.StatusOK, status)
 	p := e.hook.next(t)
@@ -150,10 +158,7 @@ func TestReplayCarriedOutElsewhereIsIgnored(t *testing.T) {
 	t.Parallel()
 	fs := &fakeSilencer{err: fmt.Errorf("store says: %w", ErrReplayed)}
 	e := newEnv(t, &fakeAnswerer{}, func(o *Options) { o.Silencer = fs })
-	payload := `{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"container":{"message_ts":"1.000100"},` +
-		`"response_url":"` + e.hook.URL + `/commands/T0001/1/x","actions":[{"type":"button","block_id":"b1","action_id":"silence_1h","value":"{\"job\":\"frt\"}"}]}`
-	req := signedRequest(t, e.http.URL, testSecret, time.Now(), []byte("payload="+url.QueryEscape(payload)))
-	req.URL.Path = "/slack/interactions"
+	req := pressSilence1h(t, e, "frt")
 	status, _ := e.send(t, req)
 	require.Equal(t, http.StatusOK, status)
 	status, ack := e.command(t, "silence frt 1h")
