@@ -198,6 +198,12 @@ func (w webData) Preview(ctx context.Context, name string, at time.Time) (*diges
 	return w.runner.Build(ctx, job, at)
 }
 
+// Resubscribe forgets an unsubscription: the job's next digests reach the
+// address again.
+func (w webData) Resubscribe(ctx context.Context, job, address string) (bool, error) {
+	return w.store.Resubscribe(ctx, job, address)
+}
+
 // Requeue queues one failed delivery again and wakes the worker.
 func (w webData) Requeue(ctx context.Context, id int64) (int, error) {
 	n, err := w.store.RequeueFailed(ctx, store.RequeueFilter{IDs: []int64{id}}, time.Now())
@@ -228,7 +234,7 @@ func webUI(cfg *config.Config, p *parts, signer *unsubscribe.Signer, r *template
 	if u := cfg.Server.UI; u != nil {
 		o.Users, o.ProxyUserHeader, o.TrustedProxies = u.Users, u.ProxyUserHeader, u.TrustedProxies
 		data := webData{cfg: cfg, store: p.store, runner: p.runner, wake: p.worker.Notify}
-		o.Data, o.Previewer, o.Requeuer = data, data, data
+		o.Data, o.Previewer, o.Requeuer, o.Resubscriber = data, data, data, data
 	}
 	if signer != nil {
 		o.Unsubscribe = &ui.UnsubscribeOptions{Signer: signer, Store: p.store}

@@ -35,6 +35,20 @@ func (s *Store) Unsubscribe(ctx context.Context, job, address string, now time.T
 	return n > 0, nil
 }
 
+// Resubscribe forgets that address unsubscribed from job, so its digests
+// reach it again, and reports whether there was such an unsubscription.
+func (s *Store) Resubscribe(ctx context.Context, job, address string) (bool, error) {
+	res, err := s.rw.ExecContext(ctx, `DELETE FROM unsubscribes WHERE job = $1 AND address = $2`, job, normalizeAddress(address))
+	if err != nil {
+		return false, fmt.Errorf("store: resubscribe %s to %s: %w", address, job, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: resubscribe %s to %s: %w", address, job, err)
+	}
+	return n > 0, nil
+}
+
 // Unsubscribed returns the addresses (lower-cased) that unsubscribed from
 // job, as a set.
 func (s *Store) Unsubscribed(ctx context.Context, job string) (map[string]bool, error) {

@@ -34,6 +34,12 @@ type Requeuer interface {
 	Requeue(ctx context.Context, id int64) (int, error)
 }
 
+// Resubscriber undoes an unsubscription (the page's Re-subscribe button)
+// and reports whether there was one.
+type Resubscriber interface {
+	Resubscribe(ctx context.Context, job, address string) (bool, error)
+}
+
 // Overview is the front page.
 type Overview struct {
 	Jobs         []Job
@@ -44,6 +50,9 @@ type Overview struct {
 	Unsubscribed []Unsubscribed
 	// Notice confirms the action that led here ("" for none).
 	Notice string
+	// CanResubscribe shows a Re-subscribe button beside each
+	// unsubscription (Options.Resubscriber is set).
+	CanResubscribe bool
 }
 
 // Job is one configured job with its schedule and last run.
@@ -116,6 +125,10 @@ func (u *UI) index(w http.ResponseWriter, r *http.Request) {
 	if id, err := strconv.ParseInt(r.URL.Query().Get("requeued"), 10, 64); err == nil && id > 0 {
 		o.Notice = "Delivery " + strconv.FormatInt(id, 10) + " queued again; the worker sends it now."
 	}
+	if r.URL.Query().Get("resubscribed") == "1" {
+		o.Notice = "Re-subscribed: the address gets the job's digests again from its next run."
+	}
+	o.CanResubscribe = u.o.Resubscriber != nil
 	u.render(w, r, http.StatusOK, "index", o)
 }
 
@@ -208,6 +221,27 @@ func (u *UI) previewHTML(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(b)
+}
+
+// maxFormField bounds the job and address a Re-subscribe form sends.
+const maxFormField = 1024
+
+func (u *UI) resubscribe(w http.ResponseWriter, r *http.Request) {
+	job, address := r.PostFormValue("job"), r.PostFormValue("address")
+	if job == "" || address == "" || len(job) > maxFormField || len(address) > maxFormField {
+		u.fail(w, r, http.StatusBadRequest, "No such unsubscription.")
+		return
+	}
+	n, err := u.o.Resubscriber.Resubscribe(r.Context(), job, address)
+	if err != nil {
+		u.log.Error("resubscribe failed", "job", job, "err", err)
+		u.fail(w, r, http.StatusServiceUnavailable, "The address could not be re-subscribed; try again shortly.")
+		return
+	}
+	who, _ := r.Context().Value(userKey{}).(string)
+	// The address is personal data: the log names the job and who acted.
+	u.log.Info("recipient re-subscribed", "job", job, "user", who, "found", n)
+	http.Redirect(w, r, "/?resubscribed=1#notice", http.StatusSeeOther)
 }
 
 func (u *UI) requeue(w http.ResponseWriter, r *http.Request) {

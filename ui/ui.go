@@ -74,6 +74,9 @@ type Options struct {
 	Previewer Previewer
 	Requeuer  Requeuer
 	Renderer  *templates.Renderer
+	// Resubscriber, when set, adds a Re-subscribe button to each
+	// unsubscription the page lists.
+	Resubscriber Resubscriber
 
 	Unsubscribe *UnsubscribeOptions
 
@@ -185,6 +188,9 @@ func New(o Options) (*UI, error) {
 		mux.Handle("GET /jobs/{name}", u.authed(http.HandlerFunc(u.job)))
 		mux.Handle("GET /jobs/{name}/preview.html", u.authed(http.HandlerFunc(u.previewHTML)))
 		mux.Handle("POST /deliveries/{id}/requeue", u.authed(u.csrf(http.HandlerFunc(u.requeue))))
+		if o.Resubscriber != nil {
+			mux.Handle("POST /unsubscribes/resubscribe", u.authed(u.csrf(http.HandlerFunc(u.resubscribe))))
+		}
 	}
 	u.handler = headers(mux)
 	return u, nil

@@ -252,3 +252,82 @@ func TestSessionCookie(t *testing.T) {
 		assert.Equal(t, "/login", res.Header.Get("Location"), name)
 	}
 }
+
+// unsubData is fakeData with an unsubscription whose address is hostile.
+type unsubData struct{ fakeData }
+
+func (unsubData) Overview(context.Context, time.Time) (Overview, error) {
+	return Overview{Jobs: []Job{{Name: "weekly-support"}},
+		Unsubscribed: []Unsubscribed{{Job: "weekly-support", Address: `"><script>x</script>@example.com`}}}, nil
+}
+
+type resubscribeFunc func(ctx context.Context, job, address string) (bool, error)
+
+func (f resubscribeFunc) Resubscribe(ctx context.Context, job, address string) (bool, error) {
+	return f(ctx, job, address)
+}
+
+// TestResubscribeButton: each unsubscription on the front page has a
+// Re-subscribe button, which needs the session's CSRF token and passes the
+// job and address as listed; without a Resubscriber there is neither
+// button nor route.
+func TestResubscribeButton(t *testing.T) {
+	t.Parallel()
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var got [][2]string
+	u := newTestUI(t, Options{Users: map[string]string{"admin": string(hash)}, Data: unsubData{},
+		Resubscriber: resubscribeFunc(func(_ context.Context, job, address string) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, [2]string{job, address})
+			return true, nil
+		})})
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+	c, _, token := signIn(t, srv, "admin", "pw")
+
+	res, err := c.Get(srv.URL + "/")
+	require.NoError(t, err)
+	body := readAll(t, res)
+	assert.Contains(t, body, `action="/unsubscribes/resubscribe"`)
+	assert.Contains(t, body, `value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;@example.com"`, "the address is escaped")
+	assert.NotContains(t, body, "<script>x")
+
+	form := url.Values{"job": {"weekly-support"}, "address": {`"><script>x</script>@example.com`}}
+	res, err = c.PostForm(srv.URL+"/unsubscribes/resubscribe", form)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "no CSRF token")
+	form.Set("csrf", token)
+	res, err = c.PostForm(srv.URL+"/unsubscribes/resubscribe", form)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, "/?resubscribed=1#notice", res.Header.Get("Location"))
+	form.Set("address", "")
+	res, err = c.PostForm(srv.URL+"/unsubscribes/resubscribe", form)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode, "no address")
+	mu.Lock()
+	assert.Equal(t, [][2]string{{"weekly-support", `"><script>x</script>@example.com`}}, got)
+	mu.Unlock()
+
+	res, err = c.Get(srv.URL + "/?resubscribed=1")
+	require.NoError(t, err)
+	assert.Contains(t, readAll(t, res), "Re-subscribed: the address gets the job")
+
+	plain := newTestUI(t, Options{Users: map[string]string{"admin": string(hash)}, Data: unsubData{}})
+	psrv := httptest.NewServer(plain.Handler())
+	t.Cleanup(psrv.Close)
+	pc, _, ptoken := signIn(t, psrv, "admin", "pw")
+	res, err = pc.Get(psrv.URL + "/")
+	require.NoError(t, err)
+	assert.NotContains(t, readAll(t, res), "Re-subscribe")
+	res, err = pc.PostForm(psrv.URL+"/unsubscribes/resubscribe", url.Values{"csrf": {ptoken}, "job": {"j"}, "address": {"a@example.com"}})
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.NotEqual(t, http.StatusSeeOther, res.StatusCode, "no route without a Resubscriber")
+}
