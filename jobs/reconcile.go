@@ -164,13 +164,10 @@ func (sc *Scheduler) retryFailed(ctx context.Context, now time.Time) error {
 		return err
 	}
 	newest := map[string]store.Run{}
-	for _, run := range failed { // oldest first
+	for _, run := range failed { // oldest first: each job's newest stays
 		newest[run.Job] = run
 	}
-	for _, run := range failed {
-		if newest[run.Job].ID != run.ID {
-			continue
-		}
+	for _, run := range newest {
 		job := sc.job(run.Job)
 		if job == nil || now.Before(run.FinishedAt.Add(failedRetryWait(run))) {
 			continue

@@ -11,12 +11,14 @@ import (
 
 // jobRunResults are the results every job's runs counter shows from the
 // start (see Metrics.ForJobs); a result outside them still counts.
-var jobRunResults = []string{"ok", "partial", "failed", "skipped", "quiet"}
+var jobRunResults = [...]string{"ok", "partial", "failed", "skipped", "quiet"}
 
 // jobRunBuckets are the run-duration histogram's upper bounds: 0.1 s …
 // about 27 min, since a run with retries and a slow API takes minutes, far
 // beyond DefBuckets' 10 s.
-var jobRunBuckets = prometheus.ExponentialBuckets(0.1, 2, 15)
+var jobRunBuckets = prometheus.ExponentialBuckets(0.1, 2, jobRunBucketCount)
+
+const jobRunBucketCount = 15
 
 // jobCollector holds the per-job series (runs by result, firing claim
 // errors, run duration) as plain numbers and turns them into samples only
@@ -34,13 +36,13 @@ type jobCollector struct {
 
 // jobSeries is one job's numbers.
 type jobSeries struct {
-	runs     [5]uint64         // by jobRunResults
-	other    map[string]uint64 // results outside jobRunResults, if any
+	runs     [len(jobRunResults)]uint64 // by jobRunResults
+	other    map[string]uint64          // results outside jobRunResults, if any
 	claims   uint64
 	count    uint64
 	sum      float64
-	buckets  [15]uint64 // observations per bucket of jobRunBuckets, not cumulative
-	observed bool       // the histogram shows once the job has run
+	buckets  [jobRunBucketCount]uint64 // observations per bucket of jobRunBuckets, not cumulative
+	observed bool                      // the histogram shows once the job has run
 }
 
 func newJobCollector() *jobCollector {
@@ -77,7 +79,7 @@ func (c *jobCollector) run(job, result string, elapsed time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.series(job)
-	if i := slices.Index(jobRunResults, result); i >= 0 {
+	if i := slices.Index(jobRunResults[:], result); i >= 0 {
 		s.runs[i]++
 	} else {
 		if s.other == nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -344,24 +345,36 @@ func (f DeliveryFilter) where() (string, []any) {
 // status; every known status is present, zero when none match.
 func (s *Store) CountDeliveries(ctx context.Context, f DeliveryFilter) (map[string]int, error) {
 	where, args := f.where()
-	rows, err := s.ro.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries`+where+` GROUP BY status`, args...)
+	counts, err := s.groupCounts(ctx, `SELECT status, COUNT(*) FROM deliveries`+where+` GROUP BY status`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: count deliveries: %w", err)
 	}
 	out := map[string]int{DeliveryQueued: 0, DeliverySending: 0, DeliverySent: 0, DeliveryFailed: 0, DeliveryDropped: 0}
+	maps.Copy(out, counts)
+	return out, nil
+}
+
+// groupCounts runs q, a query of (name, count) rows, and returns them as
+// a map.
+func (s *Store) groupCounts(ctx context.Context, q string, args ...any) (map[string]int, error) {
+	rows, err := s.ro.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
 	type count struct {
-		status string
-		n      int
+		name string
+		n    int
 	}
 	counts, err := collect(rows, func(sc scanner) (count, error) {
 		var c count
-		return c, sc.Scan(&c.status, &c.n)
+		return c, sc.Scan(&c.name, &c.n)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: count deliveries: %w", err)
+		return nil, err
 	}
+	out := make(map[string]int, len(counts))
 	for _, c := range counts {
-		out[c.status] = c.n
+		out[c.name] = c.n
 	}
 	return out, nil
 }
@@ -369,25 +382,10 @@ func (s *Store) CountDeliveries(ctx context.Context, f DeliveryFilter) (map[stri
 // UnsentByJob counts each job's deliveries not sent yet (queued, sending
 // or failed), in one query; a job with none is absent.
 func (s *Store) UnsentByJob(ctx context.Context) (map[string]int, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT job, COUNT(*) FROM deliveries
+	out, err := s.groupCounts(ctx, `SELECT job, COUNT(*) FROM deliveries
 		WHERE status IN ($1, $2, $3) GROUP BY job`, DeliveryQueued, DeliverySending, DeliveryFailed)
 	if err != nil {
 		return nil, fmt.Errorf("store: unsent deliveries by job: %w", err)
-	}
-	type count struct {
-		job string
-		n   int
-	}
-	counts, err := collect(rows, func(sc scanner) (count, error) {
-		var c count
-		return c, sc.Scan(&c.job, &c.n)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: unsent deliveries by job: %w", err)
-	}
-	out := make(map[string]int, len(counts))
-	for _, c := range counts {
-		out[c.job] = c.n
 	}
 	return out, nil
 }

@@ -218,15 +218,7 @@ func TestFailedRuns(t *testing.T) {
 		ctx := context.Background()
 		base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 		at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
-		finish := func(job string, m int, status string) {
-			t.Helper()
-			r, ok, err := s.ClaimRun(ctx, job, at(m), "a", at(m), time.Minute, false)
-			require.NoError(t, err)
-			require.True(t, ok)
-			if status != RunRunning {
-				require.NoError(t, s.FinishRun(ctx, r.ID, "a", at(m), status, "why "+status, nil))
-			}
-		}
+		finish := func(job string, m int, status string) { t.Helper(); addRun(t, s, job, at(m), status, nil) }
 		finish("a", 0, RunFailed)  // superseded by 1
 		finish("a", 1, RunOK)      //
 		finish("a", 2, RunFailed)  // superseded by 3 while it runs
@@ -268,14 +260,9 @@ func TestLastRunsAndUnsentByJob(t *testing.T) {
 			{"daily", t0.Add(-time.Hour), RunOK},
 			{"daily", t0.Add(24 * time.Hour), RunOK},
 			{"daily", t0, RunPartial},
-			{"new", t0, ""}, // still running
+			{"new", t0, RunRunning},
 		} {
-			r, ok, err := s.ClaimRun(ctx, f.job, f.firing, "w", t0, time.Minute, false)
-			require.NoError(t, err)
-			require.True(t, ok)
-			if f.status != "" {
-				require.NoError(t, s.FinishRun(ctx, r.ID, "w", t0, f.status, "", []byte(`{"job":"`+f.job+`"}`)))
-			}
+			addRun(t, s, f.job, f.firing, f.status, []byte(`{"job":"`+f.job+`"}`))
 		}
 		last, err := s.LastRuns(ctx, []string{"weekly", "daily", "new", "never-ran", `o'quote"`})
 		require.NoError(t, err)
@@ -314,4 +301,18 @@ func TestLastRunsAndUnsentByJob(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{"weekly": 2, "daily": 1}, unsent, "failed and sending count; sent does not")
 	})
+}
+
+// addRun claims job's firing as owner "a" at the firing instant and, unless
+// status is RunRunning, finishes it with status, the error "why STATUS" and
+// digest.
+func addRun(t *testing.T, s *Store, job string, firing time.Time, status string, digest []byte) {
+	t.Helper()
+	ctx := context.Background()
+	r, ok, err := s.ClaimRun(ctx, job, firing, "a", firing, time.Minute, false)
+	require.NoError(t, err)
+	require.True(t, ok)
+	if status != RunRunning {
+		require.NoError(t, s.FinishRun(ctx, r.ID, "a", firing, status, "why "+status, digest))
+	}
 }
