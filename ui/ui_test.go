@@ -306,13 +306,26 @@ func TestResubscribeButton(t *testing.T) {
 	_ = res.Body.Close()
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, "/?resubscribed=1#notice", res.Header.Get("Location"))
-	form.Set("address", "")
-	res, err = c.PostForm(srv.URL+"/unsubscribes/resubscribe", form)
-	require.NoError(t, err)
-	_ = res.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, res.StatusCode, "no address")
+	long := strings.Repeat("a", maxFormField)
+	for _, tc := range []struct {
+		job, address string
+		status       int
+	}{
+		{"weekly-support", "", http.StatusBadRequest},
+		{"", "a@example.com", http.StatusBadRequest},
+		{long, long, http.StatusSeeOther}, // at the bound
+		{long + "a", "a@example.com", http.StatusBadRequest},
+		{"weekly-support", long + "a", http.StatusBadRequest},
+	} {
+		form.Set("job", tc.job)
+		form.Set("address", tc.address)
+		res, err = c.PostForm(srv.URL+"/unsubscribes/resubscribe", form)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		assert.Equal(t, tc.status, res.StatusCode, "job %d bytes, address %d bytes", len(tc.job), len(tc.address))
+	}
 	mu.Lock()
-	assert.Equal(t, [][2]string{{"weekly-support", `"><script>x</script>@example.com`}}, got)
+	assert.Equal(t, [][2]string{{"weekly-support", `"><script>x</script>@example.com`}, {long, long}}, got)
 	mu.Unlock()
 
 	res, err = c.Get(srv.URL + "/?resubscribed=1")
